@@ -1,0 +1,43 @@
+// The storage under the page-cache model: a set of model files, addressed by
+// page (reads, writeback) and by byte range (punch). The model's ->read_folio
+// and writeback call it; the end-of-run check reads it directly.
+// Thread-safety: every method may be called from any thread concurrently,
+// except Reset, which requires that no other call is in progress.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "harness/base/status.h"
+#include "harness/program/program.h"
+
+namespace pagerace {
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  // Makes `files` files of `file_pages` pages, all zero.
+  virtual Status Reset(uint32_t files, uint32_t file_pages) = 0;
+  // Reads page `index` of `file` into `words` (kPageBytes).
+  virtual Status ReadPage(uint32_t file, uint32_t index, uint64_t* words) = 0;
+  // Writes page `index` of `file` from `words` (kPageBytes).
+  virtual Status WritePage(uint32_t file, uint32_t index, const uint64_t* words) = 0;
+  // Frees the byte range: it reads as zeros afterwards (the "free blocks"
+  // step of a hole punch). Sector aligned.
+  virtual Status Punch(uint32_t file, uint64_t offset_bytes, uint64_t length_bytes) = 0;
+  // Passes a posix_fadvise hint for the range to the host.
+  virtual Status Advise(uint32_t file, uint64_t offset_bytes, uint64_t length_bytes, int advice) = 0;
+  // What the backend had to do without (e.g. "punch: zero-fill"), or "".
+  virtual std::string Degraded() const = 0;
+};
+
+// Real files, one per model file, in a private directory made with mkdtemp
+// under `parent_dir` (empty: $TMPDIR or /tmp). pread/pwrite,
+// fallocate(PUNCH_HOLE|KEEP_SIZE) (zero-fill where refused), posix_fadvise.
+// Touches nothing it did not create; removes its files and directory when
+// destroyed.
+Result<std::unique_ptr<Backend>> CreateFileBackend(const std::string& parent_dir);
+
+}  // namespace pagerace

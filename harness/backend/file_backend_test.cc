@@ -1,0 +1,88 @@
+// Tests the real-file backend: pages round-trip, punch zeroes exactly the
+// range, Reset zeroes everything, and the private directory is removed when
+// the backend is destroyed (the harness touches only what it created).
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "harness/backend/backend.h"
+
+namespace pagerace {
+namespace {
+
+constexpr uint32_t kWords = kPageBytes / 8;
+
+class FileBackendTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    char templ[] = "/tmp/pagerace-test.XXXXXX";
+    ASSERT_NE(mkdtemp(templ), nullptr);
+    parent_ = templ;
+  }
+  void TearDown() override { rmdir(parent_.c_str()); }
+  size_t Entries() {
+    std::string cmd = "ls -A " + parent_ + " | wc -l";
+    FILE* f = popen(cmd.c_str(), "r");
+    size_t n = 0;
+    EXPECT_EQ(fscanf(f, "%zu", &n), 1);
+    pclose(f);
+    return n;
+  }
+  std::string parent_;
+};
+
+TEST_F(FileBackendTest, PagesRoundTripAndPunchZeroesRange) {
+  auto backend = CreateFileBackend(parent_);
+  ASSERT_TRUE(backend.ok()) << backend.status().ToString();
+  Backend& b = **backend;
+  ASSERT_TRUE(b.Reset(2, 4).ok());
+  std::vector<uint64_t> page(kWords), got(kWords);
+  for (uint32_t i = 0; i < kWords; ++i) page[i] = i + 1;
+  ASSERT_TRUE(b.WritePage(1, 2, page.data()).ok());
+  ASSERT_TRUE(b.ReadPage(1, 2, got.data()).ok());
+  EXPECT_EQ(got, page);
+  ASSERT_TRUE(b.ReadPage(0, 2, got.data()).ok());
+  EXPECT_EQ(got, std::vector<uint64_t>(kWords, 0));  // other file untouched
+
+  // Punch sectors 3..5 of page 2 (bytes 2*4096 + 1536, 1536 long).
+  ASSERT_TRUE(b.Punch(1, 2 * kPageBytes + 3 * kSectorBytes, 3 * kSectorBytes).ok());
+  ASSERT_TRUE(b.ReadPage(1, 2, got.data()).ok());
+  for (uint32_t i = 0; i < kWords; ++i) {
+    const bool punched = i >= 3 * 64 && i < 6 * 64;
+    EXPECT_EQ(got[i], punched ? 0 : page[i]) << "word " << i;
+  }
+  ASSERT_TRUE(b.Reset(2, 4).ok());
+  ASSERT_TRUE(b.ReadPage(1, 2, got.data()).ok());
+  EXPECT_EQ(got, std::vector<uint64_t>(kWords, 0));
+}
+
+TEST_F(FileBackendTest, RemovesItsDirectoryAndNothingElse) {
+  const std::string mine = parent_ + "/not-ours";
+  int fd = open(mine.c_str(), O_CREAT | O_WRONLY, 0600);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  {
+    auto backend = CreateFileBackend(parent_);
+    ASSERT_TRUE(backend.ok());
+    ASSERT_TRUE((*backend)->Reset(3, 1).ok());
+    EXPECT_EQ(Entries(), 2u);  // ours (a directory) and not-ours
+  }
+  EXPECT_EQ(Entries(), 1u);
+  struct stat st;
+  EXPECT_EQ(stat(mine.c_str(), &st), 0);
+  unlink(mine.c_str());
+}
+
+TEST_F(FileBackendTest, MissingParentIsAnIoError) {
+  auto backend = CreateFileBackend(parent_ + "/does/not/exist");
+  ASSERT_FALSE(backend.ok());
+  EXPECT_EQ(backend.status().code(), StatusCode::kIoError);
+}
+
+}  // namespace
+}  // namespace pagerace

@@ -1,0 +1,31 @@
+// Checks that stay on in every build (never a bare assert). A failed check is
+// a bug or a finding: it prints the message, the registered crash context
+// (seed and replay line) and aborts, which is what libFuzzer, AFL++ and the
+// sanitizers record. Safe from any thread.
+#pragma once
+
+#include <string>
+
+namespace pagerace {
+
+// Prints "pagerace: CHECK failed: ..." plus the crash context and aborts.
+[[noreturn]] void CheckFailed(const char* file, int line, const char* expr, const std::string& msg);
+
+// Text printed after any failed check, e.g. the seed and a replay command.
+// The setter is not synchronized with failing checks: set it before starting
+// worker threads.
+void SetCrashContext(std::string context);
+
+}  // namespace pagerace
+
+#define PR_CHECK(cond)                                                  \
+  do {                                                                  \
+    if (__builtin_expect(!(cond), 0))                                   \
+      ::pagerace::CheckFailed(__FILE__, __LINE__, #cond, std::string()); \
+  } while (0)
+
+#define PR_CHECK_MSG(cond, msg)                                         \
+  do {                                                                  \
+    if (__builtin_expect(!(cond), 0))                                   \
+      ::pagerace::CheckFailed(__FILE__, __LINE__, #cond, (msg));        \
+  } while (0)

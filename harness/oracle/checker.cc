@@ -1,0 +1,268 @@
+#include "harness/oracle/checker.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <tuple>
+#include <unordered_map>
+#include <utility>
+
+namespace pagerace {
+namespace {
+
+constexpr size_t kViolationsKept = 16;
+
+// A write as the checker sees it. `op` is null for the initial zero write.
+struct Writer {
+  const OpRecord* op;
+  uint64_t invoke;
+  uint64_t response;
+  uint64_t gen;  // 0: writes zeros (initial, punch)
+  bool zero;
+};
+
+struct ReadRef {
+  const OpRecord* op;
+  uint32_t at;         // index into op->observed
+  uint32_t raw_index;  // index of this sector among op's kMixed sectors
+};
+
+struct SectorHistory {
+  std::vector<Writer> writers;  // writers[0] is the initial zero write
+  std::vector<ReadRef> reads;
+};
+
+std::string DescribeWriter(const Writer& w) {
+  if (w.op == nullptr) return "the initial zero";
+  std::string s = w.zero ? "zeros of " : "gen " + std::to_string(w.gen) + " of ";
+  return s + w.op->Describe();
+}
+
+// One value a read observed in a sector: the zeros of any zero writer, one
+// writer's generation, or (zero false, writer null) the header words 0-1 that
+// every write of the sector shares, which any non-zero writer may have
+// produced.
+struct Value {
+  bool zero = false;
+  const Writer* writer = nullptr;
+  bool operator<(const Value& o) const {
+    return std::pair(zero, writer) < std::pair(o.zero, o.writer);
+  }
+};
+
+class SectorChecker {
+ public:
+  SectorChecker(uint32_t file, uint32_t sector, const SectorHistory& h, CheckReport& report)
+      : file_(file), sector_(sector), h_(h), report_(report) {}
+
+  void Run() {
+    std::vector<std::pair<const ReadRef*, std::pair<uint64_t, uint64_t>>> spans;  // read, [a, b]
+    for (const ReadRef& r : h_.reads) {
+      std::vector<Value> values;
+      if (!Attribute(r, values)) continue;
+      if (!CheckValues(r, values)) continue;
+      spans.push_back({&r, Span(r, values)});
+    }
+    CheckMonotonic(spans);
+  }
+
+ private:
+  const Writer* FindGen(uint64_t gen) const {
+    for (const Writer& w : h_.writers)
+      if (!w.zero && w.gen == gen) return &w;
+    return nullptr;
+  }
+
+  // Fills `values` with what the read saw; false if it already reported.
+  bool Attribute(const ReadRef& r, std::vector<Value>& values) {
+    const SectorTag& tag = r.op->observed[r.at];
+    if (tag.kind == SectorTag::kZero) {
+      values.push_back({true, nullptr});
+      return true;
+    }
+    if (tag.kind == SectorTag::kWhole) {
+      if (tag.file != file_ || tag.sector != sector_) {
+        Report(ViolationKind::kForeign, r,
+               "the sector of f" + std::to_string(tag.file) + " s" + std::to_string(tag.sector) +
+                   " gen " + std::to_string(tag.gen),
+               "data of f" + std::to_string(file_) + " s" + std::to_string(sector_));
+        return false;
+      }
+      const Writer* w = FindGen(tag.gen);
+      if (w == nullptr) {
+        Report(ViolationKind::kGarbage, r, "gen " + std::to_string(tag.gen) + ", never written here",
+               "a write of this sector");
+        return false;
+      }
+      values.push_back({false, w});
+      return true;
+    }
+    const uint64_t* words = r.op->raw.data() + size_t{r.raw_index} * kSectorWords;
+    const bool written = std::any_of(h_.writers.begin(), h_.writers.end(),
+                                     [](const Writer& w) { return !w.zero; });
+    for (uint32_t k = 0; k < kSectorWords; ++k) {
+      const uint64_t word = words[k];
+      // Words 0 and 1 are the same in every write of this sector, so they name
+      // no single write: any write of the sector may have produced them. Word
+      // 1 of sector 0 is even 0, as in a hole, so it may come from any writer
+      // at all: it fits every read (the latest completed writer is always
+      // valid) and must not count as zeros seen.
+      if (written && k < 2 && word == TagWord(file_, sector_, 1, k)) {
+        if (word != 0) values.push_back({false, nullptr});
+        continue;
+      }
+      if (word == 0) {
+        values.push_back({true, nullptr});
+        continue;
+      }
+      const Writer* found = nullptr;
+      for (const Writer& w : h_.writers)
+        if (!w.zero && TagWord(file_, sector_, w.gen, k) == word) found = &w;
+      if (found == nullptr) {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "word %u = 0x%016llx", k, static_cast<unsigned long long>(word));
+        Report(ViolationKind::kGarbage, r, buf, "words of writes of this sector");
+        return false;
+      }
+      values.push_back({false, found});
+    }
+    std::sort(values.begin(), values.end());
+    values.erase(std::unique(values.begin(), values.end(),
+                             [](const Value& a, const Value& b) { return !(a < b) && !(b < a); }),
+                 values.end());
+    return true;
+  }
+
+  // Latest invoke among writes that completed before the read began: the read
+  // must see that write or a later one.
+  const Writer* MustSee(const OpRecord& r) const {
+    const Writer* must = &h_.writers[0];
+    for (const Writer& w : h_.writers)
+      if (w.response < r.invoke && w.invoke > must->invoke) must = &w;
+    return must;
+  }
+
+  static bool Valid(const Writer& w, const OpRecord& r, const Writer& must) {
+    return w.invoke < r.response && w.response >= must.invoke;
+  }
+
+  bool ValueValid(const Value& v, const OpRecord& r, const Writer& must) const {
+    if (!v.zero && v.writer != nullptr) return Valid(*v.writer, r, must);
+    for (const Writer& w : h_.writers)  // zeros: any zero writer; the header: any write
+      if (w.zero == v.zero && Valid(w, r, must)) return true;
+    return false;
+  }
+
+  bool CheckValues(const ReadRef& ref, const std::vector<Value>& values) {
+    const OpRecord& r = *ref.op;
+    const Writer& must = *MustSee(r);
+    for (const Value& v : values) {
+      if (ValueValid(v, r, must)) continue;
+      ViolationKind kind = ViolationKind::kStale;
+      if (values.size() > 1) {
+        kind = ViolationKind::kTorn;
+      } else if (!v.zero && v.writer != nullptr && v.writer->invoke >= r.response) {
+        kind = ViolationKind::kGarbage;
+      } else if (r.thread == kFinalThread && !must.zero) {
+        kind = ViolationKind::kLost;
+      }
+      std::string seen = v.zero                ? std::string("zeros")
+                         : v.writer != nullptr ? DescribeWriter(*v.writer)
+                                               : std::string("the header words of a write");
+      if (values.size() > 1) seen = "a mix of " + std::to_string(values.size()) + " writes incl. " + seen;
+      Report(kind, ref, seen, DescribeWriter(must) + " or newer");
+      return false;
+    }
+    return true;
+  }
+
+  // [a, b]: the earliest invoke the read may have seen, and the latest
+  // response of anything it may have seen.
+  std::pair<uint64_t, uint64_t> Span(const ReadRef& ref, const std::vector<Value>& values) const {
+    const OpRecord& r = *ref.op;
+    const Writer& must = *MustSee(r);
+    uint64_t a = UINT64_MAX, b = 0;
+    for (const Value& v : values) {
+      // Header words say nothing of when: words 2.. of the same read bound it.
+      if (!v.zero && v.writer == nullptr) continue;
+      for (const Writer& w : h_.writers) {
+        if (v.zero ? !w.zero : &w != v.writer) continue;
+        if (!Valid(w, r, must)) continue;
+        a = std::min(a, w.invoke);
+        b = std::max(b, w.response);
+      }
+    }
+    return {a, b};
+  }
+
+  // Rule 2: a read that starts after another read ended must not see only
+  // writes that ended before everything the earlier read could have seen.
+  void CheckMonotonic(std::vector<std::pair<const ReadRef*, std::pair<uint64_t, uint64_t>>>& spans) {
+    std::sort(spans.begin(), spans.end(),
+              [](const auto& x, const auto& y) { return x.first->op->response < y.first->op->response; });
+    for (const auto& [r2, span2] : spans) {
+      for (const auto& [r1, span1] : spans) {
+        if (r1->op->response >= r2->op->invoke) break;
+        if (span1.first > span2.second) {
+          Report(ViolationKind::kStale, *r2, "data older than an earlier read saw",
+                 "what " + r1->op->Describe() + " saw, or newer");
+          return;
+        }
+      }
+    }
+  }
+
+  void Report(ViolationKind kind, const ReadRef& r, std::string observed, std::string expected) {
+    ++report_.total;
+    Violation v{kind, file_, sector_, r.op->response, r.op->Describe(), std::move(observed),
+                std::move(expected)};
+    report_.violations.push_back(std::move(v));
+  }
+
+  uint32_t file_, sector_;
+  const SectorHistory& h_;
+  CheckReport& report_;
+};
+
+}  // namespace
+
+const char* ViolationKindName(ViolationKind kind) {
+  static const char* const kNames[] = {"STALE", "FOREIGN", "TORN", "LOST", "GARBAGE", "DEADLOCK", "ASSERT"};
+  return kNames[static_cast<int>(kind)];
+}
+
+std::string Violation::ToString() const {
+  return std::string(ViolationKindName(kind)) + " f" + std::to_string(file) + " s" +
+         std::to_string(sector) + ": " + reader + " saw " + observed + "; expected " + expected;
+}
+
+CheckReport CheckHistory(const History& history) {
+  std::map<std::pair<uint32_t, uint32_t>, SectorHistory> sectors;
+  auto at = [&](uint32_t file, uint32_t sector) -> SectorHistory& {
+    SectorHistory& h = sectors[{file, sector}];
+    if (h.writers.empty()) h.writers.push_back({nullptr, 0, 0, 0, true});
+    return h;
+  };
+  for (const OpRecord& op : history) {
+    if (op.Writes()) {
+      for (uint32_t i = 0; i < op.count; ++i)
+        at(op.file, op.sector + i)
+            .writers.push_back({&op, op.invoke, op.response, op.gen, op.kind == OpKind::kPunch});
+    } else if (op.kind == OpKind::kRead) {
+      uint32_t raw_index = 0;
+      for (uint32_t i = 0; i < op.observed.size(); ++i) {
+        at(op.file, op.sector + i).reads.push_back({&op, i, raw_index});
+        raw_index += op.observed[i].kind == SectorTag::kMixed;
+      }
+    }
+  }
+  CheckReport report;
+  for (const auto& [key, h] : sectors) SectorChecker(key.first, key.second, h, report).Run();
+  std::sort(report.violations.begin(), report.violations.end(), [](const Violation& a, const Violation& b) {
+    return std::tie(a.stamp, a.file, a.sector) < std::tie(b.stamp, b.file, b.sector);
+  });
+  if (report.violations.size() > kViolationsKept) report.violations.resize(kViolationsKept);
+  return report;
+}
+
+}  // namespace pagerace

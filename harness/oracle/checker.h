@@ -1,0 +1,59 @@
+// The per-sector linearizability checker. Reads a merged History and decides
+// whether every observed sector could have been returned by some linear order
+// of the operations consistent with their real-time (stamp) order. It knows
+// nothing of the cache or the scheduler. Pure; safe from any thread.
+//
+// Rules, per sector s (writes and punches are writes; a punch writes zeros;
+// the initial file is a zero write at stamp 0):
+//  1. A read r observing the value of write w is valid iff w.invoke <
+//     r.response and no write w' to s lies entirely between them
+//     (w.response < w'.invoke and w'.response < r.invoke).
+//  2. Reads that do not overlap must not go backwards in time.
+//  3. A sector may mix words of several writes (tearing) only if each of them
+//     is valid for that read; otherwise it is TORN.
+//  4. A whole sector naming another file or sector is FOREIGN; a word no write
+//     of this sector produced is GARBAGE.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/oracle/history.h"
+
+namespace pagerace {
+
+enum class ViolationKind : uint8_t {
+  kStale,     // old data after an operation that replaced it had completed
+  kForeign,   // another file's or another sector's data
+  kTorn,      // a mix of writes, one of which the read may not see
+  kLost,      // the end-of-run check misses a completed write
+  kGarbage,   // words no write produced
+  kDeadlock,  // no thread can make progress (scheduler)
+  kAssert,    // a model invariant failed (the kernel's BUG_ON/WARN_ON)
+  kMaxValue = kAssert,
+};
+const char* ViolationKindName(ViolationKind kind);
+
+struct Violation {
+  ViolationKind kind = ViolationKind::kStale;
+  uint32_t file = 0;
+  uint32_t sector = 0;
+  uint64_t stamp = 0;     // the observing read's response stamp
+  std::string reader;     // the op that observed it
+  std::string observed;   // what it saw
+  std::string expected;   // what it should have seen at least
+  // One line: "STALE f0 s12: t1#3 read f0 s8+8 saw gen 5 (...); expected ...".
+  std::string ToString() const;
+};
+
+struct CheckReport {
+  std::vector<Violation> violations;  // earliest first (by stamp, file, sector); at most 16
+  size_t total = 0;                   // all violations found
+  bool ok() const { return total == 0; }
+};
+
+CheckReport CheckHistory(const History& history);
+
+}  // namespace pagerace

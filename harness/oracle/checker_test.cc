@@ -1,0 +1,875 @@
+// Tests the per-sector linearizability checker on hand-built histories.
+// Every case is a History (vector<OpRecord>) with explicit invoke/response
+// stamps; reads carry real observations: the expected sector contents are
+// built with FillSector (whole, torn, damaged or zero) and turned into tags
+// with ObserveSectors, exactly as the executor does. Histories that break a
+// rule of checker.h must be flagged with the exact kind, file and sector;
+// legal ones (concurrent reads seeing old or new data, tearing between
+// writes that are all allowed, failed writes, generated linearizable
+// histories) must pass, since a false positive is worse than a miss.
+#include "harness/oracle/checker.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "harness/base/rng.h"
+#include "harness/oracle/history.h"
+#include "harness/oracle/tag.h"
+
+namespace pagerace {
+namespace {
+
+// ---------------------------------------------------------------------------
+// Sector contents.
+
+using Words = std::vector<uint64_t>;  // one sector: kSectorWords words
+
+Words Tagged(uint32_t file, uint32_t sector, uint64_t gen) {
+  Words w(kSectorWords);
+  FillSector(file, sector, gen, w.data());
+  return w;
+}
+
+Words Zeros() { return Words(kSectorWords, 0); }
+
+// Words [0, from) of a, then [from, kSectorWords) of b.
+Words Splice(const Words& a, const Words& b, uint32_t from) {
+  Words w = a;
+  for (uint32_t k = from; k < kSectorWords; ++k) w[k] = b[k];
+  return w;
+}
+
+// Even words of a, odd words of b.
+Words Interleave(const Words& a, const Words& b) {
+  Words w = a;
+  for (uint32_t k = 1; k < kSectorWords; k += 2) w[k] = b[k];
+  return w;
+}
+
+// ---------------------------------------------------------------------------
+// Operation records. Threads and op indexes are only used in descriptions.
+
+OpRecord Mutation(OpKind kind, uint8_t file, uint32_t sector, uint32_t count, uint64_t gen,
+                  uint64_t invoke, uint64_t response, uint16_t thread = 0, uint16_t index = 0) {
+  OpRecord op;
+  op.thread = thread;
+  op.index = index;
+  op.kind = kind;
+  op.file = file;
+  op.sector = sector;
+  op.count = count;
+  op.invoke = invoke;
+  op.response = response;
+  op.gen = gen;
+  return op;
+}
+
+OpRecord Write(uint8_t file, uint32_t sector, uint32_t count, uint64_t gen, uint64_t invoke,
+               uint64_t response) {
+  return Mutation(OpKind::kWrite, file, sector, count, gen, invoke, response);
+}
+
+OpRecord Punch(uint8_t file, uint32_t sector, uint32_t count, uint64_t gen, uint64_t invoke,
+               uint64_t response) {
+  return Mutation(OpKind::kPunch, file, sector, count, gen, invoke, response);
+}
+
+// A read of sectors [sector, sector + seen.size()) that observed `seen`.
+OpRecord Read(uint8_t file, uint32_t sector, const std::vector<Words>& seen, uint64_t invoke,
+              uint64_t response, uint16_t thread = 1, uint16_t index = 0) {
+  OpRecord op = Mutation(OpKind::kRead, file, sector, static_cast<uint32_t>(seen.size()), 0, invoke,
+                         response, thread, index);
+  Words buffer;
+  for (const Words& s : seen) buffer.insert(buffer.end(), s.begin(), s.end());
+  ObserveSectors(buffer.data(), static_cast<uint32_t>(seen.size()), op);
+  return op;
+}
+
+OpRecord FinalRead(FinalPass pass, uint8_t file, uint32_t sector, const std::vector<Words>& seen,
+                   uint64_t invoke, uint64_t response) {
+  return Read(file, sector, seen, invoke, response, kFinalThread, static_cast<uint16_t>(pass));
+}
+
+// ---------------------------------------------------------------------------
+// Expectations.
+
+std::string Dump(const CheckReport& report) {
+  std::string s = "total " + std::to_string(report.total) + "\n";
+  for (const Violation& v : report.violations) s += "  " + v.ToString() + "\n";
+  return s;
+}
+
+void ExpectOk(const History& history) {
+  const CheckReport report = CheckHistory(history);
+  EXPECT_TRUE(report.ok()) << Dump(report);
+  EXPECT_TRUE(report.violations.empty());
+}
+
+// Exactly one violation, of this kind, at this sector, seen by the read that
+// responded at `stamp`.
+void ExpectOne(const History& history, ViolationKind kind, uint32_t file, uint32_t sector,
+               uint64_t stamp) {
+  const CheckReport report = CheckHistory(history);
+  ASSERT_EQ(report.total, 1u) << Dump(report);
+  ASSERT_EQ(report.violations.size(), 1u);
+  const Violation& v = report.violations[0];
+  EXPECT_EQ(ViolationKindName(v.kind), std::string(ViolationKindName(kind))) << v.ToString();
+  EXPECT_EQ(v.file, file) << v.ToString();
+  EXPECT_EQ(v.sector, sector) << v.ToString();
+  EXPECT_EQ(v.stamp, stamp) << v.ToString();
+  EXPECT_FALSE(v.ToString().empty());
+}
+
+// ===========================================================================
+// Histories that must be flagged.
+
+// The invalidate_lock race: the punch evicts the cache, a read re-creates the
+// page from the old blocks before the punch frees them, and a read that
+// starts after the punch returned still sees the old data.
+TEST(CheckerFlags, InvalidateLockRaceIsStale) {
+  History h = {
+      Write(0, 3, 1, 1, 1, 2),
+      Punch(0, 3, 1, 2, 3, 6),
+      Read(0, 3, {Tagged(0, 3, 1)}, 7, 8),
+  };
+  ExpectOne(h, ViolationKind::kStale, 0, 3, 8);
+}
+
+TEST(CheckerFlags, InvalidateLockRaceOnePageEachSectorFlagged) {
+  // A whole page written, punched, then re-read stale: one STALE per sector.
+  std::vector<Words> stale;
+  for (uint32_t s = 8; s < 16; ++s) stale.push_back(Tagged(0, s, 1));
+  History h = {
+      Write(0, 8, 8, 1, 1, 2),
+      Punch(0, 8, 8, 2, 3, 6),
+      Read(0, 8, stale, 7, 8),
+  };
+  const CheckReport report = CheckHistory(h);
+  ASSERT_EQ(report.total, 8u) << Dump(report);
+  ASSERT_EQ(report.violations.size(), 8u);
+  for (uint32_t i = 0; i < 8; ++i) {
+    EXPECT_EQ(report.violations[i].kind, ViolationKind::kStale);
+    EXPECT_EQ(report.violations[i].file, 0u);
+    EXPECT_EQ(report.violations[i].sector, 8 + i);
+  }
+}
+
+TEST(CheckerFlags, PartialPageStaleOnlyThatSector) {
+  // Only sector 13 of the page came back stale; its neighbours read zeros.
+  std::vector<Words> seen(8, Zeros());
+  seen[5] = Tagged(0, 13, 1);
+  History h = {
+      Write(0, 8, 8, 1, 1, 2),
+      Punch(0, 8, 8, 2, 3, 6),
+      Read(0, 8, seen, 7, 8),
+  };
+  ExpectOne(h, ViolationKind::kStale, 0, 13, 8);
+}
+
+TEST(CheckerFlags, ZerosAfterCompletedWriteIsStale) {
+  History h = {
+      Write(1, 4, 2, 1, 1, 2),
+      Read(1, 4, {Tagged(1, 4, 1), Zeros()}, 3, 4),
+  };
+  ExpectOne(h, ViolationKind::kStale, 1, 5, 4);
+}
+
+TEST(CheckerFlags, OverwrittenGenAfterCompletedWriteIsStale) {
+  History h = {
+      Write(0, 0, 1, 1, 1, 2),
+      Write(0, 0, 1, 2, 3, 4),
+      Read(0, 0, {Tagged(0, 0, 1)}, 5, 6),
+  };
+  ExpectOne(h, ViolationKind::kStale, 0, 0, 6);
+}
+
+TEST(CheckerFlags, AnotherFilesSectorIsForeign) {
+  History h = {
+      Write(0, 3, 1, 1, 1, 2),
+      Write(1, 3, 1, 2, 3, 4),
+      Read(0, 3, {Tagged(1, 3, 2)}, 5, 6),
+  };
+  ExpectOne(h, ViolationKind::kForeign, 0, 3, 6);
+}
+
+TEST(CheckerFlags, AnotherSectorOfTheSameFileIsForeign) {
+  History h = {
+      Write(0, 3, 3, 1, 1, 2),
+      Read(0, 3, {Tagged(0, 3, 1), Tagged(0, 3, 1), Tagged(0, 5, 1)}, 3, 4),
+  };
+  ExpectOne(h, ViolationKind::kForeign, 0, 4, 4);
+}
+
+TEST(CheckerFlags, ForeignEvenWhenTheSectorWasNeverWritten) {
+  // The block-mapped store reused a freed block: f2 s9 was never written,
+  // yet a read of it shows f0's data.
+  History h = {
+      Write(0, 1, 1, 5, 1, 2),
+      Read(2, 9, {Tagged(0, 1, 5)}, 3, 4),
+  };
+  ExpectOne(h, ViolationKind::kForeign, 2, 9, 4);
+}
+
+TEST(CheckerFlags, FlippedWordIsGarbage) {
+  Words damaged = Tagged(0, 6, 1);
+  damaged[20] ^= 0x100;
+  History h = {
+      Write(0, 6, 1, 1, 1, 2),
+      Read(0, 6, {damaged}, 3, 4),
+  };
+  ExpectOne(h, ViolationKind::kGarbage, 0, 6, 4);
+}
+
+TEST(CheckerFlags, WordOfAnotherSectorInsideTornSectorIsGarbage) {
+  // Words of f0 s7 inside a read of s6: no write of s6 produced them.
+  History h = {
+      Write(0, 6, 2, 1, 1, 2),
+      Read(0, 6, {Splice(Tagged(0, 6, 1), Tagged(0, 7, 1), 40)}, 3, 4),
+  };
+  ExpectOne(h, ViolationKind::kGarbage, 0, 6, 4);
+}
+
+TEST(CheckerFlags, WholeSectorOfUnknownGenIsGarbage) {
+  History h = {
+      Write(0, 2, 1, 1, 1, 2),
+      Read(0, 2, {Tagged(0, 2, 77)}, 3, 4),
+  };
+  ExpectOne(h, ViolationKind::kGarbage, 0, 2, 4);
+}
+
+TEST(CheckerFlags, GenOfWriteToOtherSectorsIsGarbage) {
+  // gen 1 was written to s0..s1 only; a self-consistent s2 of gen 1 was never
+  // written by anyone.
+  History h = {
+      Write(0, 0, 2, 1, 1, 2),
+      Read(0, 2, {Tagged(0, 2, 1)}, 3, 4),
+  };
+  ExpectOne(h, ViolationKind::kGarbage, 0, 2, 4);
+}
+
+TEST(CheckerFlags, TornWithOverwrittenGenIsTorn) {
+  // gen 1 was replaced by the completed gen 2 before the read began; the read
+  // mixes gen 1 with the concurrent gen 3.
+  History h = {
+      Write(0, 4, 1, 1, 1, 2),
+      Write(0, 4, 1, 2, 3, 4),
+      Write(0, 4, 1, 3, 5, 10),
+      Read(0, 4, {Interleave(Tagged(0, 4, 1), Tagged(0, 4, 3))}, 6, 7),
+  };
+  ExpectOne(h, ViolationKind::kTorn, 0, 4, 7);
+}
+
+TEST(CheckerFlags, TornWithZerosOfCompletedWriteIsTorn) {
+  // Half zeros (the initial file) half gen 2 (concurrent), but gen 1 had
+  // completed before the read: the zeros are stale.
+  History h = {
+      Write(0, 4, 1, 1, 1, 2),
+      Write(0, 4, 1, 2, 3, 10),
+      Read(0, 4, {Splice(Zeros(), Tagged(0, 4, 2), 32)}, 4, 5),
+  };
+  ExpectOne(h, ViolationKind::kTorn, 0, 4, 5);
+}
+
+TEST(CheckerFlags, FinalBackendMissingCompletedWriteIsLost) {
+  History h = {
+      Write(0, 9, 1, 1, 1, 2),
+      Write(0, 9, 1, 2, 3, 4),
+      FinalRead(FinalPass::kBackend, 0, 9, {Tagged(0, 9, 1)}, 10, 11),
+  };
+  ExpectOne(h, ViolationKind::kLost, 0, 9, 11);
+}
+
+TEST(CheckerFlags, FinalBackendZerosForCompletedWriteIsLost) {
+  History h = {
+      Write(3, 0, 1, 1, 1, 2),
+      FinalRead(FinalPass::kBackend, 3, 0, {Zeros()}, 10, 11),
+  };
+  ExpectOne(h, ViolationKind::kLost, 3, 0, 11);
+}
+
+TEST(CheckerFlags, FinalCachedOldDataAfterPunchIsStale) {
+  // After a completed punch, old data is stale (the page left in the cache),
+  // not a lost write.
+  History h = {
+      Write(0, 9, 1, 1, 1, 2),
+      Punch(0, 9, 1, 2, 3, 4),
+      FinalRead(FinalPass::kCached, 0, 9, {Tagged(0, 9, 1)}, 10, 11),
+  };
+  ExpectOne(h, ViolationKind::kStale, 0, 9, 11);
+}
+
+TEST(CheckerFlags, NonOverlappingReadsGoingBackwardsIsStale) {
+  // w1 and w2 are both allowed to each read alone, but r1 saw gen 2 and
+  // ended before r2 began, so r2 may no longer see gen 1.
+  History h = {
+      Write(0, 1, 1, 1, 1, 2),
+      Write(0, 1, 1, 2, 3, 10),
+      Read(0, 1, {Tagged(0, 1, 2)}, 4, 5, 1, 0),
+      Read(0, 1, {Tagged(0, 1, 1)}, 6, 7, 2, 0),
+  };
+  ExpectOne(h, ViolationKind::kStale, 0, 1, 7);
+}
+
+TEST(CheckerFlags, ReadsGoingBackwardsFromPunchZerosIsStale) {
+  // r1 saw the concurrent punch's zeros; the later r2 sees the data again.
+  History h = {
+      Write(0, 1, 1, 1, 1, 2),
+      Punch(0, 1, 1, 2, 3, 10),
+      Read(0, 1, {Zeros()}, 4, 5, 1, 0),
+      Read(0, 1, {Tagged(0, 1, 1)}, 6, 7, 2, 0),
+  };
+  ExpectOne(h, ViolationKind::kStale, 0, 1, 7);
+}
+
+TEST(CheckerFlags, ReadSeeingFutureWriteIsGarbage) {
+  History h = {
+      Read(0, 2, {Tagged(0, 2, 1)}, 3, 4),
+      Write(0, 2, 1, 1, 5, 6),
+  };
+  ExpectOne(h, ViolationKind::kGarbage, 0, 2, 4);
+}
+
+TEST(CheckerFlags, FutureGenAfterAnEarlierWriteIsGarbage) {
+  // gen 3 exists, but its write began only after the read had returned.
+  History h = {
+      Write(0, 2, 1, 1, 1, 2),
+      Read(0, 2, {Tagged(0, 2, 3)}, 3, 4),
+      Write(0, 2, 1, 3, 5, 6),
+  };
+  ExpectOne(h, ViolationKind::kGarbage, 0, 2, 4);
+}
+
+// ===========================================================================
+// Histories that must pass.
+
+TEST(CheckerPasses, EmptyHistory) { ExpectOk({}); }
+
+TEST(CheckerPasses, FreshFileReadsZeros) {
+  ExpectOk({Read(0, 0, {Zeros(), Zeros()}, 1, 2)});
+}
+
+TEST(CheckerPasses, SequentialWriteThenRead) {
+  ExpectOk({
+      Write(0, 0, 2, 1, 1, 2),
+      Read(0, 0, {Tagged(0, 0, 1), Tagged(0, 1, 1)}, 3, 4),
+  });
+}
+
+TEST(CheckerPasses, ReadConcurrentWithWriteSeesOldOrNew) {
+  for (uint64_t seen : {uint64_t{1}, uint64_t{2}}) {
+    SCOPED_TRACE(testing::Message() << "sees gen " << seen);
+    ExpectOk({
+        Write(0, 5, 1, 1, 1, 2),
+        Write(0, 5, 1, 2, 3, 8),
+        Read(0, 5, {Tagged(0, 5, seen)}, 4, 5),
+    });
+  }
+  // The read began before the write and ended inside it.
+  for (uint64_t seen : {uint64_t{1}, uint64_t{2}}) {
+    SCOPED_TRACE(testing::Message() << "overlapping start, sees gen " << seen);
+    ExpectOk({
+        Write(0, 5, 1, 1, 1, 2),
+        Read(0, 5, {Tagged(0, 5, seen)}, 3, 5),
+        Write(0, 5, 1, 2, 4, 8),
+    });
+  }
+  // Initial zeros or the first write's data.
+  ExpectOk({Write(0, 5, 1, 1, 1, 4), Read(0, 5, {Zeros()}, 2, 3)});
+  ExpectOk({Write(0, 5, 1, 1, 1, 4), Read(0, 5, {Tagged(0, 5, 1)}, 2, 3)});
+}
+
+TEST(CheckerPasses, LongWriteMayLinearizeAfterShortOne) {
+  // w1 [1,10] overlaps w2 [2,3]; w1 may take effect after w2.
+  ExpectOk({
+      Write(0, 0, 1, 1, 1, 10),
+      Write(0, 0, 1, 2, 2, 3),
+      Read(0, 0, {Tagged(0, 0, 1)}, 4, 11),
+  });
+  ExpectOk({
+      Write(0, 0, 1, 1, 1, 10),
+      Write(0, 0, 1, 2, 2, 3),
+      Read(0, 0, {Tagged(0, 0, 2)}, 4, 5),
+  });
+}
+
+TEST(CheckerPasses, ReadConcurrentWithPunchSeesOldDataOrZeros) {
+  for (bool zeros : {false, true}) {
+    SCOPED_TRACE(zeros ? "zeros" : "old data");
+    ExpectOk({
+        Write(0, 3, 1, 1, 1, 2),
+        Punch(0, 3, 1, 2, 3, 6),
+        Read(0, 3, {zeros ? Zeros() : Tagged(0, 3, 1)}, 4, 5),
+    });
+  }
+}
+
+TEST(CheckerPasses, ZerosAfterPunchAfterWrite) {
+  ExpectOk({
+      Write(0, 3, 1, 1, 1, 2),
+      Punch(0, 3, 1, 2, 3, 4),
+      Read(0, 3, {Zeros()}, 5, 6),
+  });
+}
+
+TEST(CheckerPasses, TornBetweenTwoConcurrentWrites) {
+  ExpectOk({
+      Write(0, 4, 1, 1, 1, 2),
+      Write(0, 4, 1, 2, 3, 10),
+      Write(0, 4, 1, 3, 4, 9),
+      Read(0, 4, {Interleave(Tagged(0, 4, 2), Tagged(0, 4, 3))}, 5, 6),
+  });
+}
+
+TEST(CheckerPasses, TornBetweenOldDataAndConcurrentWrite) {
+  ExpectOk({
+      Write(0, 4, 1, 1, 1, 2),
+      Write(0, 4, 1, 2, 3, 10),
+      Read(0, 4, {Splice(Tagged(0, 4, 1), Tagged(0, 4, 2), 17)}, 4, 5),
+  });
+}
+
+TEST(CheckerPasses, TornBetweenOldDataAndZerosOfConcurrentPunch) {
+  for (uint32_t from : {3u, 32u, 63u}) {
+    SCOPED_TRACE(testing::Message() << "zeros from word " << from);
+    ExpectOk({
+        Write(0, 4, 1, 1, 1, 2),
+        Punch(0, 4, 1, 2, 3, 10),
+        Read(0, 4, {Splice(Tagged(0, 4, 1), Zeros(), from)}, 4, 5),
+    });
+    ExpectOk({
+        Write(0, 4, 1, 1, 1, 2),
+        Punch(0, 4, 1, 2, 3, 10),
+        Read(0, 4, {Splice(Zeros(), Tagged(0, 4, 1), from)}, 4, 5),
+    });
+  }
+}
+
+TEST(CheckerPasses, TornInSectorZero) {
+  // Word 1 of every sector-0 write is 0 (the sector index), the same as a
+  // hole's word: it must not count as "zeros seen" when no zero is allowed.
+  ExpectOk({
+      Write(2, 0, 1, 1, 1, 2),
+      Write(2, 0, 1, 2, 3, 10),
+      Read(2, 0, {Interleave(Tagged(2, 0, 1), Tagged(2, 0, 2))}, 4, 5),
+  });
+  ExpectOk({
+      Write(2, 0, 1, 1, 1, 2),
+      Write(2, 0, 1, 2, 3, 10),
+      Read(2, 0, {Splice(Tagged(2, 0, 2), Tagged(2, 0, 1), 40)}, 4, 5),
+  });
+  // Old data and a concurrent punch's zeros in sector 0.
+  ExpectOk({
+      Write(2, 0, 1, 1, 1, 2),
+      Punch(2, 0, 1, 2, 3, 10),
+      Read(2, 0, {Splice(Tagged(2, 0, 1), Zeros(), 8)}, 4, 5),
+  });
+}
+
+TEST(CheckerFlags, TornInSectorZeroStillFlagged) {
+  // The sector-0 word-1 ambiguity must not hide a real TORN in sector 0.
+  History h = {
+      Write(2, 0, 1, 1, 1, 2),
+      Write(2, 0, 1, 2, 3, 4),
+      Write(2, 0, 1, 3, 5, 10),
+      Read(2, 0, {Interleave(Tagged(2, 0, 1), Tagged(2, 0, 3))}, 6, 7),
+  };
+  ExpectOne(h, ViolationKind::kTorn, 2, 0, 7);
+}
+
+TEST(CheckerFlags, HeaderWordsOfOldDataAfterPunchAreTorn) {
+  // Words 0-1 (magic+file, sector) are the same in every write of a sector;
+  // they alone still prove old data after a completed punch.
+  for (uint32_t sector : {0u, 5u}) {
+    SCOPED_TRACE(testing::Message() << "sector " << sector);
+    History h = {
+        Write(0, sector, 1, 1, 1, 2),
+        Punch(0, sector, 1, 2, 3, 4),
+        Read(0, sector, {Splice(Tagged(0, sector, 1), Zeros(), 2)}, 5, 6),
+    };
+    ExpectOne(h, ViolationKind::kTorn, 0, sector, 6);
+  }
+}
+
+TEST(CheckerFlags, HeaderWordsOfNeverWrittenSectorAreGarbage) {
+  History h = {
+      Write(0, 4, 1, 1, 1, 2),
+      Read(0, 5, {Splice(Tagged(0, 5, 1), Zeros(), 2)}, 3, 4),
+  };
+  ExpectOne(h, ViolationKind::kGarbage, 0, 5, 4);
+}
+
+TEST(CheckerPasses, HeaderWordsOfOldDataDuringPunch) {
+  for (uint32_t sector : {0u, 5u}) {
+    SCOPED_TRACE(testing::Message() << "sector " << sector);
+    ExpectOk({
+        Write(0, sector, 1, 1, 1, 2),
+        Punch(0, sector, 1, 2, 3, 10),
+        Read(0, sector, {Splice(Tagged(0, sector, 1), Zeros(), 2)}, 4, 5),
+    });
+  }
+}
+
+TEST(CheckerPasses, FailedWriteMayOrMayNotBeSeen) {
+  // gen 2 failed (response never): later reads may see it or the old gen 1.
+  for (uint64_t seen : {uint64_t{1}, uint64_t{2}}) {
+    SCOPED_TRACE(testing::Message() << "sees gen " << seen);
+    ExpectOk({
+        Write(0, 7, 1, 1, 1, 2),
+        Write(0, 7, 1, 2, 3, kStampNever),
+        Read(0, 7, {Tagged(0, 7, seen)}, 4, 5),
+        Read(0, 7, {Tagged(0, 7, seen)}, 6, 7),
+        FinalRead(FinalPass::kBackend, 0, 7, {Tagged(0, 7, seen)}, 100, 101),
+    });
+  }
+  // A failed punch likewise.
+  for (bool zeros : {false, true}) {
+    ExpectOk({
+        Write(0, 7, 1, 1, 1, 2),
+        Punch(0, 7, 1, 2, 3, kStampNever),
+        Read(0, 7, {zeros ? Zeros() : Tagged(0, 7, 1)}, 4, 5),
+    });
+  }
+  // Not seen at first, seen later: it took effect in between.
+  ExpectOk({
+      Write(0, 7, 1, 1, 1, 2),
+      Write(0, 7, 1, 2, 3, kStampNever),
+      Read(0, 7, {Tagged(0, 7, 1)}, 4, 5),
+      Read(0, 7, {Tagged(0, 7, 2)}, 6, 7),
+  });
+}
+
+TEST(CheckerFlags, FailedWriteSeenThenUnseenIsStale) {
+  // Once a read saw the failed write, it has taken effect: a later read may
+  // not go back to gen 1.
+  History h = {
+      Write(0, 7, 1, 1, 1, 2),
+      Write(0, 7, 1, 2, 3, kStampNever),
+      Read(0, 7, {Tagged(0, 7, 2)}, 4, 5),
+      Read(0, 7, {Tagged(0, 7, 1)}, 6, 7),
+  };
+  ExpectOne(h, ViolationKind::kStale, 0, 7, 7);
+}
+
+TEST(CheckerFlags, FailedWriteSeenBeforeInvokeIsGarbage) {
+  History h = {
+      Read(0, 7, {Tagged(0, 7, 2)}, 1, 2),
+      Write(0, 7, 1, 2, 3, kStampNever),
+  };
+  ExpectOne(h, ViolationKind::kGarbage, 0, 7, 2);
+}
+
+TEST(CheckerPasses, SeveralFilesMultiSectorReads) {
+  // f0 s0..15 gen 1, f1 s0..15 gen 2, punch f0 s4..7, f1 s8..9 gen 3 still
+  // running when f1 is read (s8 new, s9 old: each sector valid alone).
+  std::vector<Words> f0, f1;
+  for (uint32_t s = 0; s < 16; ++s) f0.push_back(s >= 4 && s < 8 ? Zeros() : Tagged(0, s, 1));
+  for (uint32_t s = 0; s < 16; ++s) f1.push_back(Tagged(1, s, s == 8 ? 3 : 2));
+  History h = {
+      Write(0, 0, 16, 1, 1, 2),
+      Write(1, 0, 16, 2, 3, 4),
+      Punch(0, 4, 4, 4, 5, 6),
+      Write(1, 8, 2, 3, 7, 20),
+      Read(0, 0, f0, 8, 9),
+      Read(1, 0, f1, 10, 11),
+      Read(2, 0, {Zeros(), Zeros(), Zeros()}, 12, 13),
+  };
+  ExpectOk(h);
+
+  // The same with one sector of f1 wrong: only that one is flagged.
+  f1[13] = Zeros();
+  h[5] = Read(1, 0, f1, 10, 11);
+  ExpectOne(h, ViolationKind::kStale, 1, 13, 11);
+}
+
+// ---------------------------------------------------------------------------
+// Generated histories.
+
+// A sequential history over two files of 32 sectors: random writes, punches
+// and reads, each read seeing the latest value of every sector. Returns, per
+// (file, sector), the values (gen, 0 = zeros) it held over time.
+struct Sequential {
+  History history;
+  std::map<std::pair<uint32_t, uint32_t>, std::vector<uint64_t>> values;
+};
+
+Sequential MakeSequential(uint64_t seed, int ops) {
+  constexpr uint32_t kFiles = 2, kSectors = 32;
+  Rng rng(seed);
+  Sequential out;
+  std::map<std::pair<uint32_t, uint32_t>, uint64_t> now;  // missing: zeros
+  uint64_t stamp = 1, gen = 1;
+  for (int i = 0; i < ops; ++i) {
+    const auto file = static_cast<uint8_t>(rng.Below(kFiles));
+    const auto sector = static_cast<uint32_t>(rng.Below(kSectors));
+    const auto count = static_cast<uint32_t>(rng.Range(1, std::min<uint32_t>(8, kSectors - sector)));
+    const uint64_t pick = rng.Below(10);
+    const auto thread = static_cast<uint16_t>(rng.Below(4));
+    const auto index = static_cast<uint16_t>(i);
+    if (pick < 4) {
+      const OpKind kind = pick < 3 ? OpKind::kWrite : OpKind::kPunch;
+      const uint64_t g = gen++;
+      out.history.push_back(Mutation(kind, file, sector, count, g, stamp, stamp + 1, thread, index));
+      for (uint32_t s = sector; s < sector + count; ++s) {
+        const uint64_t v = kind == OpKind::kWrite ? g : 0;
+        now[{file, s}] = v;
+        out.values[{file, s}].push_back(v);
+      }
+    } else {
+      std::vector<Words> seen;
+      for (uint32_t s = sector; s < sector + count; ++s) {
+        const uint64_t v = now.count({file, s}) ? now[{file, s}] : 0;
+        seen.push_back(v == 0 ? Zeros() : Tagged(file, s, v));
+      }
+      out.history.push_back(Read(file, sector, seen, stamp, stamp + 1, thread, index));
+    }
+    stamp += 2;
+  }
+  return out;
+}
+
+TEST(CheckerGenerated, SequentialHistoryPassesAndMutationIsCaught) {
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    SCOPED_TRACE(testing::Message() << "seed " << seed);
+    Sequential seq = MakeSequential(seed, 400);
+    ExpectOk(seq.history);
+
+    // Mutate one sector of the last read that can see an older, different
+    // value: it must be flagged STALE at exactly that sector.
+    bool mutated = false;
+    for (size_t i = seq.history.size(); i-- > 0 && !mutated;) {
+      OpRecord& op = seq.history[i];
+      if (op.kind != OpKind::kRead) continue;
+      // The values each sector held up to this read (writes before it).
+      for (uint32_t j = 0; j < op.count && !mutated; ++j) {
+        const uint32_t s = op.sector + j;
+        std::vector<uint64_t> before = {0};
+        for (size_t k = 0; k < i; ++k) {
+          const OpRecord& w = seq.history[k];
+          if (w.Writes() && w.file == op.file && s >= w.sector && s < w.sector + w.count)
+            before.push_back(w.kind == OpKind::kWrite ? w.gen : 0);
+        }
+        const uint64_t latest = before.back();
+        uint64_t older = latest;
+        for (uint64_t v : before)
+          if (v != latest) older = v;
+        if (older == latest) continue;
+        std::vector<Words> seen;
+        for (uint32_t t = 0; t < op.count; ++t) {
+          const SectorTag& tag = op.observed[t];
+          seen.push_back(tag.kind == SectorTag::kZero ? Zeros() : Tagged(op.file, op.sector + t, tag.gen));
+        }
+        seen[j] = older == 0 ? Zeros() : Tagged(op.file, s, older);
+        const uint64_t invoke = op.invoke, response = op.response;
+        op = Read(op.file, op.sector, seen, invoke, response, op.thread, op.index);
+        ExpectOne(seq.history, ViolationKind::kStale, op.file, s, response);
+        mutated = true;
+      }
+    }
+    EXPECT_TRUE(mutated);
+  }
+}
+
+// A concurrent but linearizable history of one file: ops are laid out in a
+// linear order with points 10000, 11000, ...; each op's interval straddles its
+// point by up to 4 steps either side, so neighbours overlap. A read sees
+// the state at its point, or, sometimes, a sector torn between that state and
+// the state at an earlier moment inside its own interval (each word is then a
+// valid read of its own). Some writes and punches fail (response never) and
+// take effect or not. The checker must accept every such history.
+History MakeLinearizable(uint64_t seed, int ops) {
+  constexpr uint32_t kSectors = 6;
+  Rng rng(seed);
+  struct Raw {
+    OpRecord op;
+    std::vector<Words> seen;  // reads
+    uint64_t invoke_raw, response_raw;
+  };
+  std::vector<Raw> raws;
+  std::vector<uint64_t> now(kSectors, 0);        // gen per sector, 0 zeros
+  std::vector<std::vector<uint64_t>> after;      // `now` after op j
+  auto content = [](uint32_t s, uint64_t v) { return v == 0 ? Zeros() : Tagged(0, s, v); };
+  uint64_t gen = 1;
+  auto offset = [&] {  // never a multiple of 500: no stamp equals a point
+    uint64_t off;
+    do off = rng.Range(1, 4000);
+    while (off % 500 == 0);
+    return off;
+  };
+  auto point = [](int i) { return 10000 + 1000 * uint64_t(i); };
+  for (int i = 0; i < ops; ++i) {
+    const auto sector = static_cast<uint32_t>(rng.Below(kSectors));
+    const auto count = static_cast<uint32_t>(rng.Range(1, std::min<uint32_t>(3, kSectors - sector)));
+    const uint64_t pick = rng.Below(10);
+    Raw raw;
+    raw.invoke_raw = point(i) - offset();
+    raw.response_raw = point(i) + offset();
+    if (pick < 4) {
+      const bool punch = pick == 3;
+      const bool failed = rng.Chance(1, 8);
+      const bool effect = !failed || rng.Chance(1, 2);
+      const uint64_t g = gen++;
+      raw.op = Mutation(punch ? OpKind::kPunch : OpKind::kWrite, 0, sector, count, g, 0, 0, 0, uint16_t(i));
+      if (failed) raw.response_raw = UINT64_MAX;
+      if (effect)
+        for (uint32_t s = sector; s < sector + count; ++s) now[s] = punch ? 0 : g;
+    } else {
+      raw.op = Mutation(OpKind::kRead, 0, sector, count, 0, 0, 0, 1, uint16_t(i));
+      // An earlier moment inside the interval: just after op j's point.
+      int j = i - 1;
+      while (j >= 0 && point(j) + 500 > raw.invoke_raw) --j;
+      ++j;  // the first op whose point + 500 is inside the interval
+      const bool tear = j <= i - 1 && rng.Chance(1, 2);
+      const int from = !tear ? i - 1 : rng.Chance(1, 2) ? j : int(rng.Range(uint64_t(j), uint64_t(i - 1)));
+      const uint32_t split = static_cast<uint32_t>(rng.Range(1, kSectorWords - 1));
+      const bool interleave = rng.Chance(1, 2);
+      for (uint32_t s = sector; s < sector + count; ++s) {
+        Words at = content(s, now[s]);
+        if (tear) {
+          Words early = content(s, after[from][s]);
+          at = interleave ? Interleave(early, at) : Splice(early, at, split);
+        }
+        raw.seen.push_back(at);
+      }
+    }
+    after.push_back(now);
+    raws.push_back(std::move(raw));
+  }
+  // Rank the raw stamps into 1, 2, 3...: the order (and so the history) is
+  // unchanged, and no stamp equals a point, so every point stays inside its
+  // interval.
+  std::vector<std::pair<uint64_t, uint64_t*>> stamps;
+  for (Raw& r : raws) {
+    stamps.push_back({r.invoke_raw, &r.op.invoke});
+    if (r.response_raw != UINT64_MAX) stamps.push_back({r.response_raw, &r.op.response});
+    else r.op.response = kStampNever;
+  }
+  std::stable_sort(stamps.begin(), stamps.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (size_t i = 0; i < stamps.size(); ++i) *stamps[i].second = i + 1;
+  History h;
+  for (Raw& r : raws) {
+    if (r.op.kind == OpKind::kRead)
+      h.push_back(Read(0, r.op.sector, r.seen, r.op.invoke, r.op.response, r.op.thread, r.op.index));
+    else
+      h.push_back(r.op);
+  }
+  return h;
+}
+
+TEST(CheckerGenerated, ConcurrentLinearizableHistoriesPass) {
+  for (uint64_t seed = 1; seed <= 200; ++seed) {
+    SCOPED_TRACE(testing::Message() << "seed " << seed);
+    ExpectOk(MakeLinearizable(seed, 120));
+  }
+}
+
+TEST(CheckerGenerated, ShuffledRecordOrderDoesNotMatter) {
+  // Threads' histories are merged in any order: only stamps count.
+  History h = MakeLinearizable(7, 150);
+  Rng rng(99);
+  for (size_t i = h.size(); i > 1; --i) std::swap(h[i - 1], h[rng.Below(i)]);
+  ExpectOk(h);
+}
+
+// ---------------------------------------------------------------------------
+// The report itself.
+
+TEST(CheckerReport, ViolationsSortedByStampThenFileThenSector) {
+  // Records in the "wrong" order: the latest violation first.
+  History h = {
+      Write(1, 0, 4, 1, 1, 2),
+      Write(0, 0, 4, 2, 3, 4),
+      Read(1, 2, {Zeros(), Zeros()}, 20, 21),                  // f1 s2, s3 at 21
+      Read(0, 0, {Zeros()}, 10, 11),                            // f0 s0 at 11
+      Read(1, 0, {Zeros()}, 12, 13),                            // f1 s0 at 13
+      Read(0, 3, {Tagged(1, 3, 1)}, 14, 15),                    // f0 s3 at 15
+  };
+  const CheckReport report = CheckHistory(h);
+  ASSERT_EQ(report.total, 5u) << Dump(report);
+  ASSERT_EQ(report.violations.size(), 5u);
+  const std::vector<std::tuple<uint64_t, uint32_t, uint32_t>> want = {
+      {11, 0, 0}, {13, 1, 0}, {15, 0, 3}, {21, 1, 2}, {21, 1, 3}};
+  for (size_t i = 0; i < want.size(); ++i) {
+    const Violation& v = report.violations[i];
+    EXPECT_EQ(std::tuple(v.stamp, v.file, v.sector), want[i]) << v.ToString();
+  }
+  EXPECT_EQ(report.violations[2].kind, ViolationKind::kForeign);
+  for (size_t i = 1; i < report.violations.size(); ++i) {
+    const Violation& a = report.violations[i - 1];
+    const Violation& b = report.violations[i];
+    EXPECT_LE(std::tuple(a.stamp, a.file, a.sector), std::tuple(b.stamp, b.file, b.sector));
+  }
+}
+
+TEST(CheckerReport, KeepsEarliestSixteenCountsAll) {
+  History h = {Write(0, 0, 64, 1, 1, 2)};
+  // 40 stale reads of zeros, responses from late to early.
+  for (uint32_t i = 0; i < 40; ++i) {
+    const uint64_t invoke = 1000 - 2 * uint64_t(i);
+    h.push_back(Read(0, i, {Zeros()}, invoke, invoke + 1));
+  }
+  const CheckReport report = CheckHistory(h);
+  EXPECT_FALSE(report.ok());
+  EXPECT_EQ(report.total, 40u);
+  ASSERT_EQ(report.violations.size(), 16u);
+  // The earliest stamps belong to the last reads pushed (sectors 39, 38...).
+  for (uint32_t i = 0; i < 16; ++i) {
+    EXPECT_EQ(report.violations[i].sector, 39 - i);
+    EXPECT_EQ(report.violations[i].stamp, 1000 - 2 * uint64_t(39 - i) + 1);
+  }
+}
+
+TEST(CheckerReport, ToStringNamesKindFileSectorAndReader) {
+  History h = {
+      Write(2, 40, 1, 1, 1, 2),
+      Punch(2, 40, 1, 2, 3, 6),
+      Read(2, 40, {Tagged(2, 40, 1)}, 7, 8, 3, 5),
+  };
+  const CheckReport report = CheckHistory(h);
+  ASSERT_EQ(report.violations.size(), 1u) << Dump(report);
+  const std::string line = report.violations[0].ToString();
+  EXPECT_NE(line.find("STALE"), std::string::npos) << line;
+  EXPECT_NE(line.find("f2 s40"), std::string::npos) << line;
+  EXPECT_NE(line.find("t3#5 read f2 s40+1"), std::string::npos) << line;
+  EXPECT_NE(line.find("gen 1"), std::string::npos) << line;
+  EXPECT_EQ(line.find('\n'), std::string::npos) << line;
+}
+
+TEST(CheckerReport, ToStringOfEveryKind) {
+  std::set<std::string> names;
+  for (uint32_t k = 0; k <= static_cast<uint32_t>(ViolationKind::kMaxValue); ++k) {
+    Violation v;
+    v.kind = static_cast<ViolationKind>(k);
+    v.file = 1;
+    v.sector = 17;
+    const std::string name = ViolationKindName(v.kind);
+    names.insert(name);
+    const std::string line = v.ToString();
+    EXPECT_EQ(line.rfind(name + " f1 s17", 0), 0u) << line;
+  }
+  EXPECT_EQ(names, (std::set<std::string>{"STALE", "FOREIGN", "TORN", "LOST", "GARBAGE", "DEADLOCK",
+                                          "ASSERT"}));
+}
+
+TEST(CheckerReport, FinalPassReaderIsNamed) {
+  History h = {
+      Write(0, 9, 1, 1, 1, 2),
+      FinalRead(FinalPass::kBackend, 0, 9, {Zeros()}, 10, 11),
+  };
+  const CheckReport report = CheckHistory(h);
+  ASSERT_EQ(report.violations.size(), 1u);
+  const std::string line = report.violations[0].ToString();
+  EXPECT_NE(line.find("LOST f0 s9"), std::string::npos) << line;
+  EXPECT_NE(line.find("final/backend"), std::string::npos) << line;
+}
+
+}  // namespace
+}  // namespace pagerace

@@ -1,0 +1,56 @@
+// The history of one run: every operation with its invoke and response stamps
+// (from one global counter), what writes wrote and what reads observed, sector
+// by sector. Each worker thread appends to its own History; they are merged
+// after the threads are joined. Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "harness/oracle/tag.h"
+#include "harness/program/program.h"
+
+namespace pagerace {
+
+// Stamp 0 is "before everything" (the initial all-zero files); operations get
+// stamps >= 1. A write that failed may or may not have taken effect: its
+// response is kStampNever.
+inline constexpr uint64_t kStampNever = UINT64_MAX;
+
+// The end-of-run check's reads carry this thread number.
+inline constexpr uint16_t kFinalThread = 0xffff;
+
+// The passes of the end-of-run check, as the index of its reads.
+enum class FinalPass : uint16_t {
+  kCached,    // read through the cache as it was left
+  kReread,    // after write-back and eviction, read through the cache again
+  kBackend,   // read straight from the backend
+};
+const char* FinalPassName(FinalPass pass);
+
+struct OpRecord {
+  uint16_t thread = 0;    // program thread, or kFinalThread
+  uint16_t index = 0;     // op index within its thread (FinalPass for kFinalThread)
+  OpKind kind = OpKind::kRead;
+  uint8_t file = 0;
+  uint32_t sector = 0;
+  uint32_t count = 0;
+  uint64_t invoke = 0;
+  uint64_t response = 0;
+  uint64_t gen = 0;                  // write and punch: their generation
+  std::vector<SectorTag> observed;   // read: one per sector
+  std::vector<uint64_t> raw;         // read: the words of each kMixed sector, in order
+
+  bool Writes() const { return kind == OpKind::kWrite || kind == OpKind::kPunch; }
+  // "t1#4 read f0 s8+16" or "final/cached f0 s0+128".
+  std::string Describe() const;
+};
+
+using History = std::vector<OpRecord>;
+
+// Appends a read's observation of `count` sectors held in `words`
+// (count * kSectorWords words) to `record`.
+void ObserveSectors(const uint64_t* words, uint32_t count, OpRecord& record);
+
+}  // namespace pagerace

@@ -1,0 +1,44 @@
+#include "harness/oracle/tag.h"
+
+#include "harness/base/rng.h"
+
+namespace pagerace {
+namespace {
+uint64_t Base(uint32_t file, uint32_t sector, uint64_t gen) {
+  return Mix64(Mix64(Mix64(file + 0x1234567ULL) ^ sector) ^ gen);
+}
+}  // namespace
+
+uint64_t TagWord(uint32_t file, uint32_t sector, uint64_t gen, uint32_t k) {
+  switch (k) {
+    case 0: return (kTagMagic32 << 32) | file;
+    case 1: return sector;
+    case 2: return gen;
+    default: return Mix64(Base(file, sector, gen) + k);
+  }
+}
+
+void FillSector(uint32_t file, uint32_t sector, uint64_t gen, uint64_t* words) {
+  words[0] = TagWord(file, sector, gen, 0);
+  words[1] = sector;
+  words[2] = gen;
+  const uint64_t base = Base(file, sector, gen);
+  for (uint32_t k = 3; k < kSectorWords; ++k) words[k] = Mix64(base + k);
+}
+
+SectorTag ClassifySector(const uint64_t* words) {
+  uint64_t any = 0;
+  for (uint32_t k = 0; k < kSectorWords; ++k) any |= words[k];
+  if (any == 0) return {};
+  if ((words[0] >> 32) == kTagMagic32 && words[1] <= UINT32_MAX && words[2] != 0) {
+    const auto file = static_cast<uint32_t>(words[0]);
+    const auto sector = static_cast<uint32_t>(words[1]);
+    const uint64_t base = Base(file, sector, words[2]);
+    bool whole = true;
+    for (uint32_t k = 3; k < kSectorWords && whole; ++k) whole = words[k] == Mix64(base + k);
+    if (whole) return {SectorTag::kWhole, file, sector, words[2]};
+  }
+  return {SectorTag::kMixed, 0, 0, 0};
+}
+
+}  // namespace pagerace

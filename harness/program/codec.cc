@@ -1,0 +1,112 @@
+#include "harness/program/codec.h"
+
+#include <algorithm>
+#include <array>
+
+#include "harness/base/check.h"
+
+namespace pagerace {
+namespace {
+
+// Record bit fields (see codec.h). The widths are fixed by the format, so the
+// limits in program.h must fit them: a change there has to change the format.
+constexpr uint32_t kKindShift = 0, kKindBits = 4;
+constexpr uint32_t kThreadShift = 4, kThreadBits = 3;
+constexpr uint32_t kFileShift = 7, kFileBits = 2;
+constexpr uint32_t kSectorShift = 9, kSectorBits = 9;
+constexpr uint32_t kCountShift = 18, kCountBits = 7;
+constexpr uint8_t kRaPagesMask = 0x1f;
+constexpr uint32_t kRaFailShift = 5;
+constexpr uint8_t kRaFailMask = 0x3;
+
+static_assert(kOpKinds <= (1u << kKindBits));
+static_assert(kThreadsMax <= (1u << kThreadBits));
+static_assert(kFilesMax <= (1u << kFileBits));
+static_assert(kFilePagesMax * kSectorsPerPage <= (1u << kSectorBits));
+static_assert(kOpSectorsMax <= (1u << kCountBits));
+static_assert(kRaPagesMax <= kRaPagesMask);
+static_assert(kRaFailMax == kRaFailMask, "ra_fail is stored raw in two bits");
+static_assert(kFilePagesMax <= 256, "file_pages-1 is one header byte");
+
+constexpr uint32_t Field(uint32_t record, uint32_t shift, uint32_t bits) {
+  return (record >> shift) & ((1u << bits) - 1);
+}
+
+uint64_t LoadLe(const uint8_t* p, size_t n) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < n; ++i) v |= uint64_t{p[i]} << (8 * i);
+  return v;
+}
+
+void StoreLe(std::vector<uint8_t>& out, uint64_t v, size_t n) {
+  for (size_t i = 0; i < n; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+
+// Builds the program's knobs from the (zero padded) header; no ops yet.
+Program DecodeHeader(const std::array<uint8_t, kHeaderBytes>& h) {
+  Program p;
+  p.threads.assign(h[0] % kThreadsMax + 1, {});
+  p.files = static_cast<uint8_t>(h[1] % kFilesMax + 1);
+  p.file_pages = static_cast<uint16_t>(h[2] % kFilePagesMax + 1);
+  p.ra_pages = static_cast<uint8_t>((h[3] & kRaPagesMask) % (kRaPagesMax + 1));
+  p.ra_fail = static_cast<uint8_t>((h[3] >> kRaFailShift) & kRaFailMask);
+  p.seed = LoadLe(&h[4], 8);
+  return p;
+}
+
+// Every field is folded into range rather than rejected, so that any mutation
+// the fuzzer makes still yields a runnable program.
+void DecodeRecord(uint32_t r, Program& p) {
+  const uint32_t sectors = p.file_sectors();
+  Op op;
+  op.kind = static_cast<OpKind>(Field(r, kKindShift, kKindBits) % kOpKinds);
+  op.file = static_cast<uint8_t>(Field(r, kFileShift, kFileBits) % p.files);
+  op.sector = static_cast<uint16_t>(Field(r, kSectorShift, kSectorBits) % sectors);
+  const uint32_t count = Field(r, kCountShift, kCountBits) + 1;
+  op.count = static_cast<uint16_t>(std::min(count, sectors - op.sector));
+  const uint32_t thread = Field(r, kThreadShift, kThreadBits) % p.threads.size();
+  p.threads[thread].push_back(op);
+}
+
+}  // namespace
+
+Program Decode(std::span<const uint8_t> bytes) {
+  std::array<uint8_t, kHeaderBytes> header{};
+  const size_t header_size = std::min(bytes.size(), kHeaderBytes);
+  std::copy_n(bytes.begin(), header_size, header.begin());
+  Program p = DecodeHeader(header);
+
+  const std::span<const uint8_t> body = bytes.subspan(header_size);
+  const size_t records = std::min<size_t>(body.size() / kRecordBytes, kOpsMax);
+  for (size_t i = 0; i < records; ++i)
+    DecodeRecord(static_cast<uint32_t>(LoadLe(&body[i * kRecordBytes], kRecordBytes)), p);
+  return p;
+}
+
+std::vector<uint8_t> Encode(const Program& p) {
+  const Status valid = Validate(p);
+  PR_CHECK_MSG(valid.ok(), "Encode of an invalid program: " + valid.message());
+
+  std::vector<uint8_t> out;
+  out.reserve(kHeaderBytes + p.op_count() * kRecordBytes);
+  out.push_back(static_cast<uint8_t>(p.threads.size() - 1));
+  out.push_back(static_cast<uint8_t>(p.files - 1));
+  out.push_back(static_cast<uint8_t>(p.file_pages - 1));
+  out.push_back(static_cast<uint8_t>(p.ra_pages | (p.ra_fail << kRaFailShift)));
+  StoreLe(out, p.seed, 8);
+
+  // Ops thread by thread: decoding appends each record to its thread, so this
+  // order reproduces every thread's op order exactly.
+  for (size_t t = 0; t < p.threads.size(); ++t) {
+    for (const Op& op : p.threads[t]) {
+      const uint32_t r = static_cast<uint32_t>(op.kind) << kKindShift |
+                         static_cast<uint32_t>(t) << kThreadShift |
+                         uint32_t{op.file} << kFileShift | uint32_t{op.sector} << kSectorShift |
+                         (uint32_t{op.count} - 1) << kCountShift;
+      StoreLe(out, r, kRecordBytes);
+    }
+  }
+  return out;
+}
+
+}  // namespace pagerace

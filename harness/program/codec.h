@@ -1,0 +1,33 @@
+// The binary program format that fuzzers mutate. Deterministic; safe from any
+// thread.
+//
+// Layout (little endian):
+//   header, 12 bytes: threads-1 (mod 8), files-1 (mod 4), file_pages-1
+//     (mod 64), ra byte (low 5 bits: ra_pages mod 17; bits 5-6: ra_fail),
+//     then seed as a 64-bit word. Missing header bytes read as zero.
+//   then records of 4 bytes, one per op, r = uint32:
+//     bits 0-3 kind (mod kOpKinds), 4-6 thread (mod threads), 7-8 file
+//     (mod files), 9-17 sector (mod file_sectors), 18-24 count-1, clamped so
+//     the op ends inside the file; bits 25-31 are ignored.
+//   A trailing partial record and records past kOpsMax are ignored.
+// Every byte string decodes to a valid program (nothing is rejected), and
+// Decode(Encode(p)) == p for every valid p.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "harness/program/program.h"
+
+namespace pagerace {
+
+inline constexpr size_t kHeaderBytes = 12;
+inline constexpr size_t kRecordBytes = 4;
+
+Program Decode(std::span<const uint8_t> bytes);
+
+// REQUIRES: Validate(program).ok()
+std::vector<uint8_t> Encode(const Program& program);
+
+}  // namespace pagerace

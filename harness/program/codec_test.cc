@@ -1,0 +1,169 @@
+// Tests the binary program codec: the byte layout is pinned by hand-written
+// byte strings (header fields, record bit fields, modulo folding and count
+// clamping), Decode never rejects (empty, short and random inputs all give
+// valid programs), records past kOpsMax and partial records are dropped, and
+// Encode is canonical so that Decode(Encode(p)) == p.
+#include "harness/program/codec.h"
+
+#include <cstdint>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "harness/base/rng.h"
+#include "harness/program/program.h"
+
+namespace pagerace {
+namespace {
+
+Op MakeOp(OpKind kind, uint8_t file, uint16_t sector, uint16_t count) {
+  Op op;
+  op.kind = kind;
+  op.file = file;
+  op.sector = sector;
+  op.count = count;
+  return op;
+}
+
+std::vector<uint8_t> RandomBytes(Rng& rng, size_t max_size) {
+  std::vector<uint8_t> bytes(rng.Below(max_size + 1));
+  for (uint8_t& b : bytes) b = static_cast<uint8_t>(rng.Next());
+  return bytes;
+}
+
+// 2 threads, 2 files, 16 pages (128 sectors), ra_pages 4, ra_fail 2,
+// seed 0x010000000000002a.
+const std::vector<uint8_t> kHeader = {0x01, 0x05, 0x0f, 0x44, 0x2a, 0, 0, 0, 0, 0, 0, 0x01};
+
+Program HandWrittenProgram() {
+  Program p;
+  p.files = 2;
+  p.file_pages = 16;
+  p.ra_pages = 4;
+  p.ra_fail = 2;
+  p.seed = 0x010000000000002aULL;
+  p.threads = {{MakeOp(OpKind::kRead, 0, 0, 1)},
+               {MakeOp(OpKind::kWrite, 1, 10, 16), MakeOp(OpKind::kPunch, 0, 72, 56)}};
+  return p;
+}
+
+TEST(CodecTest, EmptyInputDecodesToMinimalValidProgram) {
+  const Program p = Decode({});
+  ASSERT_TRUE(Validate(p).ok()) << Validate(p).message();
+  EXPECT_EQ(p.threads.size(), 1u);
+  EXPECT_TRUE(p.threads[0].empty());
+  EXPECT_EQ(p.files, 1);
+  EXPECT_EQ(p.file_pages, 1);
+  EXPECT_EQ(p.ra_pages, 0);
+  EXPECT_EQ(p.ra_fail, 0);
+  EXPECT_EQ(p.seed, 0u);
+}
+
+TEST(CodecTest, MissingHeaderBytesReadAsZero) {
+  const std::vector<uint8_t> bytes = {0x03, 0x02};
+  const Program p = Decode(bytes);
+  EXPECT_EQ(p.threads.size(), 4u);
+  EXPECT_EQ(p.files, 3);
+  EXPECT_EQ(p.file_pages, 1);
+  EXPECT_EQ(p.ra_pages, 0);
+  EXPECT_EQ(p.seed, 0u);
+  EXPECT_EQ(p.op_count(), 0u);
+}
+
+TEST(CodecTest, HeaderFieldsFoldModulo) {
+  const std::vector<uint8_t> bytes = {0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4, 5, 6, 7, 8};
+  const Program p = Decode(bytes);
+  EXPECT_EQ(p.threads.size(), 8u);
+  EXPECT_EQ(p.files, 4);
+  EXPECT_EQ(p.file_pages, 64);
+  EXPECT_EQ(p.ra_pages, 31 % 17);  // low 5 bits, mod 17
+  EXPECT_EQ(p.ra_fail, 3);         // bits 5-6; bit 7 ignored
+  EXPECT_EQ(p.seed, 0x0807060504030201ULL);
+}
+
+TEST(CodecTest, HandWrittenBytesDecodeExactly) {
+  std::vector<uint8_t> bytes = kHeader;
+  // write t1 f1 s10 count 16, with the ignored bits 25-31 all set.
+  bytes.insert(bytes.end(), {0x91, 0x14, 0x3c, 0xfe});
+  // kind 7 -> punch, thread 3 -> 1, file 2 -> 0, sector 200 -> 72,
+  // count 128 clamped to the 56 sectors left.
+  bytes.insert(bytes.end(), {0x37, 0x91, 0xfd, 0x01});
+  // read t0 f0 s0 count 1, then a partial record that is ignored.
+  bytes.insert(bytes.end(), {0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff});
+  const Program p = Decode(bytes);
+  EXPECT_EQ(p, HandWrittenProgram());
+}
+
+TEST(CodecTest, EncodeWritesCanonicalBytes) {
+  std::vector<uint8_t> expected = {0x01, 0x01, 0x0f, 0x44, 0x2a, 0, 0, 0, 0, 0, 0, 0x01};
+  expected.insert(expected.end(), {0x00, 0x00, 0x00, 0x00,    // thread 0: read f0 s0+1
+                                   0x91, 0x14, 0x3c, 0x00,    // thread 1: write f1 s10+16
+                                   0x12, 0x90, 0xdc, 0x00});  // thread 1: punch f0 s72+56
+  EXPECT_EQ(Encode(HandWrittenProgram()), expected);
+}
+
+TEST(CodecTest, CountClampedAtFileEnd) {
+  // One page: 8 sectors. Sector 6 with count field 127 (count 128) -> 2.
+  // Sector field 13 wraps to 5; count 4 is clamped to the 3 sectors left.
+  std::vector<uint8_t> bytes(kHeaderBytes, 0);
+  bytes.insert(bytes.end(), {0x00, 0x0c, 0xfc, 0x01, 0x00, 0x1a, 0x0c, 0x00});
+  const Program p = Decode(bytes);
+  ASSERT_EQ(p.file_sectors(), 8u);
+  ASSERT_EQ(p.threads.size(), 1u);
+  const std::vector<Op> expected = {MakeOp(OpKind::kRead, 0, 6, 2), MakeOp(OpKind::kRead, 0, 5, 3)};
+  EXPECT_EQ(p.threads[0], expected);
+  EXPECT_TRUE(Validate(p).ok());
+}
+
+TEST(CodecTest, RecordsPastOpsMaxIgnored) {
+  Rng rng(11);
+  std::vector<uint8_t> bytes = kHeader;
+  for (size_t i = 0; i < (kOpsMax + 44) * kRecordBytes; ++i) bytes.push_back(static_cast<uint8_t>(rng.Next()));
+  const Program all = Decode(bytes);
+  EXPECT_EQ(all.op_count(), kOpsMax);
+  EXPECT_TRUE(Validate(all).ok());
+  // Exactly kOpsMax records decode to the same program: the rest are ignored.
+  bytes.resize(kHeaderBytes + kOpsMax * kRecordBytes);
+  EXPECT_EQ(Decode(bytes), all);
+}
+
+TEST(CodecTest, RandomBytesDecodeValidAndRoundTrip) {
+  Rng rng(20240611);
+  for (int i = 0; i < 2000; ++i) {
+    const std::vector<uint8_t> bytes = RandomBytes(rng, 1200);
+    const Program p = Decode(bytes);
+    const Status valid = Validate(p);
+    ASSERT_TRUE(valid.ok()) << "input " << i << ": " << valid.message();
+    const std::vector<uint8_t> encoded = Encode(p);
+    ASSERT_EQ(encoded.size(), kHeaderBytes + p.op_count() * kRecordBytes);
+    ASSERT_EQ(Decode(encoded), p) << "input " << i;
+    ASSERT_EQ(Encode(Decode(encoded)), encoded) << "input " << i;
+  }
+}
+
+TEST(CodecTest, MostRandomInputsGiveNonEmptyPrograms) {
+  Rng rng(5);
+  int non_empty = 0;
+  const int kInputs = 1000;
+  for (int i = 0; i < kInputs; ++i) non_empty += Decode(RandomBytes(rng, 256)).op_count() > 0;
+  EXPECT_GT(non_empty, kInputs * 8 / 10);
+}
+
+TEST(CodecTest, ExtremeProgramRoundTrips) {
+  Program p;
+  p.files = kFilesMax;
+  p.file_pages = kFilePagesMax;
+  p.ra_pages = kRaPagesMax;
+  p.ra_fail = kRaFailMax;
+  p.seed = ~uint64_t{0};
+  p.threads.assign(kThreadsMax, {});
+  const uint16_t last = static_cast<uint16_t>(p.file_sectors() - 1);
+  p.threads[7] = {MakeOp(OpKind::kEvict, 3, last, 1),
+                  MakeOp(OpKind::kReadahead, 2, static_cast<uint16_t>(last + 1 - kOpSectorsMax), kOpSectorsMax)};
+  p.threads[0] = {MakeOp(OpKind::kWrite, 0, 0, kOpSectorsMax)};
+  ASSERT_TRUE(Validate(p).ok());
+  EXPECT_EQ(Decode(Encode(p)), p);
+}
+
+}  // namespace
+}  // namespace pagerace

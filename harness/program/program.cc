@@ -1,0 +1,56 @@
+#include "harness/program/program.h"
+
+#include <array>
+
+namespace pagerace {
+namespace {
+
+constexpr std::array<OpInfo, kOpKinds> kOps = {{
+    {OpKind::kRead, "read", "pread(2) of the sectors through the page cache", 6},
+    {OpKind::kWrite, "write", "buffered pwrite(2) of generation-tagged sectors", 4},
+    {OpKind::kPunch, "punch", "fallocate(PUNCH_HOLE|KEEP_SIZE) of the sectors", 2},
+    {OpKind::kReadahead, "readahead", "posix_fadvise(WILLNEED): force readahead of the pages", 2},
+    {OpKind::kEvict, "evict", "posix_fadvise(DONTNEED): write back, drop clean pages", 1},
+}};
+
+}  // namespace
+
+std::span<const OpInfo> OpTable() { return kOps; }
+
+const OpInfo& InfoOf(OpKind kind) { return kOps[static_cast<size_t>(kind)]; }
+
+std::optional<OpKind> OpKindFromName(std::string_view name) {
+  for (const OpInfo& info : kOps)
+    if (name == info.name) return info.kind;
+  return std::nullopt;
+}
+
+size_t Program::op_count() const {
+  size_t n = 0;
+  for (const auto& t : threads) n += t.size();
+  return n;
+}
+
+Status Validate(const Program& p) {
+  auto bad = [](const std::string& m) { return Status::InvalidArgument(m); };
+  if (p.files < 1 || p.files > kFilesMax) return bad("files must be in [1, 4]");
+  if (p.file_pages < 1 || p.file_pages > kFilePagesMax) return bad("file-pages must be in [1, 64]");
+  if (p.ra_pages > kRaPagesMax) return bad("ra-pages must be in [0, 16]");
+  if (p.ra_fail > kRaFailMax) return bad("ra-fail must be in [0, 3]");
+  if (p.threads.empty() || p.threads.size() > kThreadsMax) return bad("threads must be in [1, 8]");
+  if (p.op_count() > kOpsMax) return bad("at most 256 ops in all");
+  for (size_t t = 0; t < p.threads.size(); ++t) {
+    for (size_t i = 0; i < p.threads[t].size(); ++i) {
+      const Op& op = p.threads[t][i];
+      const std::string where = "thread " + std::to_string(t) + " op " + std::to_string(i) + ": ";
+      if (static_cast<uint32_t>(op.kind) >= kOpKinds) return bad(where + "unknown op kind");
+      if (op.file >= p.files) return bad(where + "file out of range");
+      if (op.sector >= p.file_sectors()) return bad(where + "sector out of range");
+      if (op.count < 1 || op.count > kOpSectorsMax || op.sector + op.count > p.file_sectors())
+        return bad(where + "sector count out of range");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace pagerace

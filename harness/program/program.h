@@ -1,0 +1,78 @@
+// Programs: what a run executes. A Program is a set of threads, each a list of
+// operations on sector ranges of a few model files, plus the knobs that shape
+// the cache (readahead window, readahead fail-fast) and the seed that drives
+// scheduling noise. Plain values: copy freely, no shared state.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "harness/base/status.h"
+
+namespace pagerace {
+
+inline constexpr uint32_t kSectorBytes = 512;
+inline constexpr uint32_t kPageBytes = 4096;
+inline constexpr uint32_t kSectorsPerPage = kPageBytes / kSectorBytes;
+
+inline constexpr uint32_t kThreadsMax = 8;
+inline constexpr uint32_t kFilesMax = 4;
+inline constexpr uint32_t kFilePagesMax = 64;
+inline constexpr uint32_t kRaPagesMax = 16;
+inline constexpr uint32_t kRaFailMax = 3;       // fail-fast rate in quarters
+inline constexpr uint32_t kOpsMax = 256;        // all threads together
+inline constexpr uint32_t kOpSectorsMax = 128;  // one op's length
+
+// The operation kinds. The names in the table below are used by the text
+// format, traces, stats and the CLI; never spell them elsewhere.
+enum class OpKind : uint8_t {
+  kRead,       // pread(2) through the page cache
+  kWrite,      // pwrite(2) of generation-tagged sectors (buffered)
+  kPunch,      // fallocate(PUNCH_HOLE|KEEP_SIZE)
+  kReadahead,  // posix_fadvise(WILLNEED): force readahead of the range
+  kEvict,      // posix_fadvise(DONTNEED): write back, drop clean pages
+  kMaxValue = kEvict,
+};
+inline constexpr uint32_t kOpKinds = static_cast<uint32_t>(OpKind::kMaxValue) + 1;
+
+struct OpInfo {
+  OpKind kind;
+  const char* name;
+  const char* help;
+  uint32_t default_weight;  // relative weight when programs are generated
+};
+
+// The op table, indexed by OpKind.
+std::span<const OpInfo> OpTable();
+const OpInfo& InfoOf(OpKind kind);
+std::optional<OpKind> OpKindFromName(std::string_view name);
+
+struct Op {
+  OpKind kind = OpKind::kRead;
+  uint8_t file = 0;        // [0, files)
+  uint16_t sector = 0;     // first sector, [0, file_sectors)
+  uint16_t count = 1;      // sectors, [1, min(kOpSectorsMax, file_sectors - sector)]
+  bool operator==(const Op&) const = default;
+};
+
+struct Program {
+  uint8_t files = 1;        // [1, kFilesMax]
+  uint16_t file_pages = 16; // [1, kFilePagesMax]
+  uint8_t ra_pages = 4;     // [0, kRaPagesMax]: sync readahead window on a read miss; 0 = none
+  uint8_t ra_fail = 0;      // [0, kRaFailMax]: share (in quarters) of readahead I/O that fails fast
+  uint64_t seed = 0;        // scheduling noise (jitter) is drawn from it
+  std::vector<std::vector<Op>> threads = {{}};  // [1, kThreadsMax] threads
+
+  uint32_t file_sectors() const { return uint32_t{file_pages} * kSectorsPerPage; }
+  size_t op_count() const;
+  bool operator==(const Program&) const = default;
+};
+
+// OK iff every field and op is within the bounds documented above.
+Status Validate(const Program& program);
+
+}  // namespace pagerace

@@ -1,0 +1,37 @@
+// The text program format: readable, one op per line, strict. Used for
+// artifacts, regressions and seeds. Deterministic; safe from any thread.
+//
+//   # a comment; '#' also starts a comment after any token
+//   pagerace 1          <- required first statement (format version)
+//   files 2             <- header keys, each optional and at most once,
+//   file-pages 16          in any order, before the first thread:
+//   ra-pages 4             files, file-pages, ra-pages, ra-fail, seed
+//   ra-fail 1              (seed takes decimal or 0x hex)
+//   seed 0x2a
+//   thread 0            <- threads numbered 0, 1, 2 ... in order
+//   read f0 s0+16       <- op: <kind> f<file> s<first sector>+<sector count>
+//   punch f0 s4+20
+//   thread 1            <- a thread may have no ops
+//
+// Parse errors name the line and column (1-based) of the offending token:
+// "3:7: unknown op kind 'reed'". A parsed program is always Validate()d.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "harness/base/status.h"
+#include "harness/program/program.h"
+
+namespace pagerace {
+
+Result<Program> ParseText(std::string_view text);
+
+// Prints every key and every thread, so that ParseText(PrintText(p)) == p.
+std::string PrintText(const Program& program);
+
+// True if `bytes` looks like the text format (starts, after blanks and
+// comments, with the word "pagerace").
+bool LooksLikeText(std::string_view bytes);
+
+}  // namespace pagerace

@@ -1,0 +1,255 @@
+// Tests the text program format: a hand-written text (comments, blank lines,
+// indentation, keys in any order) parses to the exact expected Program,
+// PrintText's output is pinned, ParseText(PrintText(p)) == p for many random
+// valid programs, every class of parse error names the right line:column,
+// garbage and mutated texts fail cleanly, and LooksLikeText sniffs correctly.
+#include "harness/program/text.h"
+
+#include <cctype>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "harness/base/rng.h"
+#include "harness/program/codec.h"
+#include "harness/program/program.h"
+
+namespace pagerace {
+namespace {
+
+Op MakeOp(OpKind kind, uint8_t file, uint16_t sector, uint16_t count) {
+  Op op;
+  op.kind = kind;
+  op.file = file;
+  op.sector = sector;
+  op.count = count;
+  return op;
+}
+
+Program RandomProgram(Rng& rng) {
+  std::vector<uint8_t> bytes(rng.Below(600));
+  for (uint8_t& b : bytes) b = static_cast<uint8_t>(rng.Next());
+  return Decode(bytes);
+}
+
+// "LINE:COL: " with both numbers positive.
+bool HasPositionPrefix(const std::string& message) {
+  size_t i = 0;
+  for (int part = 0; part < 2; ++part) {
+    const size_t start = i;
+    while (i < message.size() && std::isdigit(static_cast<unsigned char>(message[i]))) ++i;
+    if (i == start || message[start] == '0' || i >= message.size() || message[i] != ':') return false;
+    ++i;
+  }
+  return i < message.size() && message[i] == ' ';
+}
+
+TEST(TextTest, HandWrittenTextParses) {
+  const std::string text =
+      "# a hand-written program\n"
+      "\n"
+      "pagerace 1   # format version\n"
+      "seed 0x2A\n"
+      "ra-fail 1\n"
+      "files 2\n"
+      "   \n"
+      "file-pages 16\n"
+      "ra-pages 0\n"
+      "thread 0\n"
+      "  read f0 s0+16\n"
+      "\tpunch f1 s4+20# no blank before this comment\n"
+      "thread 1   # no ops\n"
+      "thread 2\r\n"
+      "  evict f1 s127+1\n"
+      "  readahead f0 s0+128\n"
+      "  write f1 s8+8";
+  const Result<Program> parsed = ParseText(text);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  Program expected;
+  expected.files = 2;
+  expected.file_pages = 16;
+  expected.ra_pages = 0;
+  expected.ra_fail = 1;
+  expected.seed = 0x2a;
+  expected.threads = {
+      {MakeOp(OpKind::kRead, 0, 0, 16), MakeOp(OpKind::kPunch, 1, 4, 20)},
+      {},
+      {MakeOp(OpKind::kEvict, 1, 127, 1), MakeOp(OpKind::kReadahead, 0, 0, 128),
+       MakeOp(OpKind::kWrite, 1, 8, 8)},
+  };
+  EXPECT_EQ(parsed.value(), expected);
+}
+
+TEST(TextTest, OmittedKeysKeepDefaultsAndSeedTakesDecimal) {
+  const Result<Program> parsed = ParseText("pagerace 1\nseed 18446744073709551615\nthread 0\n");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  Program expected;
+  expected.seed = 18446744073709551615ULL;
+  EXPECT_EQ(parsed.value(), expected);
+}
+
+TEST(TextTest, PrintTextFormatIsPinned) {
+  Program p;
+  p.files = 2;
+  p.file_pages = 8;
+  p.ra_pages = 3;
+  p.ra_fail = 1;
+  p.seed = 0xdeadbeef;
+  p.threads = {{MakeOp(OpKind::kRead, 0, 0, 16), MakeOp(OpKind::kPunch, 1, 4, 20)}, {}};
+  EXPECT_EQ(PrintText(p),
+            "pagerace 1\n"
+            "files 2\n"
+            "file-pages 8\n"
+            "ra-pages 3\n"
+            "ra-fail 1\n"
+            "seed 0xdeadbeef\n"
+            "thread 0\n"
+            "read f0 s0+16\n"
+            "punch f1 s4+20\n"
+            "thread 1\n");
+}
+
+TEST(TextTest, RandomProgramsRoundTrip) {
+  Rng rng(99);
+  for (int i = 0; i < 2000; ++i) {
+    const Program p = RandomProgram(rng);
+    const std::string text = PrintText(p);
+    const Result<Program> parsed = ParseText(text);
+    ASSERT_TRUE(parsed.ok()) << parsed.status().message() << "\n" << text;
+    ASSERT_EQ(parsed.value(), p) << text;
+    ASSERT_EQ(PrintText(parsed.value()), text);
+  }
+}
+
+struct ErrorCase {
+  const char* what;
+  std::string text;
+  std::string message;  // the whole expected message
+};
+
+std::string Lines(int n, const std::string& line) {
+  std::string out;
+  for (int i = 0; i < n; ++i) out += line;
+  return out;
+}
+
+const std::vector<ErrorCase>& ErrorCases() {
+  static const std::vector<ErrorCase> kCases = {
+      {"unknown kind", "pagerace 1\nthread 0\n  reed f0 s0+1\n",
+       "3:3: unknown op kind 'reed' (expected one of: read write punch readahead evict)"},
+      {"bad file", "pagerace 1\nfiles 2\nthread 0\nread f2 s0+1\n", "4:6: file 2 out of range [0, 2) (files 2)"},
+      {"file syntax", "pagerace 1\nthread 0\nread 0 s0+1\n", "3:6: expected a file 'f<N>', got '0'"},
+      {"sector out of range", "pagerace 1\nthread 0\n  write f0 s600+4\n", "3:12: sector 600 out of range [0, 128)"},
+      {"count past file end", "pagerace 1\nthread 0\nread f0 s120+16\n",
+       "3:14: sectors 120+16 run past the end of the file (128 sectors)"},
+      {"count zero", "pagerace 1\nthread 0\nread f0 s0+0\n", "3:12: sector count 0 out of range [1, 128]"},
+      {"count too big", "pagerace 1\nfile-pages 64\nthread 0\nread f0 s0+129\n",
+       "4:12: sector count 129 out of range [1, 128]"},
+      {"sector syntax", "pagerace 1\nthread 0\nread f0 s4\n", "3:9: expected sectors 's<first>+<count>', got 's4'"},
+      {"missing sectors", "pagerace 1\nthread 0\nread f0   # no sectors\n",
+       "3:8: expected sectors 's<first>+<count>' after 'f0'"},
+      {"duplicate key", "pagerace 1\nfiles 2\nseed 3\nfiles 2\n", "4:1: duplicate key 'files'"},
+      {"key after thread", "pagerace 1\nthread 0\nseed 1\n",
+       "3:1: header key 'seed' after the first thread (header keys go before 'thread 0')"},
+      {"unknown key", "pagerace 1\nfilez 2\n",
+       "2:1: unknown key 'filez' (expected one of: files file-pages ra-pages ra-fail seed thread)"},
+      {"key out of range", "pagerace 1\nfiles 5\n", "2:7: files 5 out of range [1, 4]"},
+      {"key not a number", "pagerace 1\nra-pages four\n",
+       "2:10: expected ra-pages as a decimal number, got 'four'"},
+      {"thread out of order", "pagerace 1\nthread 0\nthread 2\n", "3:8: thread 2 out of order (expected thread 1)"},
+      {"first thread not 0", "pagerace 1\nthread 1\n", "2:8: thread 1 out of order (expected thread 0)"},
+      {"too many threads",
+       "pagerace 1\nthread 0\nthread 1\nthread 2\nthread 3\nthread 4\nthread 5\nthread 6\nthread 7\nthread 8\n",
+       "10:8: too many threads: at most 8"},
+      {"no thread", "pagerace 1\nfiles 2\n", "3:1: expected at least one 'thread 0' section, got end of input"},
+      {"op before thread", "pagerace 1\nread f0 s0+1\n",
+       "2:1: op 'read' before the first thread (expected 'thread 0' first)"},
+      {"missing version line", "# comment\nfiles 2\n", "2:1: expected 'pagerace 1' first, got 'files'"},
+      {"empty input", "", "1:1: expected 'pagerace 1' first, got end of input"},
+      {"wrong version", "pagerace 2\n", "1:10: unsupported format version '2' (expected 1)"},
+      {"duplicate version", "pagerace 1\npagerace 1\n", "2:1: duplicate 'pagerace' line (it must come once, first)"},
+      {"trailing junk op", "pagerace 1\nthread 0\nread f0 s0+1 extra\n",
+       "3:14: unexpected 'extra' after the op (expected end of line)"},
+      {"trailing junk key", "pagerace 1\nfiles 2 3\n", "2:9: unexpected '3' after files value (expected end of line)"},
+      {"trailing junk thread", "pagerace 1\nthread 0 0\n",
+       "2:10: unexpected '0' after thread number (expected end of line)"},
+      {"seed overflow", "pagerace 1\nseed 0x10000000000000000\n",
+       "2:6: seed '0x10000000000000000' does not fit in 64 bits"},
+      {"sector overflow", "pagerace 1\nthread 0\nread f0 s99999999999999999999+1\n",
+       "3:10: first sector '99999999999999999999' does not fit in 64 bits"},
+      {"count overflow", "pagerace 1\nthread 0\nread f0 s1+99999999999999999999\n",
+       "3:12: sector count '99999999999999999999' does not fit in 64 bits"},
+      {"too many ops", "pagerace 1\nthread 0\n" + Lines(257, "read f0 s0+1\n"),
+       "259:1: too many ops: at most 256 in all threads"},
+      {"binary junk", "pagerace 1\n\x01\xff\n", "2:1: unknown key '\\x01\\xff' (expected one of: "
+                                                "files file-pages ra-pages ra-fail seed thread)"},
+  };
+  return kCases;
+}
+
+TEST(TextTest, ErrorsNameLineAndColumn) {
+  for (const ErrorCase& c : ErrorCases()) {
+    SCOPED_TRACE(c.what);
+    const Result<Program> parsed = ParseText(c.text);
+    ASSERT_FALSE(parsed.ok());
+    EXPECT_EQ(parsed.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(parsed.status().message(), c.message);
+  }
+}
+
+TEST(TextTest, ExactlyOpsMaxIsAccepted) {
+  const Result<Program> parsed = ParseText("pagerace 1\nthread 0\n" + Lines(128, "read f0 s0+1\n") +
+                                           "thread 1\n" + Lines(128, "evict f0 s1+2\n"));
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_EQ(parsed.value().op_count(), kOpsMax);
+}
+
+// Random bytes, and printed programs with random byte edits, either parse to
+// a valid program or fail with a positioned error; never anything else.
+TEST(TextTest, GarbageAndMutationsFailCleanly) {
+  Rng rng(3);
+  int accepted = 0;
+  for (int i = 0; i < 3000; ++i) {
+    std::string text = PrintText(RandomProgram(rng));
+    const int edits = static_cast<int>(rng.Range(1, 3));
+    for (int e = 0; e < edits; ++e) {
+      static const char kAlphabet[] = "0123456789 \n#+fsx-pagerace\t\xff";
+      text[rng.Below(text.size())] = kAlphabet[rng.Below(sizeof(kAlphabet) - 1)];
+    }
+    if (i % 4 == 0) {
+      text.resize(rng.Below(64));
+      for (char& c : text) c = static_cast<char>(rng.Next());
+    }
+    const Result<Program> parsed = ParseText(text);
+    if (parsed.ok()) {
+      ++accepted;
+      ASSERT_TRUE(Validate(parsed.value()).ok()) << text;
+      const Result<Program> again = ParseText(PrintText(parsed.value()));
+      ASSERT_TRUE(again.ok()) << again.status().message();
+      ASSERT_EQ(again.value(), parsed.value()) << text;
+    } else {
+      ASSERT_TRUE(HasPositionPrefix(parsed.status().message())) << parsed.status().message();
+    }
+  }
+  EXPECT_GT(accepted, 0);  // some edits (e.g. inside comments or values) still parse
+}
+
+TEST(TextTest, LooksLikeText) {
+  EXPECT_TRUE(LooksLikeText("pagerace 1\n"));
+  EXPECT_TRUE(LooksLikeText("pagerace"));
+  EXPECT_TRUE(LooksLikeText("pagerace#1"));
+  EXPECT_TRUE(LooksLikeText("\n  \t# a comment\n\n# another\r\npagerace 1\nthread 0\n"));
+  EXPECT_TRUE(LooksLikeText(PrintText(Program())));
+  EXPECT_FALSE(LooksLikeText(""));
+  EXPECT_FALSE(LooksLikeText("   \n# only a comment pagerace\n"));
+  EXPECT_FALSE(LooksLikeText("pageracer 1\n"));
+  EXPECT_FALSE(LooksLikeText("Pagerace 1\n"));
+  EXPECT_FALSE(LooksLikeText("files 2\npagerace 1\n"));
+  EXPECT_FALSE(LooksLikeText(std::string("\0pagerace 1\n", 12)));
+  EXPECT_FALSE(LooksLikeText("pager"));
+}
+
+}  // namespace
+}  // namespace pagerace

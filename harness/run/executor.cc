@@ -1,0 +1,170 @@
+#include "harness/run/executor.h"
+
+#include <sched.h>
+
+#include <algorithm>
+
+#include "harness/base/check.h"
+#include "harness/base/rng.h"
+
+namespace pagerace {
+
+Result<std::unique_ptr<Executor>> Executor::Create(const ExecutorOptions& options) {
+  Result<std::unique_ptr<Backend>> backend = CreateFileBackend(options.dir);
+  if (!backend.ok()) return backend.status();
+  return std::unique_ptr<Executor>(new Executor(options, std::move(*backend)));
+}
+
+Executor::Executor(const ExecutorOptions& options, std::unique_ptr<Backend> backend)
+    : options_(options), backend_(std::move(backend)), cache_(*backend_) {}
+
+Executor::~Executor() {
+  stop_.store(true);
+  round_.fetch_add(1);
+  round_.notify_all();
+  for (auto& w : workers_) w.join();
+}
+
+void Executor::EnsureWorkers(size_t n) {
+  while (workers_.size() < n) {
+    const size_t id = workers_.size();
+    workers_.emplace_back([this, id] { WorkerLoop(id); });
+  }
+}
+
+void Executor::WorkerLoop(size_t id) {
+  uint32_t seen = 0;
+  for (;;) {
+    round_.wait(seen, std::memory_order_acquire);
+    seen = round_.load(std::memory_order_acquire);
+    if (stop_.load()) return;
+    const size_t n = program_->threads.size();
+    if (id < n) {
+      // Start barrier: racing ops begin together.
+      arrived_.fetch_add(1, std::memory_order_acq_rel);
+      while (arrived_.load(std::memory_order_acquire) < n) sched_yield();
+      RunThread(id);
+    }
+    if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == workers_.size()) done_.notify_one();
+  }
+}
+
+void Executor::RunThread(size_t t) {
+  const std::vector<Op>& ops = program_->threads[t];
+  // Swarm over schedules too: the seed scales the jitter by 0, 1, 2 or 4.
+  sched::Jitter j = options_.jitter;
+  j.pause_per_1024 = std::min<uint32_t>(1024, (j.pause_per_1024 << (program_->seed >> 62)) >> 1);
+  sched::SetThreadJitter(Mix64(program_->seed ^ Mix64(t + 1)), j);
+  std::vector<uint64_t> buf;
+  History& h = histories_[t];
+  h.reserve(ops.size());
+  for (size_t i = 0; i < ops.size(); ++i) {
+    h.emplace_back();
+    Status st = RunOp(t, i, h.back(), buf);
+    if (!st.ok()) {
+      statuses_[t] = st;
+      return;
+    }
+  }
+}
+
+Status Executor::RunOp(size_t t, size_t i, OpRecord& rec, std::vector<uint64_t>& buf) {
+  const Op& op = program_->threads[t][i];
+  rec.thread = static_cast<uint16_t>(t);
+  rec.index = static_cast<uint16_t>(i);
+  rec.kind = op.kind;
+  rec.file = op.file;
+  rec.sector = op.sector;
+  rec.count = op.count;
+  buf.resize(size_t{op.count} * kSectorWords);
+  Status st;
+  if (op.kind == OpKind::kWrite) {
+    rec.gen = gen_.fetch_add(1, std::memory_order_relaxed);
+    for (uint32_t s = 0; s < op.count; ++s)
+      FillSector(op.file, op.sector + s, rec.gen, buf.data() + size_t{s} * kSectorWords);
+  } else if (op.kind == OpKind::kPunch) {
+    rec.gen = gen_.fetch_add(1, std::memory_order_relaxed);
+  }
+  rec.invoke = stamp_.fetch_add(1, std::memory_order_acq_rel);
+  switch (op.kind) {
+    case OpKind::kRead: st = cache_.Read(op.file, op.sector, op.count, buf.data()); break;
+    case OpKind::kWrite: st = cache_.Write(op.file, op.sector, op.count, buf.data()); break;
+    case OpKind::kPunch: st = cache_.Punch(op.file, op.sector, op.count); break;
+    case OpKind::kReadahead: st = cache_.Readahead(op.file, op.sector, op.count); break;
+    case OpKind::kEvict: st = cache_.Evict(op.file, op.sector, op.count); break;
+  }
+  rec.response = stamp_.fetch_add(1, std::memory_order_acq_rel);
+  if (!st.ok()) {
+    if (rec.Writes()) rec.response = kStampNever;
+    return st;
+  }
+  if (op.kind == OpKind::kRead) ObserveSectors(buf.data(), op.count, rec);
+  return st;
+}
+
+Result<RunOutcome> Executor::Run(const Program& program) {
+  PR_CHECK_MSG(Validate(program).ok(), "Executor::Run: invalid program");
+  PR_RETURN_IF_ERROR(backend_->Reset(program.files, program.file_pages));
+  cache_.Reset({program.files, program.file_pages, program.ra_pages, program.ra_fail, options_.mutant});
+  program_ = &program;
+  stamp_.store(1);
+  gen_.store(1);
+  const size_t n = program.threads.size();
+  histories_.assign(n, History());
+  statuses_.assign(n, Status::Ok());
+  EnsureWorkers(n);
+  arrived_.store(0);
+  done_.store(0);
+  round_.fetch_add(1, std::memory_order_acq_rel);
+  round_.notify_all();
+  for (uint32_t d = done_.load(std::memory_order_acquire); d < workers_.size();
+       d = done_.load(std::memory_order_acquire))
+    done_.wait(d, std::memory_order_acquire);
+  program_ = nullptr;
+
+  RunOutcome outcome;
+  for (size_t t = 0; t < n; ++t) {
+    PR_RETURN_IF_ERROR(statuses_[t]);
+    outcome.ops += histories_[t].size();
+    for (OpRecord& r : histories_[t]) outcome.history.push_back(std::move(r));
+  }
+  sched::SetThreadJitter(0, {});
+  PR_RETURN_IF_ERROR(FinalCheck(outcome.history, program));
+  outcome.report = CheckHistory(outcome.history);
+  return outcome;
+}
+
+// The end-of-run check, on the calling thread after the workers are idle.
+Status Executor::FinalCheck(History& history, const Program& program) {
+  const uint32_t sectors = program.file_sectors();
+  std::vector<uint64_t> buf(size_t{sectors} * kSectorWords);
+  auto record = [&](FinalPass pass, uint32_t file) -> OpRecord& {
+    OpRecord& rec = history.emplace_back();
+    rec.thread = kFinalThread;
+    rec.index = static_cast<uint16_t>(pass);
+    rec.file = static_cast<uint8_t>(file);
+    rec.count = sectors;
+    rec.invoke = stamp_.fetch_add(1);
+    return rec;
+  };
+  for (FinalPass pass : {FinalPass::kCached, FinalPass::kReread, FinalPass::kBackend}) {
+    if (pass == FinalPass::kReread) {
+      PR_RETURN_IF_ERROR(cache_.WritebackAll());
+      cache_.EvictAll();
+    }
+    for (uint32_t file = 0; file < program.files; ++file) {
+      OpRecord& rec = record(pass, file);
+      if (pass == FinalPass::kBackend) {
+        for (uint32_t p = 0; p < program.file_pages; ++p)
+          PR_RETURN_IF_ERROR(backend_->ReadPage(file, p, buf.data() + size_t{p} * kPageBytes / 8));
+      } else {
+        PR_RETURN_IF_ERROR(cache_.Read(file, 0, sectors, buf.data()));
+      }
+      rec.response = stamp_.fetch_add(1);
+      ObserveSectors(buf.data(), sectors, rec);
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace pagerace

@@ -1,0 +1,84 @@
+// The executor: runs a Program against the page-cache model over a backend,
+// free-running on real threads. A persistent pool (one OS thread per program
+// thread) starts each run's threads together at a barrier; every op is
+// stamped from one atomic counter; after the threads finish, the end-of-run
+// check reads every sector through the cache as left, writes back and evicts,
+// reads again through the cache and straight from the backend; the checker
+// then judges the whole history.
+//
+// Thread-safety: one Run at a time per Executor (it owns the pool).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "harness/backend/backend.h"
+#include "harness/base/status.h"
+#include "harness/cache/mutant.h"
+#include "harness/cache/page_cache.h"
+#include "harness/oracle/checker.h"
+#include "harness/oracle/history.h"
+#include "harness/program/program.h"
+#include "harness/sched/sched.h"
+
+namespace pagerace {
+
+struct ExecutorOptions {
+  std::string dir;               // parent of the private backend directory; "" = $TMPDIR
+  Mutant mutant = Mutant::kNone;
+  sched::Jitter jitter{96, 2000};  // scheduling noise at the named race windows
+};
+
+struct RunOutcome {
+  CheckReport report;
+  uint64_t ops = 0;      // program ops executed (not counting the end-of-run check)
+  History history;       // the whole history, end-of-run check included
+};
+
+class Executor {
+ public:
+  static Result<std::unique_ptr<Executor>> Create(const ExecutorOptions& options);
+  ~Executor();
+  Executor(const Executor&) = delete;
+  Executor& operator=(const Executor&) = delete;
+
+  // REQUIRES: Validate(program).ok(). An error Status means the environment
+  // failed (backend I/O); findings are in the outcome's report.
+  Result<RunOutcome> Run(const Program& program);
+
+  void set_mutant(Mutant mutant) { options_.mutant = mutant; }
+  const ExecutorOptions& options() const { return options_; }
+  std::string BackendDegraded() const { return backend_->Degraded(); }
+
+ private:
+  Executor(const ExecutorOptions& options, std::unique_ptr<Backend> backend);
+  void EnsureWorkers(size_t n);
+  void WorkerLoop(size_t id);
+  void RunThread(size_t t);
+  Status RunOp(size_t t, size_t i, OpRecord& rec, std::vector<uint64_t>& buf);
+  Status FinalCheck(History& history, const Program& program);
+
+  ExecutorOptions options_;
+  std::unique_ptr<Backend> backend_;
+  PageCache cache_;
+
+  // Per run.
+  const Program* program_ = nullptr;
+  std::atomic<uint64_t> stamp_{1};
+  std::atomic<uint64_t> gen_{1};
+  std::vector<History> histories_;       // one per program thread
+  std::vector<Status> statuses_;         // one per program thread
+
+  // The pool.
+  std::vector<std::thread> workers_;
+  std::atomic<uint32_t> round_{0};       // bumped to start a run
+  std::atomic<uint32_t> arrived_{0};     // start barrier
+  std::atomic<uint32_t> done_{0};        // workers finished this run
+  std::atomic<bool> stop_{false};
+};
+
+}  // namespace pagerace

@@ -1,0 +1,53 @@
+#include "harness/run/fuzz_target.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "harness/base/check.h"
+#include "harness/program/codec.h"
+#include "harness/program/text.h"
+#include "harness/run/executor.h"
+#include "harness/run/soak.h"
+
+namespace pagerace {
+
+FuzzTarget::FuzzTarget(Mutant mutant) : mutant_(mutant) {}
+FuzzTarget::~FuzzTarget() = default;
+
+FuzzTarget* FuzzTarget::FromEnvironment() {
+  const char* name = std::getenv("PAGERACE_MUTANT");
+  std::optional<Mutant> mutant = MutantFromName(name == nullptr ? "" : name);
+  if (!mutant) {
+    std::fprintf(stderr, "pagerace: unknown PAGERACE_MUTANT '%s' (see: pagerace mutants)\n", name);
+    std::exit(2);
+  }
+  // Never destroyed: the engines may call Run until exit.
+  static FuzzTarget* target = new FuzzTarget(*mutant);
+  return target;
+}
+
+int FuzzTarget::Run(std::span<const uint8_t> data) {
+  const Program program = Decode(data);
+  if (program.op_count() == 0) return 0;
+  if (executor_ == nullptr) {
+    const char* dir = std::getenv("PAGERACE_DIR");
+    ExecutorOptions options;
+    options.dir = dir == nullptr ? "" : dir;
+    options.mutant = mutant_;
+    Result<std::unique_ptr<Executor>> exec = Executor::Create(options);
+    PR_CHECK_MSG(exec.ok(), "environment: " + exec.status().ToString());
+    executor_ = std::move(*exec);
+  }
+  Result<RunOutcome> outcome = executor_->Run(program);
+  PR_CHECK_MSG(outcome.ok(), "environment: " + outcome.status().ToString());
+  if (outcome->report.ok()) return 0;
+  executor_.reset();  // removes the backend's files before we abort
+  const Violation& v = outcome->report.violations.front();
+  std::fprintf(stderr, "pagerace: %s\n(%zu violations in this run)\nREPRO: %s\nthe program:\n%s",
+               v.ToString().c_str(), outcome->report.total,
+               ReplayCommand(mutant_, "<crash file>").c_str(), PrintText(program).c_str());
+  std::fflush(stderr);
+  std::abort();
+}
+
+}  // namespace pagerace

@@ -1,0 +1,159 @@
+#include "harness/run/soak.h"
+
+#include <chrono>
+#include <cinttypes>
+
+#include "harness/base/check.h"
+#include "harness/base/rng.h"
+#include "harness/program/generate.h"
+#include "harness/program/text.h"
+#include "harness/run/artifact.h"
+#include "harness/run/executor.h"
+
+namespace pagerace {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+const char* MutantName(Mutant m) {
+  const MutantInfo* info = InfoOf(m);
+  return info == nullptr ? "none" : info->name;
+}
+
+Finding SaveFinding(const SoakOptions& options, const SoakResult& so_far, const Program& program,
+                    const CheckReport& report) {
+  Finding f;
+  f.violation = report.violations.front();
+  f.violations = report.total;
+  f.program = program;
+  char stem[96];
+  std::snprintf(stem, sizeof stem, "%s-seed%" PRIu64 "-round%" PRIu64,
+                ViolationKindName(f.violation.kind), so_far.seed, so_far.rounds);
+  std::vector<std::string> comments = {
+      "pagerace finding: " + f.violation.ToString(),
+      std::string("mutant: ") + MutantName(options.mutant),
+      "found by: pagerace soak --seed " + std::to_string(so_far.seed) + " --threads " +
+          std::to_string(options.threads) + " (round " + std::to_string(so_far.rounds) + ")",
+  };
+  Result<std::string> path = WriteArtifact(options.artifacts_dir, stem, comments, program);
+  if (path.ok()) {
+    f.artifact = *path;
+    f.replay = ReplayCommand(options.mutant, f.artifact);
+  }
+  return f;
+}
+
+}  // namespace
+
+std::string ReplayCommand(Mutant mutant, const std::string& path) {
+  std::string cmd = "pagerace replay ";
+  if (mutant != Mutant::kNone) cmd += std::string("--mutant ") + MutantName(mutant) + " ";
+  return cmd + path;
+}
+
+Result<SoakResult> Soak(const SoakOptions& options, std::FILE* out) {
+  SoakResult result;
+  result.seed = options.seed;
+  std::fprintf(out, "pagerace soak: seed %" PRIu64 ", %u threads, %.0f s, mutant %s, backend file\n",
+               options.seed, options.threads, options.duration_s, MutantName(options.mutant));
+  ExecutorOptions eo;
+  eo.dir = options.dir;
+  eo.mutant = options.mutant;
+  Result<std::unique_ptr<Executor>> exec = Executor::Create(eo);
+  if (!exec.ok()) return exec.status();
+
+  GenerateOptions go;
+  go.threads = options.threads;
+  go.ops_per_thread = options.ops_per_thread;
+  Rng rng(options.seed);
+  const Clock::time_point t0 = Clock::now();
+  double next_status = 1;
+  Program program;
+  for (;;) {
+    const double elapsed = Since(t0);
+    if (elapsed >= options.duration_s || (options.ops_max && result.ops >= options.ops_max)) break;
+    if (elapsed >= next_status) {
+      std::fprintf(out, "[%5.0fs] ops %" PRIu64 " (%.0f/s) rounds %" PRIu64 " violations %" PRIu64 "\n",
+                   elapsed, result.ops, result.ops / elapsed, result.rounds, result.violations);
+      std::fflush(out);
+      next_status = elapsed + 1;
+    }
+    program = Generate(rng, go);
+    SetCrashContext("pagerace soak: seed " + std::to_string(options.seed) + " round " +
+                    std::to_string(result.rounds) + "; the program:\n" + PrintText(program));
+    Result<RunOutcome> outcome = (*exec)->Run(program);
+    if (!outcome.ok()) return outcome.status();
+    result.ops += outcome->ops;
+    if (!outcome->report.ok()) {
+      result.violations += outcome->report.total;
+      result.finding = SaveFinding(options, result, program, outcome->report);
+      ++result.rounds;
+      break;
+    }
+    ++result.rounds;
+  }
+  SetCrashContext("");
+  result.duration_s = Since(t0);
+  result.degraded = (*exec)->BackendDegraded();
+  return result;
+}
+
+Result<ReplayResult> Replay(const Program& program, const ReplayOptions& options) {
+  PR_RETURN_IF_ERROR(Validate(program));
+  ExecutorOptions eo;
+  eo.dir = options.dir;
+  eo.mutant = options.mutant;
+  Result<std::unique_ptr<Executor>> exec = Executor::Create(eo);
+  if (!exec.ok()) return exec.status();
+  ReplayResult result;
+  SetCrashContext("pagerace replay; the program:\n" + PrintText(program));
+  while (result.runs < options.runs) {
+    Result<RunOutcome> outcome = (*exec)->Run(program);
+    if (!outcome.ok()) return outcome.status();
+    ++result.runs;
+    if (!outcome->report.ok()) {
+      result.violating = std::move(outcome->report);
+      break;
+    }
+  }
+  SetCrashContext("");
+  return result;
+}
+
+std::string SoakJson(const SoakOptions& options, const SoakResult& r) {
+  char buf[512];
+  std::snprintf(buf, sizeof buf,
+                "{\"seed\": %" PRIu64 ", \"duration_s\": %.3f, \"ops\": %" PRIu64
+                ", \"ops_per_sec\": %.1f, \"rounds\": %" PRIu64 ", \"violations\": %" PRIu64
+                ", \"threads\": %u, \"mutant\": \"%s\", \"backend\": \"file\"",
+                r.seed, r.duration_s, r.ops, r.ops_per_sec(), r.rounds, r.violations, options.threads,
+                MutantName(options.mutant));
+  std::string json = buf;
+  auto quote = [](const std::string& s) {
+    std::string q = "\"";
+    for (char c : s) {
+      if (c == '"' || c == '\\') q += '\\';
+      if (static_cast<unsigned char>(c) < 0x20) {
+        q += ' ';
+        continue;
+      }
+      q += c;
+    }
+    return q + "\"";
+  };
+  if (r.finding) {
+    json += ", \"finding\": {\"kind\": \"" + std::string(ViolationKindName(r.finding->violation.kind)) +
+            "\", \"violation\": " + quote(r.finding->violation.ToString()) +
+            ", \"artifact\": " + quote(r.finding->artifact) + ", \"replay\": " + quote(r.finding->replay) + "}";
+  } else {
+    json += ", \"finding\": null";
+  }
+  json += ", \"degraded\": " + quote(r.degraded) + "}\n";
+  return json;
+}
+
+}  // namespace pagerace

@@ -1,0 +1,74 @@
+// The soak loop and replay: the one API the CLI and the fuzz targets use.
+// Soak runs rounds of fresh programs drawn from the seed until the duration
+// or op budget is spent, or a finding (then the program is saved as an
+// artifact). Replay reruns one program until its violation shows (free mode:
+// the interleaving is real, so a race may need several runs).
+// Not thread-safe: one call at a time.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <string>
+
+#include "harness/base/status.h"
+#include "harness/cache/mutant.h"
+#include "harness/oracle/checker.h"
+#include "harness/program/program.h"
+
+namespace pagerace {
+
+struct SoakOptions {
+  uint32_t threads = 4;
+  double duration_s = 60;
+  uint64_t ops_max = 0;          // 0: no op budget
+  uint64_t seed = 0;
+  std::string dir;               // parent of the private temp dir; "" = $TMPDIR
+  Mutant mutant = Mutant::kNone;
+  std::string artifacts_dir = "pagerace-artifacts";
+  uint32_t ops_per_thread = 12;
+};
+
+struct Finding {
+  Violation violation;
+  size_t violations = 0;    // in the same run
+  Program program;
+  std::string artifact;     // path, or "" if it could not be written
+  std::string replay;       // the command that replays it
+};
+
+struct SoakResult {
+  uint64_t seed = 0;
+  double duration_s = 0;
+  uint64_t ops = 0;
+  uint64_t rounds = 0;
+  uint64_t violations = 0;
+  std::string degraded;          // what the backend had to do without
+  std::optional<Finding> finding;
+  double ops_per_sec() const { return duration_s > 0 ? ops / duration_s : 0; }
+};
+
+// Prints the header and a status line at least once a second to `out`.
+// An error Status is an environment failure.
+Result<SoakResult> Soak(const SoakOptions& options, std::FILE* out);
+
+struct ReplayOptions {
+  Mutant mutant = Mutant::kNone;
+  uint32_t runs = 1000;     // stop after this many runs without the violation
+  std::string dir;
+};
+
+struct ReplayResult {
+  uint32_t runs = 0;                     // runs done
+  std::optional<CheckReport> violating;  // the first violating run's report
+};
+
+Result<ReplayResult> Replay(const Program& program, const ReplayOptions& options);
+
+// The soak's --json document.
+std::string SoakJson(const SoakOptions& options, const SoakResult& result);
+
+// "pagerace replay [--mutant M] FILE".
+std::string ReplayCommand(Mutant mutant, const std::string& path);
+
+}  // namespace pagerace

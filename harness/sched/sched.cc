@@ -1,0 +1,56 @@
+#include "harness/sched/sched.h"
+
+#include <sched.h>
+
+namespace pagerace::sched {
+namespace {
+
+struct ThreadState {
+  Rng rng{0};
+  Jitter jitter;
+};
+
+ThreadState& State() {
+  thread_local ThreadState state;
+  return state;
+}
+
+}  // namespace
+
+const char* PointName(Point point) {
+  static const char* const kNames[] = {
+      "create-after-add",    "read-folio-before-io", "readahead-after-add", "update-before-read",
+      "punch-after-truncate", "writeback-before-io", "lock-acquire",
+  };
+  return kNames[static_cast<int>(point)];
+}
+
+void SetThreadJitter(uint64_t seed, Jitter jitter) {
+  State().rng.Seed(seed);
+  State().jitter = jitter;
+}
+
+Rng& ThreadRng() { return State().rng; }
+
+void At(Point point) {
+  ThreadState& s = State();
+  uint32_t chance = s.jitter.pause_per_1024;
+  if (chance == 0) return;
+  if (point == Point::kLockAcquire) chance /= 4;
+  if (!s.rng.Chance(chance, 1024)) return;
+  const uint64_t spins = s.rng.Below(s.jitter.spin_max + 1);
+  if (spins < s.jitter.spin_max / 4) {
+    sched_yield();
+    return;
+  }
+  for (uint64_t i = 0; i < spins; ++i) __builtin_ia32_pause();
+}
+
+void WaitWord(std::atomic<uint32_t>& word, uint32_t old) {
+  At(Point::kLockAcquire);
+  word.wait(old, std::memory_order_acquire);
+}
+
+void WakeWord(std::atomic<uint32_t>& word) { word.notify_all(); }
+
+}  // namespace pagerace::sched

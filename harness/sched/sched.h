@@ -1,0 +1,81 @@
+// Scheduling: the sync primitives the page-cache model uses and the named
+// scheduling points at its race windows. Every lock, wait and named point of
+// the model goes through here, so that a scheduler can perturb (free mode) or
+// decide (controlled mode) the interleaving.
+//
+// Free mode (this file): real OS threads. At a scheduling point a thread may
+// yield or spin for a while, drawn from its own seeded generator (jitter), so
+// race windows open wide without changing what the model does.
+// Thread-safety: primitives are safe from any thread; SetThreadJitter and
+// ThreadRng act on the calling thread only.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <shared_mutex>
+
+#include "harness/base/rng.h"
+
+namespace pagerace::sched {
+
+// Named scheduling points at the race windows (KERNEL_MODEL.md §4.3).
+enum class Point : uint8_t {
+  kCreateAfterAdd,      // filemap_create_folio: folio added, before ->read_folio
+  kReadFolioBeforeIo,   // ->read_folio: blocks mapped, before the I/O
+  kReadaheadAfterAdd,   // page_cache_ra_unbounded: folio added to the batch
+  kUpdateBeforeRead,    // filemap_update_page: locked, checked, before ->read_folio
+  kPunchAfterTruncate,  // punch: page cache truncated, blocks not yet freed
+  kWritebackBeforeIo,   // writeback: folio cleaned and unlocked, before the I/O
+  kLockAcquire,         // before any lock or wait of the model
+  kMaxValue = kLockAcquire,
+};
+inline constexpr uint32_t kPoints = static_cast<uint32_t>(Point::kMaxValue) + 1;
+const char* PointName(Point point);
+
+// How eagerly a thread perturbs its schedule at named points: the chance, in
+// 1/1024, of a pause at a named point (kLockAcquire uses a quarter of it).
+struct Jitter {
+  uint32_t pause_per_1024 = 0;
+  uint32_t spin_max = 0;  // a pause spins up to this many iterations, or yields
+};
+
+// Seeds the calling thread's generator and sets its jitter.
+void SetThreadJitter(uint64_t seed, Jitter jitter);
+
+// The calling thread's seeded generator, for model decisions that must be a
+// function of the seed (e.g. which readahead I/O fails fast).
+Rng& ThreadRng();
+
+// A scheduling point: in free mode maybe pauses the calling thread.
+void At(Point point);
+
+// A mutex (xa_lock and the like).
+class Mutex {
+ public:
+  void Lock() { At(Point::kLockAcquire); mu_.lock(); }
+  void Unlock() { mu_.unlock(); }
+
+ private:
+  std::mutex mu_;
+};
+
+// A read-write semaphore (i_rwsem, invalidate_lock). std::shared_mutex, so
+// ThreadSanitizer sees both the happens-before and the lock order.
+class RwSem {
+ public:
+  void Lock() { At(Point::kLockAcquire); mu_.lock(); }
+  void Unlock() { mu_.unlock(); }
+  void LockShared() { At(Point::kLockAcquire); mu_.lock_shared(); }
+  void UnlockShared() { mu_.unlock_shared(); }
+
+ private:
+  std::shared_mutex mu_;
+};
+
+// Bit waits (folio lock, writeback): block until `word` no longer equals
+// `old`; Wake wakes every waiter on `word` after it changed.
+void WaitWord(std::atomic<uint32_t>& word, uint32_t old);
+void WakeWord(std::atomic<uint32_t>& word);
+
+}  // namespace pagerace::sched
