@@ -28,12 +28,13 @@ Executor::~Executor() {
 void Executor::EnsureWorkers(size_t n) {
   while (workers_.size() < n) {
     const size_t id = workers_.size();
-    workers_.emplace_back([this, id] { WorkerLoop(id); });
+    const uint32_t round = round_.load(std::memory_order_acquire);
+    workers_.emplace_back([this, id, round] { WorkerLoop(id, round); });
   }
 }
 
-void Executor::WorkerLoop(size_t id) {
-  uint32_t seen = 0;
+// `seen` is the round current when the worker was made: it joins the next.
+void Executor::WorkerLoop(size_t id, uint32_t seen) {
   for (;;) {
     round_.wait(seen, std::memory_order_acquire);
     seen = round_.load(std::memory_order_acquire);
@@ -135,33 +136,43 @@ Result<RunOutcome> Executor::Run(const Program& program) {
 }
 
 // The end-of-run check, on the calling thread after the workers are idle.
+// Each file is checked over the pages any op or readahead window could have
+// reached; the rest was never touched and stays zero in the backend.
 Status Executor::FinalCheck(History& history, const Program& program) {
-  const uint32_t sectors = program.file_sectors();
-  std::vector<uint64_t> buf(size_t{sectors} * kSectorWords);
-  auto record = [&](FinalPass pass, uint32_t file) -> OpRecord& {
-    OpRecord& rec = history.emplace_back();
-    rec.thread = kFinalThread;
-    rec.index = static_cast<uint16_t>(pass);
-    rec.file = static_cast<uint8_t>(file);
-    rec.count = sectors;
-    rec.invoke = stamp_.fetch_add(1);
-    return rec;
-  };
+  std::vector<std::pair<uint32_t, uint32_t>> reach(program.files, {UINT32_MAX, 0});  // pages [lo, hi)
+  for (const auto& ops : program.threads) {
+    for (const Op& op : ops) {
+      auto& [lo, hi] = reach[op.file];
+      lo = std::min<uint32_t>(lo, op.sector / kSectorsPerPage);
+      hi = std::max<uint32_t>(hi, (op.sector + op.count - 1) / kSectorsPerPage + 1 + kRaPagesMax);
+    }
+  }
+  std::vector<uint64_t> buf;
   for (FinalPass pass : {FinalPass::kCached, FinalPass::kReread, FinalPass::kBackend}) {
     if (pass == FinalPass::kReread) {
       PR_RETURN_IF_ERROR(cache_.WritebackAll());
       cache_.EvictAll();
     }
     for (uint32_t file = 0; file < program.files; ++file) {
-      OpRecord& rec = record(pass, file);
+      const uint32_t lo = reach[file].first;
+      const uint32_t hi = std::min<uint32_t>(reach[file].second, program.file_pages);
+      if (lo >= hi) continue;
+      OpRecord& rec = history.emplace_back();
+      rec.thread = kFinalThread;
+      rec.index = static_cast<uint16_t>(pass);
+      rec.file = static_cast<uint8_t>(file);
+      rec.sector = lo * kSectorsPerPage;
+      rec.count = (hi - lo) * kSectorsPerPage;
+      buf.resize(size_t{rec.count} * kSectorWords);
+      rec.invoke = stamp_.fetch_add(1);
       if (pass == FinalPass::kBackend) {
-        for (uint32_t p = 0; p < program.file_pages; ++p)
-          PR_RETURN_IF_ERROR(backend_->ReadPage(file, p, buf.data() + size_t{p} * kPageBytes / 8));
+        for (uint32_t p = lo; p < hi; ++p)
+          PR_RETURN_IF_ERROR(backend_->ReadPage(file, p, buf.data() + size_t{p - lo} * kPageBytes / 8));
       } else {
-        PR_RETURN_IF_ERROR(cache_.Read(file, 0, sectors, buf.data()));
+        PR_RETURN_IF_ERROR(cache_.Read(file, rec.sector, rec.count, buf.data()));
       }
       rec.response = stamp_.fetch_add(1);
-      ObserveSectors(buf.data(), sectors, rec);
+      ObserveSectors(buf.data(), rec.count, rec);
     }
   }
   return Status::Ok();

@@ -57,7 +57,7 @@ class Executor {
  private:
   Executor(const ExecutorOptions& options, std::unique_ptr<Backend> backend);
   void EnsureWorkers(size_t n);
-  void WorkerLoop(size_t id);
+  void WorkerLoop(size_t id, uint32_t seen);
   void RunThread(size_t t);
   Status RunOp(size_t t, size_t i, OpRecord& rec, std::vector<uint64_t>& buf);
   Status FinalCheck(History& history, const Program& program);

@@ -56,6 +56,20 @@ TEST(ExecutorTest, GeneratedProgramsCheckCleanOnTheCorrectModel) {
   }
 }
 
+TEST(ExecutorTest, PoolGrowsAndShrinksBetweenRuns) {
+  // Workers made while earlier runs have happened must join the next run
+  // exactly once (a hang or a double run here is an executor bug).
+  auto exec = MakeExecutor();
+  for (uint32_t threads : {1u, 8u, 3u, 8u, 2u}) {
+    Program p;
+    p.threads.assign(threads, {Op{OpKind::kRead, 0, 0, 8}, Op{OpKind::kWrite, 0, 8, 8}});
+    Result<RunOutcome> out = exec->Run(p);
+    ASSERT_TRUE(out.ok());
+    EXPECT_EQ(out->ops, 2u * threads);
+    EXPECT_TRUE(out->report.ok());
+  }
+}
+
 TEST(ExecutorTest, TamperedHistoryIsFlagged) {
   Result<Program> p = ParseText("pagerace 1\nthread 0\nwrite f0 s0+8\nread f0 s0+8\n");
   ASSERT_TRUE(p.ok());
