@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what pagerace needs to build and test on Debian 12, with apt-get,
+# only what is missing. Idempotent; silent when everything is there.
+set -euo pipefail
+
+packages=(
+  cmake ninja-build g++          # the build
+  clang-14 libclang-rt-14-dev    # libFuzzer and the sanitizers' runtimes
+  libcli11-dev                   # the command line
+  libgtest-dev                   # the tests
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "install-deps: installing ${missing[*]}"
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root (or sudo) to install ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

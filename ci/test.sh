@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds the dev preset and runs every test
+# (ctest), then builds the fuzz preset (clang, libFuzzer + ASan + UBSan) and
+# fuzzes each target briefly on the correct model. Exits non-zero on any
+# failure. Takes a few minutes on 2 cores.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+fuzz_seconds=${PAGERACE_FUZZ_SECONDS:-30}
+
+ci/install-deps.sh
+cmake --preset dev >/dev/null
+cmake --build --preset dev
+ctest --preset dev -j2
+
+cmake --preset fuzz >/dev/null
+cmake --build --preset fuzz
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+for target in pagecache_fuzzer program_codec_fuzzer; do
+  mkdir -p "$work/$target"
+  cp build/fuzz/corpus/$target/* "$work/$target/"
+  echo "fuzzing $target for ${fuzz_seconds}s"
+  (cd "$work" && TMPDIR=$work ASAN_OPTIONS=halt_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    "$OLDPWD/build/fuzz/targets/$target" -max_total_time="$fuzz_seconds" -timeout=25 \
+    -artifact_prefix="$work/" "$work/$target" 2>"$work/$target.log") || {
+    tail -40 "$work/$target.log"; echo "fuzzing $target found a crash" >&2; exit 1; }
+  grep -E "^Done|^#[0-9]+.*DONE" "$work/$target.log" | tail -1
+done
+echo "ci/test.sh: all tests passed"

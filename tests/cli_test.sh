@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Tests the pagerace command as a user meets it: exit codes (0 clean, 1
+# finding, 2 bad usage or input, 3 environment), error messages with
+# line:col, the encode/decode round trip, the soak's JSON, artifacts that
+# replay, and a soak that leaves nothing behind in its temp directory.
+# Usage: cli_test.sh PAGERACE_BINARY SOURCE_DIR
+set -u
+bin=$1
+src=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export TMPDIR=$work/tmp
+mkdir -p "$TMPDIR"
+passed=0
+failed=0
+
+# check NAME WANT_EXIT [GREP_PATTERN] -- CMD...: runs CMD, checks its exit code
+# and that its output (stdout+stderr) matches the pattern.
+check() {
+  local name=$1 want=$2 pattern=$3
+  shift 4
+  local out code
+  out=$("$@" 2>&1)
+  code=$?
+  if [[ $code -ne $want ]]; then
+    echo "FAIL $name: exit $code, want $want"; echo "$out" | tail -5; failed=$((failed + 1)); return
+  fi
+  if [[ -n $pattern ]] && ! grep -Eq -- "$pattern" <<<"$out"; then
+    echo "FAIL $name: output lacks /$pattern/"; echo "$out" | tail -5; failed=$((failed + 1)); return
+  fi
+  echo "ok   $name"
+  passed=$((passed + 1))
+}
+
+check "help" 0 "soak" -- "$bin" --help
+check "unknown flag" 2 "--bogus" -- "$bin" soak --bogus
+check "no subcommand" 2 "subcommand" -- "$bin"
+check "threads out of range" 2 "threads" -- "$bin" soak --threads 9
+check "unknown mutant" 2 "unknown mutant 'nope'" -- "$bin" soak --mutant nope
+check "missing replay file" 2 "" -- "$bin" replay "$work/none.txt"
+check "mutants" 0 "^no-invalidate-lock-read$" -- "$bin" mutants
+check "mutants --long" 0 "730633f0b7f9" -- "$bin" mutants --long
+
+# Text errors carry line:col, and nothing is written.
+printf 'pagerace 1\nthread 0\nreed f0 s0+8\n' >"$work/bad.txt"
+check "parse error line:col" 2 "bad.txt:3:1: unknown op kind 'reed'" -- "$bin" encode "$work/bad.txt" -o "$work/bad.bin"
+[[ ! -e $work/bad.bin ]] && { echo "ok   no output on error"; passed=$((passed + 1)); } ||
+  { echo "FAIL output written on error"; failed=$((failed + 1)); }
+
+# encode then decode gives the same text as decoding the text itself.
+seed=$src/corpus/pagecache_fuzzer/all_ops.txt
+check "encode" 0 "" -- "$bin" encode "$seed" -o "$work/seed.bin"
+"$bin" decode "$seed" >"$work/a.txt"
+"$bin" decode "$work/seed.bin" >"$work/b.txt"
+if cmp -s "$work/a.txt" "$work/b.txt" && grep -q "^thread 3$" "$work/b.txt"; then
+  echo "ok   encode/decode round trip"; passed=$((passed + 1))
+else
+  echo "FAIL encode/decode round trip"; diff "$work/a.txt" "$work/b.txt" | head; failed=$((failed + 1))
+fi
+printf '\x01\x02\x03' >"$work/junk.bin"
+check "any bytes decode" 0 "^pagerace 1" -- "$bin" decode "$work/junk.bin"
+
+# A short soak of the correct model: exit 0, a status line, JSON.
+check "soak correct model" 0 "0 violations" -- "$bin" soak --duration 3 --seed 7 --json "$work/soak.json"
+if grep -q '"seed": 7' "$work/soak.json" && grep -q '"ops_per_sec"' "$work/soak.json" &&
+   grep -q '"violations": 0' "$work/soak.json"; then
+  echo "ok   soak json"; passed=$((passed + 1))
+else
+  echo "FAIL soak json"; cat "$work/soak.json"; failed=$((failed + 1))
+fi
+check "soak --ops budget" 0 "rounds" -- "$bin" soak --ops 500 --seed 3
+
+# A mutant is found, the artifact is written and replays.
+check "soak finds the race" 1 "FINDING: STALE" -- "$bin" soak --mutant no-invalidate-lock-read --duration 120 \
+  --seed 1 --artifacts "$work/art"
+artifact=$(ls "$work"/art/*.txt 2>/dev/null | head -1)
+if [[ -n $artifact ]] && grep -q "^# pagerace finding: STALE" "$artifact"; then
+  echo "ok   artifact written"; passed=$((passed + 1))
+  check "artifact replays" 1 "reproduced on run" -- "$bin" replay --runs 500000 --mutant no-invalidate-lock-read "$artifact"
+else
+  echo "FAIL no artifact"; failed=$((failed + 1))
+fi
+
+# The soak's private directory is gone afterwards; nothing else was touched.
+left=$(ls -A "$TMPDIR")
+[[ -z $left ]] && { echo "ok   temp dir cleaned"; passed=$((passed + 1)); } ||
+  { echo "FAIL left behind: $left"; failed=$((failed + 1)); }
+check "bad --dir is an environment error" 3 "mkdtemp" -- "$bin" soak --duration 1 --dir "$work/missing/dir"
+
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]
