@@ -14,13 +14,16 @@ ctest --preset dev -j2
 
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz
+options() { grep -v '^#' "sanitizers/$1.options" | paste -sd: -; }
+asan=$(options asan)
+ubsan=$(options ubsan)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 for target in pagecache_fuzzer program_codec_fuzzer; do
   mkdir -p "$work/$target"
   cp build/fuzz/corpus/$target/* "$work/$target/"
   echo "fuzzing $target for ${fuzz_seconds}s"
-  (cd "$work" && TMPDIR=$work ASAN_OPTIONS=halt_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  (cd "$work" && TMPDIR=$work ASAN_OPTIONS=$asan UBSAN_OPTIONS=$ubsan \
     "$OLDPWD/build/fuzz/targets/$target" -max_total_time="$fuzz_seconds" -timeout=25 \
     -artifact_prefix="$work/" "$work/$target" 2>"$work/$target.log") || {
     tail -40 "$work/$target.log"; echo "fuzzing $target found a crash" >&2; exit 1; }

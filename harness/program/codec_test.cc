@@ -16,15 +16,6 @@
 namespace pagerace {
 namespace {
 
-Op MakeOp(OpKind kind, uint8_t file, uint16_t sector, uint16_t count) {
-  Op op;
-  op.kind = kind;
-  op.file = file;
-  op.sector = sector;
-  op.count = count;
-  return op;
-}
-
 std::vector<uint8_t> RandomBytes(Rng& rng, size_t max_size) {
   std::vector<uint8_t> bytes(rng.Below(max_size + 1));
   for (uint8_t& b : bytes) b = static_cast<uint8_t>(rng.Next());
@@ -42,8 +33,8 @@ Program HandWrittenProgram() {
   p.ra_pages = 4;
   p.ra_fail = 2;
   p.seed = 0x010000000000002aULL;
-  p.threads = {{MakeOp(OpKind::kRead, 0, 0, 1)},
-               {MakeOp(OpKind::kWrite, 1, 10, 16), MakeOp(OpKind::kPunch, 0, 72, 56)}};
+  p.threads = {{Op{OpKind::kRead, 0, 0, 1}},
+               {Op{OpKind::kWrite, 1, 10, 16}, Op{OpKind::kPunch, 0, 72, 56}}};
   return p;
 }
 
@@ -110,7 +101,7 @@ TEST(CodecTest, CountClampedAtFileEnd) {
   const Program p = Decode(bytes);
   ASSERT_EQ(p.file_sectors(), 8u);
   ASSERT_EQ(p.threads.size(), 1u);
-  const std::vector<Op> expected = {MakeOp(OpKind::kRead, 0, 6, 2), MakeOp(OpKind::kRead, 0, 5, 3)};
+  const std::vector<Op> expected = {Op{OpKind::kRead, 0, 6, 2}, Op{OpKind::kRead, 0, 5, 3}};
   EXPECT_EQ(p.threads[0], expected);
   EXPECT_TRUE(Validate(p).ok());
 }
@@ -158,9 +149,9 @@ TEST(CodecTest, ExtremeProgramRoundTrips) {
   p.seed = ~uint64_t{0};
   p.threads.assign(kThreadsMax, {});
   const uint16_t last = static_cast<uint16_t>(p.file_sectors() - 1);
-  p.threads[7] = {MakeOp(OpKind::kEvict, 3, last, 1),
-                  MakeOp(OpKind::kReadahead, 2, static_cast<uint16_t>(last + 1 - kOpSectorsMax), kOpSectorsMax)};
-  p.threads[0] = {MakeOp(OpKind::kWrite, 0, 0, kOpSectorsMax)};
+  p.threads[7] = {Op{OpKind::kEvict, 3, last, 1},
+                  Op{OpKind::kReadahead, 2, static_cast<uint16_t>(last + 1 - kOpSectorsMax), kOpSectorsMax}};
+  p.threads[0] = {Op{OpKind::kWrite, 0, 0, kOpSectorsMax}};
   ASSERT_TRUE(Validate(p).ok());
   EXPECT_EQ(Decode(Encode(p)), p);
 }

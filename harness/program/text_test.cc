@@ -19,15 +19,6 @@
 namespace pagerace {
 namespace {
 
-Op MakeOp(OpKind kind, uint8_t file, uint16_t sector, uint16_t count) {
-  Op op;
-  op.kind = kind;
-  op.file = file;
-  op.sector = sector;
-  op.count = count;
-  return op;
-}
-
 Program RandomProgram(Rng& rng) {
   std::vector<uint8_t> bytes(rng.Below(600));
   for (uint8_t& b : bytes) b = static_cast<uint8_t>(rng.Next());
@@ -74,10 +65,10 @@ TEST(TextTest, HandWrittenTextParses) {
   expected.ra_fail = 1;
   expected.seed = 0x2a;
   expected.threads = {
-      {MakeOp(OpKind::kRead, 0, 0, 16), MakeOp(OpKind::kPunch, 1, 4, 20)},
+      {Op{OpKind::kRead, 0, 0, 16}, Op{OpKind::kPunch, 1, 4, 20}},
       {},
-      {MakeOp(OpKind::kEvict, 1, 127, 1), MakeOp(OpKind::kReadahead, 0, 0, 128),
-       MakeOp(OpKind::kWrite, 1, 8, 8)},
+      {Op{OpKind::kEvict, 1, 127, 1}, Op{OpKind::kReadahead, 0, 0, 128},
+       Op{OpKind::kWrite, 1, 8, 8}},
   };
   EXPECT_EQ(parsed.value(), expected);
 }
@@ -97,7 +88,7 @@ TEST(TextTest, PrintTextFormatIsPinned) {
   p.ra_pages = 3;
   p.ra_fail = 1;
   p.seed = 0xdeadbeef;
-  p.threads = {{MakeOp(OpKind::kRead, 0, 0, 16), MakeOp(OpKind::kPunch, 1, 4, 20)}, {}};
+  p.threads = {{Op{OpKind::kRead, 0, 0, 16}, Op{OpKind::kPunch, 1, 4, 20}}, {}};
   EXPECT_EQ(PrintText(p),
             "pagerace 1\n"
             "files 2\n"

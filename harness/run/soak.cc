@@ -24,6 +24,13 @@ const char* MutantName(Mutant m) {
   return info == nullptr ? "none" : info->name;
 }
 
+Result<std::unique_ptr<Executor>> MakeExecutor(const std::string& dir, Mutant mutant) {
+  ExecutorOptions options;
+  options.dir = dir;
+  options.mutant = mutant;
+  return Executor::Create(options);
+}
+
 Finding SaveFinding(const SoakOptions& options, const SoakResult& so_far, const Program& program,
                     const CheckReport& report) {
   Finding f;
@@ -60,10 +67,7 @@ Result<SoakResult> Soak(const SoakOptions& options, std::FILE* out) {
   result.seed = options.seed;
   std::fprintf(out, "pagerace soak: seed %" PRIu64 ", %u threads, %.0f s, mutant %s, backend file\n",
                options.seed, options.threads, options.duration_s, MutantName(options.mutant));
-  ExecutorOptions eo;
-  eo.dir = options.dir;
-  eo.mutant = options.mutant;
-  Result<std::unique_ptr<Executor>> exec = Executor::Create(eo);
+  Result<std::unique_ptr<Executor>> exec = MakeExecutor(options.dir, options.mutant);
   if (!exec.ok()) return exec.status();
 
   GenerateOptions go;
@@ -104,10 +108,7 @@ Result<SoakResult> Soak(const SoakOptions& options, std::FILE* out) {
 
 Result<ReplayResult> Replay(const Program& program, const ReplayOptions& options) {
   PR_RETURN_IF_ERROR(Validate(program));
-  ExecutorOptions eo;
-  eo.dir = options.dir;
-  eo.mutant = options.mutant;
-  Result<std::unique_ptr<Executor>> exec = Executor::Create(eo);
+  Result<std::unique_ptr<Executor>> exec = MakeExecutor(options.dir, options.mutant);
   if (!exec.ok()) return exec.status();
   ReplayResult result;
   SetCrashContext("pagerace replay; the program:\n" + PrintText(program));
