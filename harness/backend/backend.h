@@ -20,10 +20,10 @@ class Backend {
 
   // Makes `files` files of `file_pages` pages, all zero.
   virtual Status Reset(uint32_t files, uint32_t file_pages) = 0;
-  // Reads page `index` of `file` into `words` (kPageBytes).
-  virtual Status ReadPage(uint32_t file, uint32_t index, uint64_t* words) = 0;
-  // Writes page `index` of `file` from `words` (kPageBytes).
-  virtual Status WritePage(uint32_t file, uint32_t index, const uint64_t* words) = 0;
+  // Reads `pages` pages of `file` from page `index` into `words`.
+  virtual Status ReadPages(uint32_t file, uint32_t index, uint32_t pages, uint64_t* words) = 0;
+  // Writes `pages` pages of `file` from page `index` from `words`.
+  virtual Status WritePages(uint32_t file, uint32_t index, uint32_t pages, const uint64_t* words) = 0;
   // Frees the byte range: it reads as zeros afterwards (the "free blocks"
   // step of a hole punch). Sector aligned.
   virtual Status Punch(uint32_t file, uint64_t offset_bytes, uint64_t length_bytes) = 0;

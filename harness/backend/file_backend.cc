@@ -39,25 +39,27 @@ class FileBackend final : public Backend {
     return Status::Ok();
   }
 
-  Status ReadPage(uint32_t file, uint32_t index, uint64_t* words) override {
+  Status ReadPages(uint32_t file, uint32_t index, uint32_t pages, uint64_t* words) override {
     auto* p = reinterpret_cast<char*>(words);
+    const size_t bytes = size_t{pages} * kPageBytes;
     size_t done = 0;
-    while (done < kPageBytes) {
-      ssize_t n = pread(fds_[file], p + done, kPageBytes - done, off_t{index} * kPageBytes + done);
+    while (done < bytes) {
+      ssize_t n = pread(fds_[file], p + done, bytes - done, off_t{index} * kPageBytes + done);
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) return Status::FromErrno("pread", errno);
       if (n == 0) break;  // past EOF reads as zeros
       done += n;
     }
-    std::memset(p + done, 0, kPageBytes - done);
+    std::memset(p + done, 0, bytes - done);
     return Status::Ok();
   }
 
-  Status WritePage(uint32_t file, uint32_t index, const uint64_t* words) override {
+  Status WritePages(uint32_t file, uint32_t index, uint32_t pages, const uint64_t* words) override {
     const auto* p = reinterpret_cast<const char*>(words);
+    const size_t bytes = size_t{pages} * kPageBytes;
     size_t done = 0;
-    while (done < kPageBytes) {
-      ssize_t n = pwrite(fds_[file], p + done, kPageBytes - done, off_t{index} * kPageBytes + done);
+    while (done < bytes) {
+      ssize_t n = pwrite(fds_[file], p + done, bytes - done, off_t{index} * kPageBytes + done);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) return Status::FromErrno("pwrite", n < 0 ? errno : EIO);
       done += n;

@@ -43,21 +43,21 @@ TEST_F(FileBackendTest, PagesRoundTripAndPunchZeroesRange) {
   ASSERT_TRUE(b.Reset(2, 4).ok());
   std::vector<uint64_t> page(kWords), got(kWords);
   for (uint32_t i = 0; i < kWords; ++i) page[i] = i + 1;
-  ASSERT_TRUE(b.WritePage(1, 2, page.data()).ok());
-  ASSERT_TRUE(b.ReadPage(1, 2, got.data()).ok());
+  ASSERT_TRUE(b.WritePages(1, 2, 1, page.data()).ok());
+  ASSERT_TRUE(b.ReadPages(1, 2, 1, got.data()).ok());
   EXPECT_EQ(got, page);
-  ASSERT_TRUE(b.ReadPage(0, 2, got.data()).ok());
+  ASSERT_TRUE(b.ReadPages(0, 2, 1, got.data()).ok());
   EXPECT_EQ(got, std::vector<uint64_t>(kWords, 0));  // other file untouched
 
   // Punch sectors 3..5 of page 2 (bytes 2*4096 + 1536, 1536 long).
   ASSERT_TRUE(b.Punch(1, 2 * kPageBytes + 3 * kSectorBytes, 3 * kSectorBytes).ok());
-  ASSERT_TRUE(b.ReadPage(1, 2, got.data()).ok());
+  ASSERT_TRUE(b.ReadPages(1, 2, 1, got.data()).ok());
   for (uint32_t i = 0; i < kWords; ++i) {
     const bool punched = i >= 3 * 64 && i < 6 * 64;
     EXPECT_EQ(got[i], punched ? 0 : page[i]) << "word " << i;
   }
   ASSERT_TRUE(b.Reset(2, 4).ok());
-  ASSERT_TRUE(b.ReadPage(1, 2, got.data()).ok());
+  ASSERT_TRUE(b.ReadPages(1, 2, 1, got.data()).ok());
   EXPECT_EQ(got, std::vector<uint64_t>(kWords, 0));
 }
 

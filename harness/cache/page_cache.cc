@@ -209,7 +209,7 @@ Status PageCache::ReadFolio(Inode& ino, Folio* f, bool keep_locked) {
   PR_CHECK_MSG(!(flags & kUptodate), "->read_folio on an uptodate folio");
   sched::At(sched::Point::kReadFolioBeforeIo);
   uint64_t buf[kPageWords];
-  Status st = backend_.ReadPage(ino.id, f->index, buf);
+  Status st = backend_.ReadPages(ino.id, f->index, 1, buf);
   if (st.ok()) {
     for (uint32_t w = 0; w < kPageWords; ++w) f->data[w].store(buf[w], std::memory_order_relaxed);
     SetFlag(f, kUptodate);
@@ -514,7 +514,7 @@ Status PageCache::WritebackRange(Inode& ino, uint32_t first, uint32_t last, bool
     sched::At(sched::Point::kWritebackBeforeIo);
     uint64_t buf[kPageWords];
     for (uint32_t w = 0; w < kPageWords; ++w) buf[w] = f->data[w].load(std::memory_order_relaxed);
-    Status one = backend_.WritePage(ino.id, index, buf);
+    Status one = backend_.WritePages(ino.id, index, 1, buf);
     if (st.ok()) st = one;
     EndWriteback(f);
     Put(f);

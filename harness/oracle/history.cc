@@ -8,6 +8,7 @@ const char* FinalPassName(FinalPass pass) {
 }
 
 std::string OpRecord::Describe() const {
+  if (thread == kSetupThread) return "prefill f" + std::to_string(file);
   std::string who = thread == kFinalThread
                         ? std::string(FinalPassName(static_cast<FinalPass>(index)))
                         : "t" + std::to_string(thread) + "#" + std::to_string(index) + " " +

@@ -18,8 +18,10 @@ namespace pagerace {
 // response is kStampNever.
 inline constexpr uint64_t kStampNever = UINT64_MAX;
 
-// The end-of-run check's reads carry this thread number.
+// The end-of-run check's reads carry this thread number, and the write that
+// prefills the files (Program::prefill) this one.
 inline constexpr uint16_t kFinalThread = 0xffff;
+inline constexpr uint16_t kSetupThread = 0xfffe;
 
 // The passes of the end-of-run check, as the index of its reads.
 enum class FinalPass : uint16_t {

@@ -3,7 +3,7 @@
 //   word 0   kTagMagic32 << 32 | file id
 //   word 1   sector index within the file
 //   word 2   generation (unique per write in a run; 0 is never written)
-//   word k   Mix64(base + k) for k in [3, 64), base = hash(file, sector, gen)
+//   word k   base + k * stride for k in [3, 64), base = hash(file, sector, gen)
 //
 // So every 8-byte word can be attributed to exactly one write, a whole
 // sector from elsewhere names its origin (FOREIGN), and an all-zero sector is

@@ -18,6 +18,7 @@ constexpr uint32_t kCountShift = 18, kCountBits = 7;
 constexpr uint8_t kRaPagesMask = 0x1f;
 constexpr uint32_t kRaFailShift = 5;
 constexpr uint8_t kRaFailMask = 0x3;
+constexpr uint32_t kPrefillShift = 7;
 
 static_assert(kOpKinds <= (1u << kKindBits));
 static_assert(kThreadsMax <= (1u << kThreadBits));
@@ -50,6 +51,7 @@ Program DecodeHeader(const std::array<uint8_t, kHeaderBytes>& h) {
   p.file_pages = static_cast<uint16_t>(h[2] % kFilePagesMax + 1);
   p.ra_pages = static_cast<uint8_t>((h[3] & kRaPagesMask) % (kRaPagesMax + 1));
   p.ra_fail = static_cast<uint8_t>((h[3] >> kRaFailShift) & kRaFailMask);
+  p.prefill = static_cast<uint8_t>(h[3] >> kPrefillShift);
   p.seed = LoadLe(&h[4], 8);
   return p;
 }
@@ -92,7 +94,7 @@ std::vector<uint8_t> Encode(const Program& p) {
   out.push_back(static_cast<uint8_t>(p.threads.size() - 1));
   out.push_back(static_cast<uint8_t>(p.files - 1));
   out.push_back(static_cast<uint8_t>(p.file_pages - 1));
-  out.push_back(static_cast<uint8_t>(p.ra_pages | (p.ra_fail << kRaFailShift)));
+  out.push_back(static_cast<uint8_t>(p.ra_pages | (p.ra_fail << kRaFailShift) | (p.prefill << kPrefillShift)));
   StoreLe(out, p.seed, 8);
 
   // Ops thread by thread: decoding appends each record to its thread, so this

@@ -3,7 +3,8 @@
 //
 // Layout (little endian):
 //   header, 12 bytes: threads-1 (mod 8), files-1 (mod 4), file_pages-1
-//     (mod 64), ra byte (low 5 bits: ra_pages mod 17; bits 5-6: ra_fail),
+//     (mod 64), ra byte (low 5 bits: ra_pages mod 17; bits 5-6: ra_fail;
+//     bit 7: prefill),
 //     then seed as a 64-bit word. Missing header bytes read as zero.
 //   then records of 4 bytes, one per op, r = uint32:
 //     bits 0-3 kind (mod kOpKinds), 4-6 thread (mod threads), 7-8 file

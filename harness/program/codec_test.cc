@@ -68,7 +68,8 @@ TEST(CodecTest, HeaderFieldsFoldModulo) {
   EXPECT_EQ(p.files, 4);
   EXPECT_EQ(p.file_pages, 64);
   EXPECT_EQ(p.ra_pages, 31 % 17);  // low 5 bits, mod 17
-  EXPECT_EQ(p.ra_fail, 3);         // bits 5-6; bit 7 ignored
+  EXPECT_EQ(p.ra_fail, 3);         // bits 5-6
+  EXPECT_EQ(p.prefill, 1);         // bit 7
   EXPECT_EQ(p.seed, 0x0807060504030201ULL);
 }
 

@@ -25,6 +25,7 @@ Program Generate(Rng& rng, const GenerateOptions& options) {
   static constexpr uint8_t kRaChoices[] = {0, 0, 1, 2, 4, 8};
   p.ra_pages = kRaChoices[rng.Below(sizeof kRaChoices)];
   p.ra_fail = static_cast<uint8_t>(rng.Below(kRaFailMax + 1));
+  p.prefill = static_cast<uint8_t>(rng.Below(kPrefillMax + 1));
   p.seed = rng.Next();
 
   // Swarm: each program drops some op kinds and reweights the rest.

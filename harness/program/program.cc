@@ -37,6 +37,7 @@ Status Validate(const Program& p) {
   if (p.file_pages < 1 || p.file_pages > kFilePagesMax) return bad("file-pages must be in [1, 64]");
   if (p.ra_pages > kRaPagesMax) return bad("ra-pages must be in [0, 16]");
   if (p.ra_fail > kRaFailMax) return bad("ra-fail must be in [0, 3]");
+  if (p.prefill > kPrefillMax) return bad("prefill must be 0 or 1");
   if (p.threads.empty() || p.threads.size() > kThreadsMax) return bad("threads must be in [1, 8]");
   if (p.op_count() > kOpsMax) return bad("at most 256 ops in all");
   for (size_t t = 0; t < p.threads.size(); ++t) {

@@ -24,6 +24,7 @@ inline constexpr uint32_t kFilesMax = 4;
 inline constexpr uint32_t kFilePagesMax = 64;
 inline constexpr uint32_t kRaPagesMax = 16;
 inline constexpr uint32_t kRaFailMax = 3;       // fail-fast rate in quarters
+inline constexpr uint32_t kPrefillMax = 1;
 inline constexpr uint32_t kOpsMax = 256;        // all threads together
 inline constexpr uint32_t kOpSectorsMax = 128;  // one op's length
 
@@ -64,6 +65,7 @@ struct Program {
   uint16_t file_pages = 16; // [1, kFilePagesMax]
   uint8_t ra_pages = 4;     // [0, kRaPagesMax]: sync readahead window on a read miss; 0 = none
   uint8_t ra_fail = 0;      // [0, kRaFailMax]: share (in quarters) of readahead I/O that fails fast
+  uint8_t prefill = 0;      // [0, kPrefillMax]: 1 = files start full of tagged data (generation 1), 0 = zeros
   uint64_t seed = 0;        // scheduling noise (jitter) is drawn from it
   std::vector<std::vector<Op>> threads = {{}};  // [1, kThreadsMax] threads
 

@@ -21,7 +21,7 @@ constexpr std::string_view kThreadWord = "thread";
 constexpr char kComment = '#';
 constexpr size_t kQuoteMax = 40;  // longer tokens are cut in error messages
 
-enum class Key : uint8_t { kFiles, kFilePages, kRaPages, kRaFail, kSeed };
+enum class Key : uint8_t { kFiles, kFilePages, kRaPages, kRaFail, kPrefill, kSeed };
 
 struct KeyInfo {
   Key key;
@@ -30,11 +30,12 @@ struct KeyInfo {
   uint64_t max;
 };
 
-constexpr std::array<KeyInfo, 5> kKeys = {{
+constexpr std::array<KeyInfo, 6> kKeys = {{
     {Key::kFiles, "files", 1, kFilesMax},
     {Key::kFilePages, "file-pages", 1, kFilePagesMax},
     {Key::kRaPages, "ra-pages", 0, kRaPagesMax},
     {Key::kRaFail, "ra-fail", 0, kRaFailMax},
+    {Key::kPrefill, "prefill", 0, kPrefillMax},
     {Key::kSeed, "seed", 0, std::numeric_limits<uint64_t>::max()},
 }};
 
@@ -50,6 +51,7 @@ uint64_t GetKey(const Program& p, Key key) {
     case Key::kFilePages: return p.file_pages;
     case Key::kRaPages: return p.ra_pages;
     case Key::kRaFail: return p.ra_fail;
+    case Key::kPrefill: return p.prefill;
     case Key::kSeed: return p.seed;
   }
   return 0;
@@ -62,6 +64,7 @@ void SetKey(Program& p, Key key, uint64_t value) {
     case Key::kFilePages: p.file_pages = static_cast<uint16_t>(value); break;
     case Key::kRaPages: p.ra_pages = static_cast<uint8_t>(value); break;
     case Key::kRaFail: p.ra_fail = static_cast<uint8_t>(value); break;
+    case Key::kPrefill: p.prefill = static_cast<uint8_t>(value); break;
     case Key::kSeed: p.seed = value; break;
   }
 }

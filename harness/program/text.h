@@ -5,8 +5,8 @@
 //   pagerace 1          <- required first statement (format version)
 //   files 2             <- header keys, each optional and at most once,
 //   file-pages 16          in any order, before the first thread:
-//   ra-pages 4             files, file-pages, ra-pages, ra-fail, seed
-//   ra-fail 1              (seed takes decimal or 0x hex)
+//   ra-pages 4             files, file-pages, ra-pages, ra-fail,
+//   ra-fail 1              prefill, seed (seed takes decimal or 0x hex)
 //   seed 0x2a
 //   thread 0            <- threads numbered 0, 1, 2 ... in order
 //   read f0 s0+16       <- op: <kind> f<file> s<first sector>+<sector count>

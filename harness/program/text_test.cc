@@ -95,6 +95,7 @@ TEST(TextTest, PrintTextFormatIsPinned) {
             "file-pages 8\n"
             "ra-pages 3\n"
             "ra-fail 1\n"
+            "prefill 0\n"
             "seed 0xdeadbeef\n"
             "thread 0\n"
             "read f0 s0+16\n"
@@ -145,7 +146,7 @@ const std::vector<ErrorCase>& ErrorCases() {
       {"key after thread", "pagerace 1\nthread 0\nseed 1\n",
        "3:1: header key 'seed' after the first thread (header keys go before 'thread 0')"},
       {"unknown key", "pagerace 1\nfilez 2\n",
-       "2:1: unknown key 'filez' (expected one of: files file-pages ra-pages ra-fail seed thread)"},
+       "2:1: unknown key 'filez' (expected one of: files file-pages ra-pages ra-fail prefill seed thread)"},
       {"key out of range", "pagerace 1\nfiles 5\n", "2:7: files 5 out of range [1, 4]"},
       {"key not a number", "pagerace 1\nra-pages four\n",
        "2:10: expected ra-pages as a decimal number, got 'four'"},
@@ -175,7 +176,7 @@ const std::vector<ErrorCase>& ErrorCases() {
       {"too many ops", "pagerace 1\nthread 0\n" + Lines(257, "read f0 s0+1\n"),
        "259:1: too many ops: at most 256 in all threads"},
       {"binary junk", "pagerace 1\n\x01\xff\n", "2:1: unknown key '\\x01\\xff' (expected one of: "
-                                                "files file-pages ra-pages ra-fail seed thread)"},
+                                                "files file-pages ra-pages ra-fail prefill seed thread)"},
   };
   return kCases;
 }

@@ -9,6 +9,46 @@
 
 namespace pagerace {
 
+std::vector<PageRange> Reach(const Program& program) {
+  std::vector<PageRange> reach(program.files, {UINT32_MAX, 0});
+  for (const auto& ops : program.threads) {
+    for (const Op& op : ops) {
+      auto& [lo, hi] = reach[op.file];
+      lo = std::min<uint32_t>(lo, op.sector / kSectorsPerPage);
+      hi = std::max<uint32_t>(hi, (op.sector + op.count - 1) / kSectorsPerPage + 1 + kRaPagesMax);
+    }
+  }
+  for (auto& [lo, hi] : reach) hi = std::min<uint32_t>(hi, program.file_pages);
+  return reach;
+}
+
+// Fills the reachable pages of every file with generation 1 and records that
+// as one write, complete before any op begins.
+Status Executor::Prefill(const Program& program, History& history) {
+  const std::vector<PageRange> reach = Reach(program);
+  for (uint32_t file = 0; file < program.files; ++file) {
+    const auto [lo, hi] = reach[file];
+    if (lo >= hi) continue;
+    OpRecord& rec = history.emplace_back();
+    rec.thread = kSetupThread;
+    rec.kind = OpKind::kWrite;
+    rec.file = static_cast<uint8_t>(file);
+    rec.sector = lo * kSectorsPerPage;
+    rec.count = (hi - lo) * kSectorsPerPage;
+    rec.gen = kPrefillGen;
+    rec.invoke = stamp_.fetch_add(1);
+    // The content depends on the file and sector only: made once, kept.
+    std::vector<uint64_t>& data = prefill_[file];
+    const size_t made_sectors = data.size() / kSectorWords;
+    data.resize(size_t{hi} * kSectorsPerPage * kSectorWords);
+    for (size_t s = made_sectors; s < size_t{hi} * kSectorsPerPage; ++s)
+      FillSector(file, static_cast<uint32_t>(s), kPrefillGen, data.data() + s * kSectorWords);
+    PR_RETURN_IF_ERROR(backend_->WritePages(file, lo, hi - lo, data.data() + size_t{rec.sector} * kSectorWords));
+    rec.response = stamp_.fetch_add(1);
+  }
+  return Status::Ok();
+}
+
 Result<std::unique_ptr<Executor>> Executor::Create(const ExecutorOptions& options) {
   Result<std::unique_ptr<Backend>> backend = CreateFileBackend(options.dir);
   if (!backend.ok()) return backend.status();
@@ -107,9 +147,11 @@ Result<RunOutcome> Executor::Run(const Program& program) {
   PR_CHECK_MSG(Validate(program).ok(), "Executor::Run: invalid program");
   PR_RETURN_IF_ERROR(backend_->Reset(program.files, program.file_pages));
   cache_.Reset({program.files, program.file_pages, program.ra_pages, program.ra_fail, options_.mutant});
-  program_ = &program;
   stamp_.store(1);
-  gen_.store(1);
+  gen_.store(program.prefill ? kPrefillGen + 1 : 1);
+  History setup;
+  if (program.prefill) PR_RETURN_IF_ERROR(Prefill(program, setup));
+  program_ = &program;
   const size_t n = program.threads.size();
   histories_.assign(n, History());
   statuses_.assign(n, Status::Ok());
@@ -124,6 +166,7 @@ Result<RunOutcome> Executor::Run(const Program& program) {
   program_ = nullptr;
 
   RunOutcome outcome;
+  outcome.history = std::move(setup);
   for (size_t t = 0; t < n; ++t) {
     PR_RETURN_IF_ERROR(statuses_[t]);
     outcome.ops += histories_[t].size();
@@ -137,16 +180,9 @@ Result<RunOutcome> Executor::Run(const Program& program) {
 
 // The end-of-run check, on the calling thread after the workers are idle.
 // Each file is checked over the pages any op or readahead window could have
-// reached; the rest was never touched and stays zero in the backend.
+// reached; the rest was never touched.
 Status Executor::FinalCheck(History& history, const Program& program) {
-  std::vector<std::pair<uint32_t, uint32_t>> reach(program.files, {UINT32_MAX, 0});  // pages [lo, hi)
-  for (const auto& ops : program.threads) {
-    for (const Op& op : ops) {
-      auto& [lo, hi] = reach[op.file];
-      lo = std::min<uint32_t>(lo, op.sector / kSectorsPerPage);
-      hi = std::max<uint32_t>(hi, (op.sector + op.count - 1) / kSectorsPerPage + 1 + kRaPagesMax);
-    }
-  }
+  const std::vector<PageRange> reach = Reach(program);
   std::vector<uint64_t> buf;
   for (FinalPass pass : {FinalPass::kCached, FinalPass::kReread, FinalPass::kBackend}) {
     if (pass == FinalPass::kReread) {
@@ -154,8 +190,7 @@ Status Executor::FinalCheck(History& history, const Program& program) {
       cache_.EvictAll();
     }
     for (uint32_t file = 0; file < program.files; ++file) {
-      const uint32_t lo = reach[file].first;
-      const uint32_t hi = std::min<uint32_t>(reach[file].second, program.file_pages);
+      const auto [lo, hi] = reach[file];
       if (lo >= hi) continue;
       OpRecord& rec = history.emplace_back();
       rec.thread = kFinalThread;
@@ -166,8 +201,7 @@ Status Executor::FinalCheck(History& history, const Program& program) {
       buf.resize(size_t{rec.count} * kSectorWords);
       rec.invoke = stamp_.fetch_add(1);
       if (pass == FinalPass::kBackend) {
-        for (uint32_t p = lo; p < hi; ++p)
-          PR_RETURN_IF_ERROR(backend_->ReadPage(file, p, buf.data() + size_t{p - lo} * kPageBytes / 8));
+        PR_RETURN_IF_ERROR(backend_->ReadPages(file, lo, hi - lo, buf.data()));
       } else {
         PR_RETURN_IF_ERROR(cache_.Read(file, rec.sector, rec.count, buf.data()));
       }

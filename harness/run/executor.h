@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "harness/backend/backend.h"
@@ -26,6 +27,16 @@
 #include "harness/sched/sched.h"
 
 namespace pagerace {
+
+// Pages [first, end) of one file.
+using PageRange = std::pair<uint32_t, uint32_t>;
+
+// Per file, the pages that the program's ops and their readahead windows can
+// reach; nothing outside them is ever cached, written or punched.
+std::vector<PageRange> Reach(const Program& program);
+
+// The generation of the data that prefilled files start with.
+inline constexpr uint64_t kPrefillGen = 1;
 
 struct ExecutorOptions {
   std::string dir;               // parent of the private backend directory; "" = $TMPDIR
@@ -60,11 +71,14 @@ class Executor {
   void WorkerLoop(size_t id, uint32_t seen);
   void RunThread(size_t t);
   Status RunOp(size_t t, size_t i, OpRecord& rec, std::vector<uint64_t>& buf);
+  Status Prefill(const Program& program, History& history);
   Status FinalCheck(History& history, const Program& program);
 
   ExecutorOptions options_;
   std::unique_ptr<Backend> backend_;
   PageCache cache_;
+
+  std::vector<uint64_t> prefill_[kFilesMax];  // prefill content, grown on demand
 
   // Per run.
   const Program* program_ = nullptr;

@@ -56,6 +56,31 @@ TEST(ExecutorTest, GeneratedProgramsCheckCleanOnTheCorrectModel) {
   }
 }
 
+TEST(ExecutorTest, PrefilledFilesStartWithGenerationOne) {
+  Result<Program> p = ParseText(
+      "pagerace 1\nfile-pages 2\nprefill 1\nthread 0\nread f0 s0+16\npunch f0 s2+3\nread f0 s0+16\n");
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  auto exec = MakeExecutor();
+  Result<RunOutcome> out = exec->Run(*p);
+  ASSERT_TRUE(out.ok());
+  EXPECT_TRUE(out->report.ok()) << out->report.violations.front().ToString();
+  ASSERT_EQ(out->history.front().thread, kSetupThread);
+  for (const OpRecord& r : out->history) {
+    if (r.thread != 0 || r.kind != OpKind::kRead) continue;
+    for (uint32_t s = 0; s < 16; ++s) {
+      const bool punched = r.index == 2 && s >= 2 && s < 5;
+      EXPECT_EQ(r.observed[s].kind, punched ? SectorTag::kZero : SectorTag::kWhole) << r.index << " " << s;
+      if (!punched) {
+        EXPECT_EQ(r.observed[s].gen, kPrefillGen);
+      }
+    }
+  }
+  // Reading zeros where the prefill is expected is caught.
+  for (OpRecord& r : out->history)
+    if (r.thread == 0 && r.index == 0) r.observed[7] = SectorTag{};
+  EXPECT_FALSE(CheckHistory(out->history).ok());
+}
+
 TEST(ExecutorTest, PoolGrowsAndShrinksBetweenRuns) {
   // Workers made while earlier runs have happened must join the next run
   // exactly once (a hang or a double run here is an executor bug).
