@@ -86,7 +86,8 @@ void Executor::WorkerLoop(size_t id, uint32_t seen) {
       while (arrived_.load(std::memory_order_acquire) < n) sched_yield();
       RunThread(id);
     }
-    if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == workers_.size()) done_.notify_one();
+    if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == pool_size_.load(std::memory_order_acquire))
+      done_.notify_one();
   }
 }
 
@@ -156,6 +157,7 @@ Result<RunOutcome> Executor::Run(const Program& program) {
   histories_.assign(n, History());
   statuses_.assign(n, Status::Ok());
   EnsureWorkers(n);
+  pool_size_.store(static_cast<uint32_t>(workers_.size()));
   arrived_.store(0);
   done_.store(0);
   round_.fetch_add(1, std::memory_order_acq_rel);

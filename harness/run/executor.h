@@ -92,6 +92,7 @@ class Executor {
   std::atomic<uint32_t> round_{0};       // bumped to start a run
   std::atomic<uint32_t> arrived_{0};     // start barrier
   std::atomic<uint32_t> done_{0};        // workers finished this run
+  std::atomic<uint32_t> pool_size_{0};   // workers_.size(), for the workers to read
   std::atomic<bool> stop_{false};
 };
 
