@@ -5,18 +5,18 @@
 
 namespace pagerace {
 namespace {
-std::string& Context() {
-  static std::string context;
+std::function<std::string()>& Context() {
+  static std::function<std::string()> context;
   return context;
 }
 }  // namespace
 
-void SetCrashContext(std::string context) { Context() = std::move(context); }
+void SetCrashContext(std::function<std::string()> context) { Context() = std::move(context); }
 
 void CheckFailed(const char* file, int line, const char* expr, const std::string& msg) {
   std::fprintf(stderr, "pagerace: CHECK failed at %s:%d: %s%s%s\n", file, line, expr,
                msg.empty() ? "" : ": ", msg.c_str());
-  if (!Context().empty()) std::fprintf(stderr, "%s\n", Context().c_str());
+  if (Context()) std::fprintf(stderr, "%s\n", Context()().c_str());
   std::fflush(stderr);
   std::abort();
 }

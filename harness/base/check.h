@@ -4,6 +4,7 @@
 // sanitizers record. Safe from any thread.
 #pragma once
 
+#include <functional>
 #include <string>
 
 namespace pagerace {
@@ -11,10 +12,11 @@ namespace pagerace {
 // Prints "pagerace: CHECK failed: ..." plus the crash context and aborts.
 [[noreturn]] void CheckFailed(const char* file, int line, const char* expr, const std::string& msg);
 
-// Text printed after any failed check, e.g. the seed and a replay command.
-// The setter is not synchronized with failing checks: set it before starting
-// worker threads.
-void SetCrashContext(std::string context);
+// Called after any failed check for text to print, e.g. the seed and the
+// program that was running (made only then, so setting it is cheap). Not
+// synchronized with failing checks: set it while no worker thread runs.
+// An empty function clears it.
+void SetCrashContext(std::function<std::string()> context);
 
 }  // namespace pagerace
 

@@ -25,11 +25,11 @@ constexpr int kExitOk = 0, kExitFinding = 1, kExitUsage = 2, kExitEnvironment = 
 // Defaults live here, once.
 struct CliOptions {
   SoakOptions soak;
+  ReplayOptions replay;
   std::string mutant;
   std::string json;
   bool seed_given = false;
   std::vector<std::string> files;
-  uint32_t runs = 1000;
   bool long_list = false;
   std::string input, output;
 };
@@ -75,9 +75,8 @@ int RunSoak(CliOptions& o) {
 int RunReplay(const CliOptions& o) {
   std::optional<Mutant> mutant = ParseMutant(o.mutant);
   if (!mutant) return kExitUsage;
-  ReplayOptions ro;
+  ReplayOptions ro = o.replay;
   ro.mutant = *mutant;
-  ro.runs = o.runs;
   ro.dir = o.soak.dir;
   int code = kExitOk;
   for (const std::string& path : o.files) {
@@ -87,7 +86,7 @@ int RunReplay(const CliOptions& o) {
     if (!r.ok()) return Fail(r.status());
     if (r->violating) {
       const CheckReport& rep = *r->violating;
-      std::printf("%s: reproduced on run %u of %u: %s (%zu violations)\n", path.c_str(), r->runs, ro.runs,
+      std::printf("%s: reproduced on run %u: %s (%zu violations)\n", path.c_str(), r->runs,
                   rep.violations.front().ToString().c_str(), rep.total);
       code = kExitFinding;
     } else {
@@ -158,7 +157,10 @@ int main(int argc, char** argv) {
   CLI::App* replay = app.add_subcommand("replay", "Rerun programs (text or binary) until their violation shows");
   replay->add_option("files", o.files, "Artifacts or fuzzer crash files")->required()->check(CLI::ExistingFile);
   replay->add_option("--mutant", o.mutant, "Model mutant to run")->check(mutant_check);
-  replay->add_option("--runs", o.runs, "Runs per file before giving up")->check(CLI::Range(1u, 10'000'000u))->capture_default_str();
+  replay->add_option("--runs", o.replay.runs, "Runs per file before giving up")
+      ->check(CLI::Range(1u, 100'000'000u))->capture_default_str();
+  replay->add_option("--duration", o.replay.duration_s, "Seconds per file before giving up")
+      ->check(CLI::PositiveNumber)->capture_default_str();
   replay->add_option("--dir", o.soak.dir, "Parent of the private temp directory (default: $TMPDIR)");
   replay->callback([&] { action = [&] { return RunReplay(o); }; });
 

@@ -87,8 +87,10 @@ Result<SoakResult> Soak(const SoakOptions& options, std::FILE* out) {
       next_status = elapsed + 1;
     }
     program = Generate(rng, go);
-    SetCrashContext("pagerace soak: seed " + std::to_string(options.seed) + " round " +
-                    std::to_string(result.rounds) + "; the program:\n" + PrintText(program));
+    SetCrashContext([&] {
+      return "pagerace soak: seed " + std::to_string(options.seed) + " round " + std::to_string(result.rounds) +
+             "; the program:\n" + PrintText(program);
+    });
     Result<RunOutcome> outcome = (*exec)->Run(program);
     if (!outcome.ok()) return outcome.status();
     result.ops += outcome->ops;
@@ -100,7 +102,7 @@ Result<SoakResult> Soak(const SoakOptions& options, std::FILE* out) {
     }
     ++result.rounds;
   }
-  SetCrashContext("");
+  SetCrashContext(nullptr);
   result.duration_s = Since(t0);
   result.degraded = (*exec)->BackendDegraded();
   return result;
@@ -111,8 +113,9 @@ Result<ReplayResult> Replay(const Program& program, const ReplayOptions& options
   Result<std::unique_ptr<Executor>> exec = MakeExecutor(options.dir, options.mutant);
   if (!exec.ok()) return exec.status();
   ReplayResult result;
-  SetCrashContext("pagerace replay; the program:\n" + PrintText(program));
-  while (result.runs < options.runs) {
+  SetCrashContext([&] { return "pagerace replay; the program:\n" + PrintText(program); });
+  const Clock::time_point t0 = Clock::now();
+  while (result.runs < options.runs && Since(t0) < options.duration_s) {
     Result<RunOutcome> outcome = (*exec)->Run(program);
     if (!outcome.ok()) return outcome.status();
     ++result.runs;
@@ -121,7 +124,7 @@ Result<ReplayResult> Replay(const Program& program, const ReplayOptions& options
       break;
     }
   }
-  SetCrashContext("");
+  SetCrashContext(nullptr);
   return result;
 }
 

@@ -54,7 +54,8 @@ Result<SoakResult> Soak(const SoakOptions& options, std::FILE* out);
 
 struct ReplayOptions {
   Mutant mutant = Mutant::kNone;
-  uint32_t runs = 1000;     // stop after this many runs without the violation
+  uint32_t runs = 100000;   // stop after this many runs without the violation,
+  double duration_s = 60;   // or after this long
   std::string dir;
 };
 
