@@ -32,38 +32,50 @@ Result<std::string> ReadFile(const std::string& path) {
   return data;
 }
 
-Status WriteFileAtomic(const std::string& path, const std::string& data) {
+namespace {
+
+// Writes `data` to a new temp file beside `path` and fsyncs it.
+Result<std::string> WriteTemp(const std::string& path, const std::string& data) {
   const std::string tmp = path + ".tmp." + std::to_string(getpid());
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return Status::FromErrno("open " + tmp, errno);
   size_t done = 0;
-  while (done < data.size()) {
+  int err = 0;
+  while (done < data.size() && err == 0) {
     ssize_t n = write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int e = errno;
-      close(fd);
-      unlink(tmp.c_str());
-      return Status::FromErrno("write " + tmp, e);
-    }
-    done += n;
+    if (n < 0 && errno != EINTR) err = errno;
+    if (n > 0) done += n;
   }
-  if (fsync(fd) != 0 || close(fd) != 0) {
-    int e = errno;
+  if (err == 0 && fsync(fd) != 0) err = errno;
+  if (close(fd) != 0 && err == 0) err = errno;
+  if (err != 0) {
     unlink(tmp.c_str());
-    return Status::FromErrno("fsync " + tmp, e);
+    return Status::FromErrno("write " + tmp, err);
   }
-  if (rename(tmp.c_str(), path.c_str()) != 0) {
-    int e = errno;
-    unlink(tmp.c_str());
-    return Status::FromErrno("rename " + tmp, e);
-  }
-  const std::string dir = path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/') + 1);
+  return tmp;
+}
+
+void SyncDirOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
   int dfd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {
     fsync(dfd);
     close(dfd);
   }
+}
+
+}  // namespace
+
+Status WriteFileAtomic(const std::string& path, const std::string& data) {
+  Result<std::string> tmp = WriteTemp(path, data);
+  if (!tmp.ok()) return tmp.status();
+  if (rename(tmp->c_str(), path.c_str()) != 0) {
+    int e = errno;
+    unlink(tmp->c_str());
+    return Status::FromErrno("rename " + *tmp, e);
+  }
+  SyncDirOf(path);
   return Status::Ok();
 }
 
@@ -73,13 +85,22 @@ Result<std::string> WriteArtifact(const std::string& dir, const std::string& ste
   for (const std::string& c : comments) text += "# " + c + "\n";
   text += PrintText(program);
   if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return Status::FromErrno("mkdir " + dir, errno);
+  Result<std::string> tmp = WriteTemp(dir + "/" + stem, text);
+  if (!tmp.ok()) return tmp.status();
   for (int i = 0; i < 1000; ++i) {
     std::string path = dir + "/" + stem + (i == 0 ? "" : "-" + std::to_string(i)) + ".txt";
-    struct stat st;
-    if (lstat(path.c_str(), &st) == 0) continue;
-    PR_RETURN_IF_ERROR(WriteFileAtomic(path, text));
-    return path;
+    if (link(tmp->c_str(), path.c_str()) == 0) {
+      unlink(tmp->c_str());
+      SyncDirOf(path);
+      return path;
+    }
+    if (errno != EEXIST) {
+      int e = errno;
+      unlink(tmp->c_str());
+      return Status::FromErrno("link " + path, e);
+    }
   }
+  unlink(tmp->c_str());
   return Status::IoError("no free artifact name for " + dir + "/" + stem);
 }
 

@@ -13,8 +13,8 @@
 namespace pagerace {
 
 // Writes `program` as <dir>/<stem>.txt with `comments` (one per line, "# "
-// added) above it and returns the path. Never overwrites: a numbered suffix
-// is added when the name is taken.
+// added) above it and returns the path. Never overwrites: the file is linked
+// into place, and a numbered suffix is added when the name is taken.
 Result<std::string> WriteArtifact(const std::string& dir, const std::string& stem,
                                   const std::vector<std::string>& comments, const Program& program);
 
@@ -26,7 +26,8 @@ Result<Program> LoadProgram(const std::string& path);
 // Reads a whole file.
 Result<std::string> ReadFile(const std::string& path);
 
-// Writes `data` to `path` atomically (temp file, fsync, rename).
+// Writes `data` to `path` atomically (temp file, fsync, rename), replacing
+// what was there.
 Status WriteFileAtomic(const std::string& path, const std::string& data);
 
 }  // namespace pagerace
