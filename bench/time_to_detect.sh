@@ -53,11 +53,12 @@ for mutant in $($pagerace mutants); do
 done
 
 # The table: per strategy and mutant, over the trials that found it.
+{
+echo "| strategy | mutant | found | median s | min s | max s |"
+echo "|---|---|---|---|---|---|"
 awk -F, 'NR > 1 {
   key = $1 "|" $2; n[key]++; if ($4 == 1) { found[key]++; t[key] = t[key] " " $5 }
 } END {
-  print "| strategy | mutant | found | median s | min s | max s |"
-  print "|---|---|---|---|---|---|"
   for (k in n) {
     split(k, p, "|"); m = split(t[k], v, " ")
     # sort the times
@@ -66,4 +67,5 @@ awk -F, 'NR > 1 {
     printf "| %s | %s | %d/%d | %s | %s | %s |\n", p[1], p[2], found[k], n[k],
       m ? sprintf("%.1f", med) : "-", m ? sprintf("%.1f", v[1]) : "-", m ? sprintf("%.1f", v[m]) : "-"
   }
-}' "$csv" | sort -t'|' -k2,3 | tee "$out/time_to_detect.md"
+}' "$csv" | sort -t'|' -k2,3
+} | tee "$out/time_to_detect.md"
