@@ -93,7 +93,8 @@ void Executor::WorkerLoop(size_t id, uint32_t seen) {
 
 void Executor::RunThread(size_t t) {
   const std::vector<Op>& ops = program_->threads[t];
-  // Swarm over schedules too: the seed scales the jitter by 0, 1, 2 or 4.
+  // Swarm over schedules too: the seed's top bits scale the chance of a pause at
+  // a race window by 1/2, 1, 2 or 4.
   sched::Jitter j = options_.jitter;
   j.pause_per_1024 = std::min<uint32_t>(1024, (j.pause_per_1024 << (program_->seed >> 62)) >> 1);
   sched::SetThreadJitter(Mix64(program_->seed ^ Mix64(t + 1)), j);
