@@ -31,9 +31,9 @@ struct Folio {
 
 struct Inode {
   uint32_t id = 0;
-  sched::RwSem i_rwsem;
-  sched::RwSem invalidate_lock;
-  sched::Mutex xa_lock;
+  sched::RwSem i_rwsem{"i_rwsem"};
+  sched::RwSem invalidate_lock{"invalidate_lock"};
+  sched::Mutex xa_lock{"xa_lock"};
   std::atomic<Folio*> pages[kFilePagesMax] = {};
 };
 
@@ -100,12 +100,12 @@ PageCache::~PageCache() = default;
 
 void PageCache::Reset(const CacheConfig& config) {
   config_ = config;
+  // Fresh inodes: a controlled run abandoned at a deadlock leaves locks held.
+  inodes_.clear();
   while (inodes_.size() < config.files) {
     inodes_.push_back(std::make_unique<Inode>());
     inodes_.back()->id = static_cast<uint32_t>(inodes_.size() - 1);
   }
-  for (auto& ino : inodes_)
-    for (auto& slot : ino->pages) slot.store(nullptr, std::memory_order_relaxed);
   free_.clear();
   for (auto& f : folios_) free_.push_back(f.get());
 }

@@ -27,6 +27,7 @@ struct CliOptions {
   SoakOptions soak;
   ReplayOptions replay;
   std::string mutant;
+  std::string schedule = "free";
   std::string json;
   bool seed_given = false;
   std::vector<std::string> files;
@@ -50,6 +51,7 @@ int RunSoak(CliOptions& o) {
   std::optional<Mutant> mutant = ParseMutant(o.mutant);
   if (!mutant) return kExitUsage;
   o.soak.mutant = *mutant;
+  o.soak.schedule = *ScheduleFromName(o.schedule);  // checked by CLI11
   if (!o.seed_given) o.soak.seed = (uint64_t{std::random_device{}()} << 32) | std::random_device{}();
   Result<SoakResult> r = Soak(o.soak, stdout);
   if (!r.ok()) return Fail(r.status());
@@ -77,6 +79,7 @@ int RunReplay(const CliOptions& o) {
   if (!mutant) return kExitUsage;
   ReplayOptions ro = o.replay;
   ro.mutant = *mutant;
+  ro.schedule = *ScheduleFromName(o.schedule);  // checked by CLI11
   ro.dir = o.soak.dir;
   int code = kExitOk;
   for (const std::string& path : o.files) {
@@ -152,6 +155,8 @@ int main(int argc, char** argv) {
   soak->add_option("--mutant", o.mutant, "Model mutant to run (see: pagerace mutants)")->check(mutant_check);
   soak->add_option("--artifacts", o.soak.artifacts_dir, "Where findings are written")->capture_default_str();
   soak->add_option("--json", o.json, "Write a JSON summary here");
+  soak->add_option("--schedule", o.schedule, "free (real threads) or controlled (fibers; the seed fixes the run)")
+      ->check(CLI::IsMember({"free", "controlled"}))->capture_default_str();
   soak->callback([&] { action = [&] { return RunSoak(o); }; });
 
   CLI::App* replay = app.add_subcommand("replay", "Rerun programs (text or binary) until their violation shows");
@@ -161,6 +166,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1u, 100'000'000u))->capture_default_str();
   replay->add_option("--duration", o.replay.duration_s, "Seconds per file before giving up")
       ->check(CLI::PositiveNumber)->capture_default_str();
+  replay->add_option("--schedule", o.schedule, "free or controlled: how the program was found")
+      ->check(CLI::IsMember({"free", "controlled"}))->capture_default_str();
   replay->add_option("--dir", o.soak.dir, "Parent of the private temp directory (default: $TMPDIR)");
   replay->callback([&] { action = [&] { return RunReplay(o); }; });
 

@@ -227,11 +227,13 @@ class SectorChecker {
 }  // namespace
 
 const char* ViolationKindName(ViolationKind kind) {
-  static const char* const kNames[] = {"STALE", "FOREIGN", "TORN", "LOST", "GARBAGE", "DEADLOCK", "ASSERT"};
+  static const char* const kNames[] = {"STALE", "FOREIGN", "TORN", "LOST", "GARBAGE", "DEADLOCK", "LIVELOCK", "ASSERT"};
   return kNames[static_cast<int>(kind)];
 }
 
 std::string Violation::ToString() const {
+  if (kind == ViolationKind::kDeadlock || kind == ViolationKind::kLivelock)
+    return std::string(ViolationKindName(kind)) + ": " + reader + ": " + observed;
   return std::string(ViolationKindName(kind)) + " f" + std::to_string(file) + " s" +
          std::to_string(sector) + ": " + reader + " saw " + observed + "; expected " + expected;
 }

@@ -31,6 +31,7 @@ enum class ViolationKind : uint8_t {
   kLost,      // the end-of-run check misses a completed write
   kGarbage,   // words no write produced
   kDeadlock,  // no thread can make progress (scheduler)
+  kLivelock,  // threads ran past the scheduler's step bound
   kAssert,    // a model invariant failed (the kernel's BUG_ON/WARN_ON)
   kMaxValue = kAssert,
 };

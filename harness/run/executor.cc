@@ -6,8 +6,19 @@
 
 #include "harness/base/check.h"
 #include "harness/base/rng.h"
+#include "harness/sched/controller.h"
 
 namespace pagerace {
+
+const char* ScheduleName(Schedule schedule) {
+  return schedule == Schedule::kFree ? "free" : "controlled";
+}
+
+std::optional<Schedule> ScheduleFromName(std::string_view name) {
+  for (Schedule s : {Schedule::kFree, Schedule::kControlled})
+    if (name == ScheduleName(s)) return s;
+  return std::nullopt;
+}
 
 std::vector<PageRange> Reach(const Program& program) {
   std::vector<PageRange> reach(program.files, {UINT32_MAX, 0});
@@ -157,18 +168,17 @@ Result<RunOutcome> Executor::Run(const Program& program) {
   const size_t n = program.threads.size();
   histories_.assign(n, History());
   statuses_.assign(n, Status::Ok());
-  EnsureWorkers(n);
-  pool_size_.store(static_cast<uint32_t>(workers_.size()));
-  arrived_.store(0);
-  done_.store(0);
-  round_.fetch_add(1, std::memory_order_acq_rel);
-  round_.notify_all();
-  for (uint32_t d = done_.load(std::memory_order_acquire); d < workers_.size();
-       d = done_.load(std::memory_order_acquire))
-    done_.wait(d, std::memory_order_acquire);
+  RunOutcome outcome;
+  if (options_.schedule == Schedule::kControlled) {
+    if (!RunControlled(program, outcome.report)) {
+      program_ = nullptr;
+      return outcome;  // deadlock or livelock: the model's state is abandoned
+    }
+  } else {
+    RunFree(n);
+  }
   program_ = nullptr;
 
-  RunOutcome outcome;
   outcome.history = std::move(setup);
   for (size_t t = 0; t < n; ++t) {
     PR_RETURN_IF_ERROR(statuses_[t]);
@@ -179,6 +189,41 @@ Result<RunOutcome> Executor::Run(const Program& program) {
   PR_RETURN_IF_ERROR(FinalCheck(outcome.history, program));
   outcome.report = CheckHistory(outcome.history);
   return outcome;
+}
+
+// Free mode: the pool's threads run the program's threads, started together.
+void Executor::RunFree(size_t n) {
+  EnsureWorkers(n);
+  pool_size_.store(static_cast<uint32_t>(workers_.size()));
+  arrived_.store(0);
+  done_.store(0);
+  round_.fetch_add(1, std::memory_order_acq_rel);
+  round_.notify_all();
+  for (uint32_t d = done_.load(std::memory_order_acquire); d < workers_.size();
+       d = done_.load(std::memory_order_acquire))
+    done_.wait(d, std::memory_order_acquire);
+}
+
+// Controlled mode: the program's threads as fibers on this thread, the
+// interleaving drawn from the program's seed. False (with the finding in
+// `report`) when the threads deadlocked or hit the step bound.
+bool Executor::RunControlled(const Program& program, CheckReport& report) {
+  sched::Controller controller({.seed = program.seed, .steps_max = options_.steps_max});
+  std::vector<std::function<void()>> bodies;
+  for (size_t t = 0; t < program.threads.size(); ++t) bodies.push_back([this, t] { RunThread(t); });
+  const sched::Controller::Outcome out = controller.Run(std::move(bodies));
+  if (out == sched::Controller::Outcome::kDone) return true;
+  Violation v;
+  v.kind = out == sched::Controller::Outcome::kDeadlock ? ViolationKind::kDeadlock : ViolationKind::kLivelock;
+  v.stamp = stamp_.load();
+  v.reader = "the scheduler after " + std::to_string(controller.steps()) + " steps";
+  v.observed = controller.stuck();
+  v.expected = "every thread to finish";
+  report.violations.push_back(std::move(v));
+  report.total = 1;
+  // Abandoned fibers left locks held and folios locked: start clean.
+  cache_.Reset({program.files, program.file_pages, program.ra_pages, program.ra_fail, options_.mutant});
+  return false;
 }
 
 // The end-of-run check, on the calling thread after the workers are idle.

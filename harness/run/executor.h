@@ -11,7 +11,10 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
+#include <string_view>
 #include <string>
 #include <thread>
 #include <utility>
@@ -38,9 +41,20 @@ std::vector<PageRange> Reach(const Program& program);
 // The generation of the data that prefilled files start with.
 inline constexpr uint64_t kPrefillGen = 1;
 
+// How the program's threads are scheduled.
+enum class Schedule : uint8_t {
+  kFree,        // real OS threads, started together, seeded jitter
+  kControlled,  // fibers on the calling thread; the seed picks every switch
+};
+
+const char* ScheduleName(Schedule schedule);
+std::optional<Schedule> ScheduleFromName(std::string_view name);
+
 struct ExecutorOptions {
   std::string dir;               // parent of the private backend directory; "" = $TMPDIR
   Mutant mutant = Mutant::kNone;
+  Schedule schedule = Schedule::kFree;
+  uint64_t steps_max = 1'000'000;  // controlled: scheduling points before a livelock
   sched::Jitter jitter{96, 2000};  // scheduling noise at the named race windows
 };
 
@@ -69,6 +83,8 @@ class Executor {
   Executor(const ExecutorOptions& options, std::unique_ptr<Backend> backend);
   void EnsureWorkers(size_t n);
   void WorkerLoop(size_t id, uint32_t seen);
+  void RunFree(size_t n);
+  bool RunControlled(const Program& program, CheckReport& report);
   void RunThread(size_t t);
   Status RunOp(size_t t, size_t i, OpRecord& rec, std::vector<uint64_t>& buf);
   Status Prefill(const Program& program, History& history);

@@ -11,7 +11,7 @@
 
 namespace pagerace {
 
-FuzzTarget::FuzzTarget(Mutant mutant) : mutant_(mutant) {}
+FuzzTarget::FuzzTarget(Mutant mutant, Schedule schedule) : mutant_(mutant), schedule_(schedule) {}
 FuzzTarget::~FuzzTarget() = default;
 
 FuzzTarget* FuzzTarget::FromEnvironment() {
@@ -21,8 +21,15 @@ FuzzTarget* FuzzTarget::FromEnvironment() {
     std::fprintf(stderr, "pagerace: unknown PAGERACE_MUTANT '%s' (see: pagerace mutants)\n", name);
     std::exit(2);
   }
+  const char* schedule_name = std::getenv("PAGERACE_SCHEDULE");
+  std::optional<Schedule> schedule =
+      ScheduleFromName(schedule_name == nullptr ? ScheduleName(Schedule::kControlled) : schedule_name);
+  if (!schedule) {
+    std::fprintf(stderr, "pagerace: PAGERACE_SCHEDULE must be free or controlled, not '%s'\n", schedule_name);
+    std::exit(2);
+  }
   // Never destroyed: the engines may call Run until exit.
-  static FuzzTarget* target = new FuzzTarget(*mutant);
+  static FuzzTarget* target = new FuzzTarget(*mutant, *schedule);
   return target;
 }
 
@@ -34,6 +41,7 @@ int FuzzTarget::Run(std::span<const uint8_t> data) {
     ExecutorOptions options;
     options.dir = dir == nullptr ? "" : dir;
     options.mutant = mutant_;
+    options.schedule = schedule_;
     Result<std::unique_ptr<Executor>> exec = Executor::Create(options);
     PR_CHECK_MSG(exec.ok(), "environment: " + exec.status().ToString());
     executor_ = std::move(*exec);
@@ -45,7 +53,7 @@ int FuzzTarget::Run(std::span<const uint8_t> data) {
   const Violation& v = outcome->report.violations.front();
   std::fprintf(stderr, "pagerace: %s\n(%zu violations in this run)\nREPRO: %s\nthe program:\n%s",
                v.ToString().c_str(), outcome->report.total,
-               ReplayCommand(mutant_, "<crash file>").c_str(), PrintText(program).c_str());
+               ReplayCommand(mutant_, schedule_, "<crash file>").c_str(), PrintText(program).c_str());
   std::fflush(stderr);
   std::abort();
 }

@@ -2,7 +2,9 @@
 // runs it against the page-cache model; a finding prints the violation and
 // the replay line and aborts, which the engine records as a crash. The
 // mutant comes from PAGERACE_MUTANT (unset: the correct model), never from
-// the input. The executor and its threads are made on the first input, so
+// the input. Programs run under the controlled scheduler (fibers; the
+// program's seed fixes the interleaving, so every crash replays exactly)
+// unless PAGERACE_SCHEDULE=free. The executor is made on the first input, so
 // AFL++'s fork server never forks a live thread pool.
 // Thread-safety: one input at a time, as the engines call it.
 #pragma once
@@ -12,21 +14,22 @@
 #include <span>
 
 #include "harness/cache/mutant.h"
+#include "harness/run/executor.h"
 
 namespace pagerace {
 
-class Executor;
-
 class FuzzTarget {
  public:
-  // Reads PAGERACE_MUTANT and PAGERACE_DIR; a bad mutant name exits 2.
+  // Reads PAGERACE_MUTANT, PAGERACE_SCHEDULE and PAGERACE_DIR; a bad name
+  // exits 2.
   static FuzzTarget* FromEnvironment();
   int Run(std::span<const uint8_t> data);
   ~FuzzTarget();
 
  private:
-  explicit FuzzTarget(Mutant mutant);
+  FuzzTarget(Mutant mutant, Schedule schedule);
   Mutant mutant_;
+  Schedule schedule_;
   std::unique_ptr<Executor> executor_;
 };
 

@@ -24,10 +24,11 @@ const char* MutantName(Mutant m) {
   return info == nullptr ? "none" : info->name;
 }
 
-Result<std::unique_ptr<Executor>> MakeExecutor(const std::string& dir, Mutant mutant) {
+Result<std::unique_ptr<Executor>> MakeExecutor(const std::string& dir, Mutant mutant, Schedule schedule) {
   ExecutorOptions options;
   options.dir = dir;
   options.mutant = mutant;
+  options.schedule = schedule;
   return Executor::Create(options);
 }
 
@@ -49,25 +50,27 @@ Finding SaveFinding(const SoakOptions& options, const SoakResult& so_far, const 
   Result<std::string> path = WriteArtifact(options.artifacts_dir, stem, comments, program);
   if (path.ok()) {
     f.artifact = *path;
-    f.replay = ReplayCommand(options.mutant, f.artifact);
+    f.replay = ReplayCommand(options.mutant, options.schedule, f.artifact);
   }
   return f;
 }
 
 }  // namespace
 
-std::string ReplayCommand(Mutant mutant, const std::string& path) {
+std::string ReplayCommand(Mutant mutant, Schedule schedule, const std::string& path) {
   std::string cmd = "pagerace replay ";
   if (mutant != Mutant::kNone) cmd += std::string("--mutant ") + MutantName(mutant) + " ";
+  if (schedule != Schedule::kFree) cmd += std::string("--schedule ") + ScheduleName(schedule) + " ";
   return cmd + path;
 }
 
 Result<SoakResult> Soak(const SoakOptions& options, std::FILE* out) {
   SoakResult result;
   result.seed = options.seed;
-  std::fprintf(out, "pagerace soak: seed %" PRIu64 ", %u threads, %.0f s, mutant %s, backend file\n",
-               options.seed, options.threads, options.duration_s, MutantName(options.mutant));
-  Result<std::unique_ptr<Executor>> exec = MakeExecutor(options.dir, options.mutant);
+  std::fprintf(out, "pagerace soak: seed %" PRIu64 ", %u threads, %.0f s, mutant %s, schedule %s, backend file\n",
+               options.seed, options.threads, options.duration_s, MutantName(options.mutant),
+               ScheduleName(options.schedule));
+  Result<std::unique_ptr<Executor>> exec = MakeExecutor(options.dir, options.mutant, options.schedule);
   if (!exec.ok()) return exec.status();
 
   GenerateOptions go;
@@ -110,12 +113,14 @@ Result<SoakResult> Soak(const SoakOptions& options, std::FILE* out) {
 
 Result<ReplayResult> Replay(const Program& program, const ReplayOptions& options) {
   PR_RETURN_IF_ERROR(Validate(program));
-  Result<std::unique_ptr<Executor>> exec = MakeExecutor(options.dir, options.mutant);
+  Result<std::unique_ptr<Executor>> exec = MakeExecutor(options.dir, options.mutant, options.schedule);
   if (!exec.ok()) return exec.status();
   ReplayResult result;
   SetCrashContext([&] { return "pagerace replay; the program:\n" + PrintText(program); });
+  // A controlled run is a function of the program: once says it all.
+  const uint32_t runs = options.schedule == Schedule::kControlled ? 1 : options.runs;
   const Clock::time_point t0 = Clock::now();
-  while (result.runs < options.runs && Since(t0) < options.duration_s) {
+  while (result.runs < runs && Since(t0) < options.duration_s) {
     Result<RunOutcome> outcome = (*exec)->Run(program);
     if (!outcome.ok()) return outcome.status();
     ++result.runs;
@@ -133,9 +138,9 @@ std::string SoakJson(const SoakOptions& options, const SoakResult& r) {
   std::snprintf(buf, sizeof buf,
                 "{\"seed\": %" PRIu64 ", \"duration_s\": %.3f, \"ops\": %" PRIu64
                 ", \"ops_per_sec\": %.1f, \"rounds\": %" PRIu64 ", \"violations\": %" PRIu64
-                ", \"threads\": %u, \"mutant\": \"%s\", \"backend\": \"file\"",
+                ", \"threads\": %u, \"mutant\": \"%s\", \"schedule\": \"%s\", \"backend\": \"file\"",
                 r.seed, r.duration_s, r.ops, r.ops_per_sec(), r.rounds, r.violations, options.threads,
-                MutantName(options.mutant));
+                MutantName(options.mutant), ScheduleName(options.schedule));
   std::string json = buf;
   auto quote = [](const std::string& s) {
     std::string q = "\"";

@@ -15,6 +15,7 @@
 #include "harness/cache/mutant.h"
 #include "harness/oracle/checker.h"
 #include "harness/program/program.h"
+#include "harness/run/executor.h"
 
 namespace pagerace {
 
@@ -26,6 +27,7 @@ struct SoakOptions {
   std::string dir;               // parent of the private temp dir; "" = $TMPDIR
   Mutant mutant = Mutant::kNone;
   std::string artifacts_dir = "pagerace-artifacts";
+  Schedule schedule = Schedule::kFree;
   uint32_t ops_per_thread = 12;
 };
 
@@ -57,6 +59,7 @@ struct ReplayOptions {
   uint32_t runs = 100000;   // stop after this many runs without the violation,
   double duration_s = 60;   // or after this long
   std::string dir;
+  Schedule schedule = Schedule::kFree;  // controlled: the program's seed fixes the run
 };
 
 struct ReplayResult {
@@ -69,7 +72,7 @@ Result<ReplayResult> Replay(const Program& program, const ReplayOptions& options
 // The soak's --json document.
 std::string SoakJson(const SoakOptions& options, const SoakResult& result);
 
-// "pagerace replay [--mutant M] FILE".
-std::string ReplayCommand(Mutant mutant, const std::string& path);
+// "pagerace replay [--mutant M] [--schedule S] FILE".
+std::string ReplayCommand(Mutant mutant, Schedule schedule, const std::string& path);
 
 }  // namespace pagerace

@@ -2,6 +2,8 @@
 
 #include <sched.h>
 
+#include "harness/sched/controller.h"
+
 namespace pagerace::sched {
 namespace {
 
@@ -30,9 +32,16 @@ void SetThreadJitter(uint64_t seed, Jitter jitter) {
   State().jitter = jitter;
 }
 
-Rng& ThreadRng() { return State().rng; }
+Rng& ThreadRng() {
+  if (Controller* c = Controller::Active()) return c->CurrentRng();
+  return State().rng;
+}
 
 void At(Point point) {
+  if (Controller* c = Controller::Active()) {
+    c->Switch();
+    return;
+  }
   ThreadState& s = State();
   uint32_t chance = s.jitter.pause_per_1024;
   if (chance == 0) return;
@@ -47,10 +56,73 @@ void At(Point point) {
 }
 
 void WaitWord(std::atomic<uint32_t>& word, uint32_t old) {
+  if (Controller* c = Controller::Active()) {
+    c->Block([&] { return word.load(std::memory_order_acquire) != old; }, "a folio bit");
+    return;
+  }
   At(Point::kLockAcquire);
   word.wait(old, std::memory_order_acquire);
 }
 
-void WakeWord(std::atomic<uint32_t>& word) { word.notify_all(); }
+void WakeWord(std::atomic<uint32_t>& word) {
+  if (Controller::Active() == nullptr) word.notify_all();  // controlled: waits re-check
+}
+
+void Mutex::Lock() {
+  if (Controller* c = Controller::Active()) {
+    c->Switch();
+    c->Block([this] { return !held_; }, name_);
+    held_ = true;
+    return;
+  }
+  At(Point::kLockAcquire);
+  mu_.lock();
+}
+
+void Mutex::Unlock() {
+  if (Controller::Active() != nullptr) {
+    held_ = false;
+    return;
+  }
+  mu_.unlock();
+}
+
+void RwSem::Lock() {
+  if (Controller* c = Controller::Active()) {
+    c->Switch();
+    c->Block([this] { return writers_ == 0 && readers_ == 0; }, name_);
+    ++writers_;
+    return;
+  }
+  At(Point::kLockAcquire);
+  mu_.lock();
+}
+
+void RwSem::Unlock() {
+  if (Controller::Active() != nullptr) {
+    --writers_;
+    return;
+  }
+  mu_.unlock();
+}
+
+void RwSem::LockShared() {
+  if (Controller* c = Controller::Active()) {
+    c->Switch();
+    c->Block([this] { return writers_ == 0; }, name_);
+    ++readers_;
+    return;
+  }
+  At(Point::kLockAcquire);
+  mu_.lock_shared();
+}
+
+void RwSem::UnlockShared() {
+  if (Controller::Active() != nullptr) {
+    --readers_;
+    return;
+  }
+  mu_.unlock_shared();
+}
 
 }  // namespace pagerace::sched

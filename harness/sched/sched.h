@@ -3,9 +3,12 @@
 // the model goes through here, so that a scheduler can perturb (free mode) or
 // decide (controlled mode) the interleaving.
 //
-// Free mode (this file): real OS threads. At a scheduling point a thread may
-// yield or spin for a while, drawn from its own seeded generator (jitter), so
-// race windows open wide without changing what the model does.
+// Free mode: real OS threads. At a scheduling point a thread may yield or
+// spin for a while, drawn from its own seeded generator (jitter), so race
+// windows open wide without changing what the model does.
+// Controlled mode (while a Controller runs on this OS thread, controller.h):
+// the logical threads are fibers; every primitive here is a scheduling point
+// and blocks cooperatively, so the controller decides every interleaving.
 // Thread-safety: primitives are safe from any thread; SetThreadJitter and
 // ThreadRng act on the calling thread only.
 #pragma once
@@ -53,24 +56,32 @@ void At(Point point);
 // A mutex (xa_lock and the like).
 class Mutex {
  public:
-  void Lock() { At(Point::kLockAcquire); mu_.lock(); }
-  void Unlock() { mu_.unlock(); }
+  explicit Mutex(const char* name = "mutex") : name_(name) {}
+  void Lock();
+  void Unlock();
 
  private:
-  std::mutex mu_;
+  std::mutex mu_;          // free mode
+  const char* name_;
+  bool held_ = false;      // controlled mode (one OS thread)
 };
 
-// A read-write semaphore (i_rwsem, invalidate_lock). std::shared_mutex, so
-// ThreadSanitizer sees both the happens-before and the lock order.
+// A read-write semaphore (i_rwsem, invalidate_lock). In free mode a
+// std::shared_mutex, so ThreadSanitizer sees both the happens-before and the
+// lock order.
 class RwSem {
  public:
-  void Lock() { At(Point::kLockAcquire); mu_.lock(); }
-  void Unlock() { mu_.unlock(); }
-  void LockShared() { At(Point::kLockAcquire); mu_.lock_shared(); }
-  void UnlockShared() { mu_.unlock_shared(); }
+  explicit RwSem(const char* name = "rwsem") : name_(name) {}
+  void Lock();
+  void Unlock();
+  void LockShared();
+  void UnlockShared();
 
  private:
-  std::shared_mutex mu_;
+  std::shared_mutex mu_;   // free mode
+  const char* name_;
+  int writers_ = 0;        // controlled mode (one OS thread)
+  int readers_ = 0;
 };
 
 // Bit waits (folio lock, writeback): block until `word` no longer equals
