@@ -81,6 +81,17 @@ else
   echo "FAIL no artifact"; failed=$((failed + 1))
 fi
 
+# Controlled schedules: the program's seed fixes the run, so the artifact
+# replays on the first run.
+check "bad --schedule" 2 "schedule" -- "$bin" soak --schedule sometimes
+check "controlled soak finds the race" 1 "FINDING: STALE" -- "$bin" soak --schedule controlled \
+  --mutant no-invalidate-lock-update --duration 120 --seed 2 --artifacts "$work/ctl"
+artifact=$(ls "$work"/ctl/*.txt 2>/dev/null | head -1)
+check "controlled artifact replays at once" 1 "reproduced on run 1:" -- "$bin" replay --schedule controlled \
+  --mutant no-invalidate-lock-update "$artifact"
+check "controlled artifact is clean on the correct model" 0 "no violation in 1 runs" -- "$bin" replay \
+  --schedule controlled "$artifact"
+
 # The soak's private directory is gone afterwards; nothing else was touched.
 left=$(ls -A "$TMPDIR")
 [[ -z $left ]] && { echo "ok   temp dir cleaned"; passed=$((passed + 1)); } ||
