@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Time-to-detect of every mutant, by the soak and by the libFuzzer target:
+# Time-to-detect of every mutant, by the soak (free and controlled schedules)
+# and by the libFuzzer target:
 # N trials each (different seeds), each capped, one after another. Prints a
 # Markdown table (found/trials, median, min, max seconds) and keeps every
 # trial in OUT/trials.csv. Needs the release and fuzz presets built.
 #
 #   bench/time_to_detect.sh [--trials N] [--cap SECONDS] [--out DIR]
 #
-# Expect trials x mutants x 2 x (time to detect, at most the cap): with the
+# Expect trials x mutants x 3 x (time to detect, at most the cap): with the
 # defaults (5 trials, 120 s cap) well under 10 minutes today.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,16 +32,18 @@ echo "strategy,mutant,trial,found,seconds,execs" >"$csv"
 now() { date +%s.%N; }
 for mutant in $($pagerace mutants); do
   for trial in $(seq 1 "$trials"); do
-    # The soak: free-running threads, fresh random programs.
-    t0=$(now)
-    code=0
-    $pagerace soak --mutant "$mutant" --seed "$trial" --duration "$cap" --artifacts "$work/art" \
-      --json "$work/soak.json" >/dev/null || code=$?
-    t1=$(now)
-    ops=$(grep -o '"ops": [0-9]*' "$work/soak.json" | grep -o '[0-9]*$')
-    echo "soak,$mutant,$trial,$([[ $code == 1 ]] && echo 1 || echo 0),$(awk "BEGIN { printf \"%.2f\", $t1 - $t0 }"),$ops" >>"$csv"
+    # The soak, free-running threads and controlled schedules: fresh random programs.
+    for schedule in free controlled; do
+      t0=$(now)
+      code=0
+      $pagerace soak --schedule "$schedule" --mutant "$mutant" --seed "$trial" --duration "$cap" \
+        --artifacts "$work/art" --json "$work/soak.json" >/dev/null || code=$?
+      t1=$(now)
+      ops=$(grep -o '"ops": [0-9]*' "$work/soak.json" | grep -o '[0-9]*$')
+      echo "soak-$schedule,$mutant,$trial,$([[ $code == 1 ]] && echo 1 || echo 0),$(awk "BEGIN { printf \"%.2f\", $t1 - $t0 }"),$ops" >>"$csv"
+    done
 
-    # libFuzzer from the seed corpus.
+    # libFuzzer from the seed corpus (controlled schedules: the target's default).
     rm -rf "$work/corpus" && mkdir "$work/corpus" && cp build/fuzz/corpus/pagecache_fuzzer/* "$work/corpus/"
     t0=$(now)
     code=0
