@@ -28,8 +28,12 @@ FuzzTarget* FuzzTarget::FromEnvironment() {
     std::fprintf(stderr, "pagerace: PAGERACE_SCHEDULE must be free or controlled, not '%s'\n", schedule_name);
     std::exit(2);
   }
-  // Never destroyed: the engines may call Run until exit.
+  // Lives until exit; the engines may call Run until then. At exit (libFuzzer
+  // ends -runs and -max_total_time with exit()) the executor is destroyed,
+  // which removes its private directory.
   static FuzzTarget* target = new FuzzTarget(*mutant, *schedule);
+  static const int registered = std::atexit([] { target->executor_.reset(); });
+  (void)registered;
   return target;
 }
 
