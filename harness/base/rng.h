@@ -16,9 +16,6 @@ constexpr uint64_t Mix64(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-// FNV-1a then mixed: a stable hash of a byte string.
-uint64_t HashBytes(const void* data, size_t size);
-
 class Rng {
  public:
   explicit Rng(uint64_t seed) { Seed(seed); }

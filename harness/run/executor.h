@@ -75,8 +75,6 @@ class Executor {
   // failed (backend I/O); findings are in the outcome's report.
   Result<RunOutcome> Run(const Program& program);
 
-  void set_mutant(Mutant mutant) { options_.mutant = mutant; }
-  const ExecutorOptions& options() const { return options_; }
   std::string BackendDegraded() const { return backend_->Degraded(); }
 
  private:

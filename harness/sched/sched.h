@@ -33,7 +33,6 @@ enum class Point : uint8_t {
   kLockAcquire,         // before any lock or wait of the model
   kMaxValue = kLockAcquire,
 };
-inline constexpr uint32_t kPoints = static_cast<uint32_t>(Point::kMaxValue) + 1;
 const char* PointName(Point point);
 
 // How eagerly a thread perturbs its schedule at named points: the chance, in
