@@ -1,5 +1,0 @@
-#include "harness/base/rng.h"
-
-namespace pagerace {
-
-}  // namespace pagerace
