@@ -27,7 +27,7 @@ struct CliOptions {
   SoakOptions soak;
   ReplayOptions replay;
   std::string mutant;
-  std::string schedule = "free";
+  std::string schedule = ScheduleName(Schedule::kFree);
   std::string json;
   bool seed_given = false;
   std::vector<std::string> files;
@@ -145,6 +145,10 @@ int main(int argc, char** argv) {
       [](std::string& s) { return MutantFromName(s) ? std::string() : "unknown mutant '" + s + "' (see: pagerace mutants)"; },
       "MUTANT");
 
+  auto schedule_check = CLI::Validator(
+      [](std::string& s) { return ScheduleFromName(s) ? std::string() : "unknown schedule '" + s + "' (free or controlled)"; },
+      "SCHEDULE");
+
   CLI::App* soak = app.add_subcommand("soak", "Stress soak: rounds of random multi-threaded programs");
   soak->add_option("--threads", o.soak.threads, "Threads per program")->check(CLI::Range(1, 8))->capture_default_str();
   soak->add_option("--duration", o.soak.duration_s, "Seconds to run")->check(CLI::PositiveNumber)->capture_default_str();
@@ -156,7 +160,7 @@ int main(int argc, char** argv) {
   soak->add_option("--artifacts", o.soak.artifacts_dir, "Where findings are written")->capture_default_str();
   soak->add_option("--json", o.json, "Write a JSON summary here");
   soak->add_option("--schedule", o.schedule, "free (real threads) or controlled (fibers; the seed fixes the run)")
-      ->check(CLI::IsMember({"free", "controlled"}))->capture_default_str();
+      ->check(schedule_check)->capture_default_str();
   soak->callback([&] { action = [&] { return RunSoak(o); }; });
 
   CLI::App* replay = app.add_subcommand("replay", "Rerun programs (text or binary) until their violation shows");
@@ -167,7 +171,7 @@ int main(int argc, char** argv) {
   replay->add_option("--duration", o.replay.duration_s, "Seconds per file before giving up")
       ->check(CLI::PositiveNumber)->capture_default_str();
   replay->add_option("--schedule", o.schedule, "free or controlled: how the program was found")
-      ->check(CLI::IsMember({"free", "controlled"}))->capture_default_str();
+      ->check(schedule_check)->capture_default_str();
   replay->add_option("--dir", o.soak.dir, "Parent of the private temp directory (default: $TMPDIR)");
   replay->callback([&] { action = [&] { return RunReplay(o); }; });
 

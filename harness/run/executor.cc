@@ -221,8 +221,8 @@ bool Executor::RunControlled(const Program& program, CheckReport& report) {
   v.expected = "every thread to finish";
   report.violations.push_back(std::move(v));
   report.total = 1;
-  // Abandoned fibers left locks held and folios locked: start clean.
-  cache_.Reset({program.files, program.file_pages, program.ra_pages, program.ra_fail, options_.mutant});
+  // The abandoned fibers left locks held and folios locked; the next Run's
+  // cache Reset makes fresh inodes and recycles every folio.
   return false;
 }
 

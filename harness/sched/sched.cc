@@ -68,61 +68,72 @@ void WakeWord(std::atomic<uint32_t>& word) {
   if (Controller::Active() == nullptr) word.notify_all();  // controlled: waits re-check
 }
 
-void Mutex::Lock() {
-  if (Controller* c = Controller::Active()) {
-    c->Switch();
-    c->Block([this] { return !held_; }, name_);
-    held_ = true;
-    return;
+namespace {
+
+// The acquire of every lock: under a controller, a scheduling point and then
+// a cooperative wait until `ready` (true: the caller takes the lock in its
+// controlled state); in free mode, only the jitter point (false: the caller
+// takes its real lock).
+template <typename Ready>
+bool ControlledAcquire(Ready ready, const char* name) {
+  Controller* c = Controller::Active();
+  if (c == nullptr) {
+    At(Point::kLockAcquire);
+    return false;
   }
-  At(Point::kLockAcquire);
-  mu_.lock();
+  c->Switch();
+  c->Block(ready, name);
+  return true;
+}
+
+}  // namespace
+
+void Mutex::Lock() {
+  if (ControlledAcquire([this] { return !held_; }, name_)) {
+    held_ = true;
+  } else {
+    mu_.lock();
+  }
 }
 
 void Mutex::Unlock() {
   if (Controller::Active() != nullptr) {
     held_ = false;
-    return;
+  } else {
+    mu_.unlock();
   }
-  mu_.unlock();
 }
 
 void RwSem::Lock() {
-  if (Controller* c = Controller::Active()) {
-    c->Switch();
-    c->Block([this] { return writers_ == 0 && readers_ == 0; }, name_);
+  if (ControlledAcquire([this] { return writers_ == 0 && readers_ == 0; }, name_)) {
     ++writers_;
-    return;
+  } else {
+    mu_.lock();
   }
-  At(Point::kLockAcquire);
-  mu_.lock();
 }
 
 void RwSem::Unlock() {
   if (Controller::Active() != nullptr) {
     --writers_;
-    return;
+  } else {
+    mu_.unlock();
   }
-  mu_.unlock();
 }
 
 void RwSem::LockShared() {
-  if (Controller* c = Controller::Active()) {
-    c->Switch();
-    c->Block([this] { return writers_ == 0; }, name_);
+  if (ControlledAcquire([this] { return writers_ == 0; }, name_)) {
     ++readers_;
-    return;
+  } else {
+    mu_.lock_shared();
   }
-  At(Point::kLockAcquire);
-  mu_.lock_shared();
 }
 
 void RwSem::UnlockShared() {
   if (Controller::Active() != nullptr) {
     --readers_;
-    return;
+  } else {
+    mu_.unlock_shared();
   }
-  mu_.unlock_shared();
 }
 
 }  // namespace pagerace::sched
