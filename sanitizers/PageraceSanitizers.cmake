@@ -16,4 +16,10 @@ if(PAGERACE_FUZZ_ENGINE STREQUAL "libfuzzer")
   # Every object gets coverage instrumentation; only the targets link the
   # engine's main (see targets/CMakeLists.txt).
   add_compile_options(-fsanitize=fuzzer-no-link)
+  # Executables other than the targets (the CLI) link libFuzzer's runtime
+  # without its main: it defines the coverage callbacks the instrumented
+  # harness calls (sanitizer runtimes define them too, but a build without
+  # sanitizers has none).
+  execute_process(COMMAND ${CMAKE_CXX_COMPILER} --print-file-name=libclang_rt.fuzzer_no_main-x86_64.a
+                  OUTPUT_VARIABLE PAGERACE_FUZZER_NO_MAIN OUTPUT_STRIP_TRAILING_WHITESPACE)
 endif()

@@ -7,7 +7,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "harness/base/status.h"
 #include "harness/program/program.h"
@@ -39,5 +41,14 @@ class Backend {
 // Touches nothing it did not create; removes its files and directory when
 // destroyed.
 Result<std::unique_ptr<Backend>> CreateFileBackend(const std::string& parent_dir);
+
+// Model files in memory: the same contract without a system call, for fuzzing
+// throughput. Punched ranges read as zeros; Advise does nothing.
+std::unique_ptr<Backend> CreateMemoryBackend();
+
+// The backends by name, for flags and the environment.
+enum class BackendKind : uint8_t { kFile, kMemory };
+const char* BackendName(BackendKind kind);
+std::optional<BackendKind> BackendFromName(std::string_view name);
 
 }  // namespace pagerace

@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <string>
 
 #include "harness/base/check.h"
 #include "harness/sched/sched.h"
+#include "harness/sched/trace.h"
 
 namespace pagerace {
 
@@ -30,12 +32,16 @@ struct Folio {
 };
 
 struct Inode {
-  uint32_t id = 0;
-  sched::RwSem i_rwsem{"i_rwsem"};
-  sched::RwSem invalidate_lock{"invalidate_lock"};
-  sched::Mutex xa_lock{"xa_lock"};
+  explicit Inode(uint32_t file)
+      : id(file), i_rwsem("i_rwsem", file), invalidate_lock("invalidate_lock", file), xa_lock("xa_lock", file) {}
+  uint32_t id;
+  sched::RwSem i_rwsem;
+  sched::RwSem invalidate_lock;
+  sched::Mutex xa_lock;
   std::atomic<Folio*> pages[kFilePagesMax] = {};
+  std::atomic<uint64_t> ever_cached{0};  // bit per page index
 };
+static_assert(kFilePagesMax <= 64, "ever_cached has a bit per page");
 
 namespace {
 
@@ -57,11 +63,33 @@ bool TryLock(Folio* f) {
   return (f->flags.fetch_or(kLocked, std::memory_order_acquire) & kLocked) == 0;
 }
 
+std::string PageName(uint32_t file, uint32_t index) {
+  return "f" + std::to_string(file) + " p" + std::to_string(index);
+}
+
+// Trace events (sched/trace.h): only formatted while a trace is recorded.
+// A folio event carries the sector headers of `page` (kPageWords words) when
+// given, so the trace can name the generations the page held.
+template <typename Words>
+void TracePage(sched::EventKind kind, const char* verb, uint32_t file, uint32_t index, const Words* page) {
+  if (!sched::Tracing()) return;
+  sched::Event& e = sched::Record(kind, std::string(verb) + " " + PageName(file, index));
+  if (page == nullptr) return;
+  for (uint32_t s = 0; s < kSectorsPerPage; ++s)
+    for (uint32_t w = 0; w < 3; ++w) e.headers.push_back(page[s * kSectorWordsInPage + w]);
+}
+
 // Waits until none of `mask` is set in the folio's flags.
 void WaitClear(Folio* f, uint32_t mask) {
+  std::string what;  // only the controlled scheduler reports waits
+  if (sched::Controlled()) {
+    const Inode* ino = f->mapping.load(std::memory_order_acquire);
+    what = (ino == nullptr ? "p" + std::to_string(f->index) : PageName(ino->id, f->index)) +
+           (mask & kWriteback ? " writeback" : " unlocked");
+  }
   for (uint32_t v = f->flags.load(std::memory_order_acquire); v & mask;
        v = f->flags.load(std::memory_order_acquire))
-    sched::WaitWord(f->flags, v);
+    sched::WaitWord(f->flags, v, what);
 }
 
 void Lock(Folio* f) {
@@ -102,10 +130,8 @@ void PageCache::Reset(const CacheConfig& config) {
   config_ = config;
   // Fresh inodes: a controlled run abandoned at a deadlock leaves locks held.
   inodes_.clear();
-  while (inodes_.size() < config.files) {
-    inodes_.push_back(std::make_unique<Inode>());
-    inodes_.back()->id = static_cast<uint32_t>(inodes_.size() - 1);
-  }
+  while (inodes_.size() < config.files)
+    inodes_.push_back(std::make_unique<Inode>(static_cast<uint32_t>(inodes_.size())));
   free_.clear();
   for (auto& f : folios_) free_.push_back(f.get());
 }
@@ -169,6 +195,10 @@ bool PageCache::AddToPageCache(Inode& ino, Folio* f, uint32_t index) {
   const bool free_slot = ino.pages[index].load(std::memory_order_relaxed) == nullptr;
   if (free_slot) ino.pages[index].store(f, std::memory_order_release);
   ino.xa_lock.Unlock();
+  if (free_slot) {
+    ino.ever_cached.fetch_or(uint64_t{1} << index, std::memory_order_relaxed);
+    TracePage<uint64_t>(sched::EventKind::kFolio, "insert", ino.id, index, nullptr);
+  }
   if (!free_slot) {
     // Never published: hand it straight back.
     f->mapping.store(nullptr, std::memory_order_relaxed);
@@ -190,6 +220,7 @@ void PageCache::RemoveFolio(Inode& ino, Folio* f) {
   ino.pages[f->index].store(nullptr, std::memory_order_release);
   f->mapping.store(nullptr, std::memory_order_release);
   ino.xa_lock.Unlock();
+  TracePage<uint64_t>(sched::EventKind::kFolio, "remove", ino.id, f->index, nullptr);
   Put(f);  // the cache's reference
 }
 
@@ -210,9 +241,11 @@ Status PageCache::ReadFolio(Inode& ino, Folio* f, bool keep_locked) {
   sched::At(sched::Point::kReadFolioBeforeIo);
   uint64_t buf[kPageWords];
   Status st = backend_.ReadPages(ino.id, f->index, 1, buf);
+  TracePage<uint64_t>(sched::EventKind::kIo, "backend read", ino.id, f->index, nullptr);
   if (st.ok()) {
     for (uint32_t w = 0; w < kPageWords; ++w) f->data[w].store(buf[w], std::memory_order_relaxed);
     SetFlag(f, kUptodate);
+    TracePage(sched::EventKind::kFolio, "uptodate", ino.id, f->index, buf);
   }
   if (!keep_locked) Unlock(f);
   return st;
@@ -347,6 +380,7 @@ Status PageCache::ReadPages(Inode& ino, std::vector<Folio*>& batch) {
   Status st;
   for (Folio* f : batch) {
     if (config_.ra_fail > 0 && sched::ThreadRng().Chance(config_.ra_fail, 4)) {
+      TracePage<uint64_t>(sched::EventKind::kIo, "readahead I/O fails fast:", ino.id, f->index, nullptr);
       ClearFlag(f, kReadahead);
       Unlock(f);
     } else {
@@ -363,6 +397,7 @@ Status PageCache::Readahead(uint32_t file, uint32_t sector, uint32_t count) {
   Inode& ino = *inodes_[file];
   const uint32_t first = sector / kSectorsPerPage;
   const uint32_t last = (sector + count - 1) / kSectorsPerPage;
+  sched::At(sched::Point::kBackendIo);
   PR_RETURN_IF_ERROR(backend_.Advise(file, uint64_t{sector} * kSectorBytes, uint64_t{count} * kSectorBytes,
                                      POSIX_FADV_WILLNEED));
   return ReadaheadRange(ino, first, last - first + 1, 0);  // force_page_cache_ra
@@ -399,6 +434,7 @@ Status PageCache::Write(uint32_t file, uint32_t sector, uint32_t count, const ui
       for (uint32_t w = 0; w < c.words; ++w)
         f->data[c.page_word + w].store(words[c.buf_word + w], std::memory_order_relaxed);
       SetFlag(f, kUptodate | kDirty);
+      TracePage(sched::EventKind::kFolio, "dirty", ino.id, index, f->data);
     }
     Unlock(f);
     Put(f);
@@ -420,6 +456,9 @@ Status PageCache::Punch(uint32_t file, uint32_t sector, uint32_t count) {
   TruncateRange(ino, lstart, lend);
   sched::At(sched::Point::kPunchAfterTruncate);
   Status st = backend_.Punch(file, lstart, lend - lstart + 1);
+  sched::Note(sched::EventKind::kIo, [&] {
+    return "backend punch f" + std::to_string(file) + " s" + std::to_string(sector) + "+" + std::to_string(count);
+  });
   ino.invalidate_lock.Unlock();
   ino.i_rwsem.Unlock();
   return st;
@@ -486,6 +525,7 @@ void PageCache::TruncatePartial(Inode& ino, Folio* f, uint64_t lstart, uint64_t 
     return;
   }
   for (uint64_t w = offset / 8; w < (offset + length) / 8; ++w) f->data[w].store(0, std::memory_order_relaxed);
+  TracePage(sched::EventKind::kFolio, "zero part of", ino.id, f->index, f->data);
 }
 
 // Writeback of the dirty folios of pages [first, last]. sync waits for
@@ -515,6 +555,7 @@ Status PageCache::WritebackRange(Inode& ino, uint32_t first, uint32_t last, bool
     uint64_t buf[kPageWords];
     for (uint32_t w = 0; w < kPageWords; ++w) buf[w] = f->data[w].load(std::memory_order_relaxed);
     Status one = backend_.WritePages(ino.id, index, 1, buf);
+    TracePage(sched::EventKind::kIo, "backend write", ino.id, index, buf);
     if (st.ok()) st = one;
     EndWriteback(f);
     Put(f);
@@ -565,6 +606,10 @@ void PageCache::EvictAll() {
       }
     }
   }
+}
+
+uint64_t PageCache::EverCached(uint32_t file) const {
+  return inodes_[file]->ever_cached.load(std::memory_order_relaxed);
 }
 
 size_t PageCache::CachedPages(uint32_t file) const {

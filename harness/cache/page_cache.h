@@ -57,6 +57,8 @@ class PageCache {
   Status WritebackAll();
   void EvictAll();
   size_t CachedPages(uint32_t file) const;
+  // Bit i set: page i of `file` has been in the cache since Reset.
+  uint64_t EverCached(uint32_t file) const;
 
  private:
   // Folio allocation. Freed folios are reused only after Reset, which stands

@@ -2,9 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <map>
 #include <tuple>
-#include <unordered_map>
 #include <utility>
 
 namespace pagerace {
@@ -56,9 +54,11 @@ class SectorChecker {
       : file_(file), sector_(sector), h_(h), report_(report) {}
 
   void Run() {
-    std::vector<std::pair<const ReadRef*, std::pair<uint64_t, uint64_t>>> spans;  // read, [a, b]
+    thread_local std::vector<std::pair<const ReadRef*, std::pair<uint64_t, uint64_t>>> spans;  // read, [a, b]
+    thread_local std::vector<Value> values;
+    spans.clear();
     for (const ReadRef& r : h_.reads) {
-      std::vector<Value> values;
+      values.clear();
       if (!Attribute(r, values)) continue;
       if (!CheckValues(r, values)) continue;
       spans.push_back({&r, Span(r, values)});
@@ -239,10 +239,23 @@ std::string Violation::ToString() const {
 }
 
 CheckReport CheckHistory(const History& history) {
-  std::map<std::pair<uint32_t, uint32_t>, SectorHistory> sectors;
+  // Every sector's history in one flat table, kept (with the capacity of its
+  // vectors) between calls: a run allocates nothing here once warm.
+  constexpr uint32_t kFileSectors = kFilePagesMax * kSectorsPerPage;
+  thread_local std::vector<SectorHistory> table(kFilesMax * kFileSectors);
+  thread_local std::vector<uint32_t> used;
+  for (uint32_t key : used) {
+    table[key].writers.clear();
+    table[key].reads.clear();
+  }
+  used.clear();
   auto at = [&](uint32_t file, uint32_t sector) -> SectorHistory& {
-    SectorHistory& h = sectors[{file, sector}];
-    if (h.writers.empty()) h.writers.push_back({nullptr, 0, 0, 0, true});
+    const uint32_t key = file * kFileSectors + sector;
+    SectorHistory& h = table[key];
+    if (h.writers.empty()) {
+      h.writers.push_back({nullptr, 0, 0, 0, true});
+      used.push_back(key);
+    }
     return h;
   };
   for (const OpRecord& op : history) {
@@ -259,7 +272,8 @@ CheckReport CheckHistory(const History& history) {
     }
   }
   CheckReport report;
-  for (const auto& [key, h] : sectors) SectorChecker(key.first, key.second, h, report).Run();
+  std::sort(used.begin(), used.end());
+  for (uint32_t key : used) SectorChecker(key / kFileSectors, key % kFileSectors, table[key], report).Run();
   std::sort(report.violations.begin(), report.violations.end(), [](const Violation& a, const Violation& b) {
     return std::tie(a.stamp, a.file, a.sector) < std::tie(b.stamp, b.file, b.sector);
   });

@@ -51,6 +51,13 @@ struct OpRecord {
 
 using History = std::vector<OpRecord>;
 
+// What a sector read as at (file, sector): "zeros", "gen 5", "gen 5 of f1 s3"
+// (another place's data) or "torn/garbage".
+std::string DescribeTag(const SectorTag& tag, uint32_t file, uint32_t sector);
+
+// An op's result for traces: "saw s8-15 gen 5, s16 zeros", "wrote gen 7".
+std::string DescribeResult(const OpRecord& rec);
+
 // Appends a read's observation of `count` sectors held in `words`
 // (count * kSectorWords words) to `record`.
 void ObserveSectors(const uint64_t* words, uint32_t count, OpRecord& record);

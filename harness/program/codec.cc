@@ -19,6 +19,11 @@ constexpr uint8_t kRaPagesMask = 0x1f;
 constexpr uint32_t kRaFailShift = 5;
 constexpr uint8_t kRaFailMask = 0x3;
 constexpr uint32_t kPrefillShift = 7;
+constexpr uint8_t kThreadsMask = 0x7;
+constexpr uint32_t kStrategyShift = 3;
+constexpr uint8_t kStrategyMask = 0x3;
+constexpr uint32_t kDepthShift = 5;
+constexpr uint8_t kDepthMask = 0x7;
 
 static_assert(kOpKinds <= (1u << kKindBits));
 static_assert(kThreadsMax <= (1u << kThreadBits));
@@ -28,6 +33,10 @@ static_assert(kOpSectorsMax <= (1u << kCountBits));
 static_assert(kRaPagesMax <= kRaPagesMask);
 static_assert(kRaFailMax == kRaFailMask, "ra_fail is stored raw in two bits");
 static_assert(kFilePagesMax <= 256, "file_pages-1 is one header byte");
+static_assert(kThreadsMax == kThreadsMask + 1);
+static_assert(kStrategies <= kStrategyMask + 1);
+static_assert(kPctDepthMax == kDepthMask + 1);
+static_assert(kPreemptionsMax < 256 && kPreemptStepMax == 0xffff);
 
 constexpr uint32_t Field(uint32_t record, uint32_t shift, uint32_t bits) {
   return (record >> shift) & ((1u << bits) - 1);
@@ -46,7 +55,9 @@ void StoreLe(std::vector<uint8_t>& out, uint64_t v, size_t n) {
 // Builds the program's knobs from the (zero padded) header; no ops yet.
 Program DecodeHeader(const std::array<uint8_t, kHeaderBytes>& h) {
   Program p;
-  p.threads.assign(h[0] % kThreadsMax + 1, {});
+  p.threads.assign((h[0] & kThreadsMask) + 1, {});
+  p.schedule.strategy = static_cast<Strategy>(((h[0] >> kStrategyShift) & kStrategyMask) % kStrategies);
+  p.schedule.pct_depth = static_cast<uint8_t>(((h[0] >> kDepthShift) & kDepthMask) + 1);
   p.files = static_cast<uint8_t>(h[1] % kFilesMax + 1);
   p.file_pages = static_cast<uint16_t>(h[2] % kFilePagesMax + 1);
   p.ra_pages = static_cast<uint8_t>((h[3] & kRaPagesMask) % (kRaPagesMax + 1));
@@ -78,7 +89,20 @@ Program Decode(std::span<const uint8_t> bytes) {
   std::copy_n(bytes.begin(), header_size, header.begin());
   Program p = DecodeHeader(header);
 
-  const std::span<const uint8_t> body = bytes.subspan(header_size);
+  std::span<const uint8_t> body = bytes.subspan(header_size);
+  if (p.schedule.strategy == Strategy::kDirected && !body.empty()) {
+    // The trailer: preemption records, then their count in the last byte.
+    const size_t n = std::min<size_t>(body.back() % (kPreemptionsMax + 1), (body.size() - 1) / kPreemptionBytes);
+    const size_t at = body.size() - 1 - n * kPreemptionBytes;
+    for (size_t i = 0; i < n; ++i) {
+      const uint8_t* r = &body[at + i * kPreemptionBytes];
+      p.schedule.preemptions.push_back(
+          {static_cast<uint16_t>(LoadLe(r, 2)), static_cast<uint8_t>(r[2] % p.threads.size())});
+    }
+    std::stable_sort(p.schedule.preemptions.begin(), p.schedule.preemptions.end(),
+                     [](const Preemption& a, const Preemption& b) { return a.step < b.step; });
+    body = body.first(at);
+  }
   const size_t records = std::min<size_t>(body.size() / kRecordBytes, kOpsMax);
   for (size_t i = 0; i < records; ++i)
     DecodeRecord(static_cast<uint32_t>(LoadLe(&body[i * kRecordBytes], kRecordBytes)), p);
@@ -91,7 +115,9 @@ std::vector<uint8_t> Encode(const Program& p) {
 
   std::vector<uint8_t> out;
   out.reserve(kHeaderBytes + p.op_count() * kRecordBytes);
-  out.push_back(static_cast<uint8_t>(p.threads.size() - 1));
+  out.push_back(static_cast<uint8_t>((p.threads.size() - 1) |
+                                     static_cast<uint32_t>(p.schedule.strategy) << kStrategyShift |
+                                     (p.schedule.pct_depth - 1u) << kDepthShift));
   out.push_back(static_cast<uint8_t>(p.files - 1));
   out.push_back(static_cast<uint8_t>(p.file_pages - 1));
   out.push_back(static_cast<uint8_t>(p.ra_pages | (p.ra_fail << kRaFailShift) | (p.prefill << kPrefillShift)));
@@ -107,6 +133,13 @@ std::vector<uint8_t> Encode(const Program& p) {
                          (uint32_t{op.count} - 1) << kCountShift;
       StoreLe(out, r, kRecordBytes);
     }
+  }
+  if (p.schedule.strategy == Strategy::kDirected) {
+    for (const Preemption& pr : p.schedule.preemptions) {
+      StoreLe(out, pr.step, 2);
+      out.push_back(pr.thread);
+    }
+    out.push_back(static_cast<uint8_t>(p.schedule.preemptions.size()));
   }
   return out;
 }

@@ -2,7 +2,9 @@
 // thread.
 //
 // Layout (little endian):
-//   header, 12 bytes: threads-1 (mod 8), files-1 (mod 4), file_pages-1
+//   header, 12 bytes: the schedule byte (bits 0-2: threads-1; bits 3-4:
+//     strategy random/pct/directed, 3 folds to random; bits 5-7: pct depth-1),
+//     files-1 (mod 4), file_pages-1
 //     (mod 64), ra byte (low 5 bits: ra_pages mod 17; bits 5-6: ra_fail;
 //     bit 7: prefill),
 //     then seed as a 64-bit word. Missing header bytes read as zero.
@@ -11,6 +13,11 @@
 //     (mod files), 9-17 sector (mod file_sectors), 18-24 count-1, clamped so
 //     the op ends inside the file; bits 25-31 are ignored.
 //   A trailing partial record and records past kOpsMax are ignored.
+//   Directed schedules end with a trailer: preemption records of 3 bytes
+//     (step as 16 bits, thread mod threads), then their count in the last
+//     byte (mod 33, clamped to what fits); decoding sorts them by step. The
+//     trailer sits at the end so that ops keep their alignment when the
+//     fuzzer grows or shrinks it.
 // Every byte string decodes to a valid program (nothing is rejected), and
 // Decode(Encode(p)) == p for every valid p.
 #pragma once
@@ -25,6 +32,7 @@ namespace pagerace {
 
 inline constexpr size_t kHeaderBytes = 12;
 inline constexpr size_t kRecordBytes = 4;
+inline constexpr size_t kPreemptionBytes = 3;
 
 Program Decode(std::span<const uint8_t> bytes);
 

@@ -22,9 +22,9 @@ std::vector<uint8_t> RandomBytes(Rng& rng, size_t max_size) {
   return bytes;
 }
 
-// 2 threads, 2 files, 16 pages (128 sectors), ra_pages 4, ra_fail 2,
-// seed 0x010000000000002a.
-const std::vector<uint8_t> kHeader = {0x01, 0x05, 0x0f, 0x44, 0x2a, 0, 0, 0, 0, 0, 0, 0x01};
+// 2 threads, random schedule, pct depth 3, 2 files, 16 pages (128 sectors),
+// ra_pages 4, ra_fail 2, seed 0x010000000000002a.
+const std::vector<uint8_t> kHeader = {0x41, 0x05, 0x0f, 0x44, 0x2a, 0, 0, 0, 0, 0, 0, 0x01};
 
 Program HandWrittenProgram() {
   Program p;
@@ -65,6 +65,8 @@ TEST(CodecTest, HeaderFieldsFoldModulo) {
   const std::vector<uint8_t> bytes = {0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4, 5, 6, 7, 8};
   const Program p = Decode(bytes);
   EXPECT_EQ(p.threads.size(), 8u);
+  EXPECT_EQ(p.schedule.strategy, Strategy::kRandom);  // strategy 3 folds to random
+  EXPECT_EQ(p.schedule.pct_depth, 8);
   EXPECT_EQ(p.files, 4);
   EXPECT_EQ(p.file_pages, 64);
   EXPECT_EQ(p.ra_pages, 31 % 17);  // low 5 bits, mod 17
@@ -87,11 +89,41 @@ TEST(CodecTest, HandWrittenBytesDecodeExactly) {
 }
 
 TEST(CodecTest, EncodeWritesCanonicalBytes) {
-  std::vector<uint8_t> expected = {0x01, 0x01, 0x0f, 0x44, 0x2a, 0, 0, 0, 0, 0, 0, 0x01};
+  std::vector<uint8_t> expected = {0x41, 0x01, 0x0f, 0x44, 0x2a, 0, 0, 0, 0, 0, 0, 0x01};
   expected.insert(expected.end(), {0x00, 0x00, 0x00, 0x00,    // thread 0: read f0 s0+1
                                    0x91, 0x14, 0x3c, 0x00,    // thread 1: write f1 s10+16
                                    0x12, 0x90, 0xdc, 0x00});  // thread 1: punch f0 s72+56
   EXPECT_EQ(Encode(HandWrittenProgram()), expected);
+}
+
+TEST(CodecTest, DirectedTrailerHoldsPreemptionsSortedByStep) {
+  std::vector<uint8_t> bytes = kHeader;
+  bytes[0] = 0x01 | 2 << 3 | 4 << 5;  // 2 threads, directed, depth 5
+  bytes.insert(bytes.end(), {0x00, 0x00, 0x00, 0x00});  // read t0 f0 s0+1
+  // Two preemptions: step 0x0102 to thread 5 -> 1, step 7 to thread 0; count.
+  bytes.insert(bytes.end(), {0x02, 0x01, 0x05, 0x07, 0x00, 0x00, 0x02});
+  const Program p = Decode(bytes);
+  EXPECT_EQ(p.schedule.strategy, Strategy::kDirected);
+  EXPECT_EQ(p.schedule.pct_depth, 5);
+  const std::vector<Preemption> expected = {{7, 0}, {0x0102, 1}};
+  EXPECT_EQ(p.schedule.preemptions, expected);
+  EXPECT_EQ(p.op_count(), 1u);
+  EXPECT_TRUE(Validate(p).ok());
+  // Canonical: the trailer comes back in step order.
+  const std::vector<uint8_t> encoded = Encode(p);
+  EXPECT_EQ(std::vector<uint8_t>(encoded.end() - 7, encoded.end()),
+            (std::vector<uint8_t>{0x07, 0x00, 0x00, 0x02, 0x01, 0x01, 0x02}));
+  EXPECT_EQ(Decode(encoded), p);
+}
+
+TEST(CodecTest, DirectedCountClampsToWhatFits) {
+  std::vector<uint8_t> bytes = kHeader;
+  bytes[0] = 0x01 | 2 << 3;
+  bytes.insert(bytes.end(), {0x03, 0x00, 0x01, 0x20});  // count 32, but one record fits
+  const Program p = Decode(bytes);
+  ASSERT_EQ(p.schedule.preemptions.size(), 1u);
+  EXPECT_EQ(p.schedule.preemptions[0], (Preemption{3, 1}));
+  EXPECT_EQ(p.op_count(), 0u);
 }
 
 TEST(CodecTest, CountClampedAtFileEnd) {
@@ -127,7 +159,10 @@ TEST(CodecTest, RandomBytesDecodeValidAndRoundTrip) {
     const Status valid = Validate(p);
     ASSERT_TRUE(valid.ok()) << "input " << i << ": " << valid.message();
     const std::vector<uint8_t> encoded = Encode(p);
-    ASSERT_EQ(encoded.size(), kHeaderBytes + p.op_count() * kRecordBytes);
+    const size_t trailer = p.schedule.strategy == Strategy::kDirected
+                               ? p.schedule.preemptions.size() * kPreemptionBytes + 1
+                               : 0;
+    ASSERT_EQ(encoded.size(), kHeaderBytes + p.op_count() * kRecordBytes + trailer);
     ASSERT_EQ(Decode(encoded), p) << "input " << i;
     ASSERT_EQ(Encode(Decode(encoded)), encoded) << "input " << i;
   }

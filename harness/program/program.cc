@@ -13,7 +13,17 @@ constexpr std::array<OpInfo, kOpKinds> kOps = {{
     {OpKind::kEvict, "evict", "posix_fadvise(DONTNEED): write back, drop clean pages", 1},
 }};
 
+constexpr std::array<const char*, kStrategies> kStrategyNames = {"random", "pct", "directed"};
+
 }  // namespace
+
+const char* StrategyName(Strategy strategy) { return kStrategyNames[static_cast<size_t>(strategy)]; }
+
+std::optional<Strategy> StrategyFromName(std::string_view name) {
+  for (uint32_t i = 0; i < kStrategies; ++i)
+    if (name == kStrategyNames[i]) return static_cast<Strategy>(i);
+  return std::nullopt;
+}
 
 std::span<const OpInfo> OpTable() { return kOps; }
 
@@ -40,6 +50,17 @@ Status Validate(const Program& p) {
   if (p.prefill > kPrefillMax) return bad("prefill must be 0 or 1");
   if (p.threads.empty() || p.threads.size() > kThreadsMax) return bad("threads must be in [1, 8]");
   if (p.op_count() > kOpsMax) return bad("at most 256 ops in all");
+  const ScheduleSpec& sc = p.schedule;
+  if (static_cast<uint32_t>(sc.strategy) >= kStrategies) return bad("unknown schedule strategy");
+  if (sc.pct_depth < 1 || sc.pct_depth > kPctDepthMax) return bad("pct-depth must be in [1, 8]");
+  if (sc.preemptions.size() > kPreemptionsMax) return bad("at most 32 preemptions");
+  if (!sc.preemptions.empty() && sc.strategy != Strategy::kDirected)
+    return bad("preemptions need the directed schedule");
+  for (size_t i = 0; i < sc.preemptions.size(); ++i) {
+    if (sc.preemptions[i].thread >= p.threads.size()) return bad("preemption to a thread that does not exist");
+    if (i > 0 && sc.preemptions[i].step < sc.preemptions[i - 1].step)
+      return bad("preemptions must be in step order");
+  }
   for (size_t t = 0; t < p.threads.size(); ++t) {
     for (size_t i = 0; i < p.threads[t].size(); ++i) {
       const Op& op = p.threads[t][i];

@@ -52,6 +52,36 @@ std::span<const OpInfo> OpTable();
 const OpInfo& InfoOf(OpKind kind);
 std::optional<OpKind> OpKindFromName(std::string_view name);
 
+// How the controlled scheduler picks the next thread (sched/controller.h).
+// The names in the table below are used by the text format and the CLI.
+enum class Strategy : uint8_t {
+  kRandom,    // uniformly among runnable threads, from the seed
+  kPct,       // PCT with depth pct_depth, from the seed
+  kDirected,  // non-preemptive except at the listed preemptions
+  kMaxValue = kDirected,
+};
+inline constexpr uint32_t kStrategies = static_cast<uint32_t>(Strategy::kMaxValue) + 1;
+const char* StrategyName(Strategy strategy);
+std::optional<Strategy> StrategyFromName(std::string_view name);
+
+inline constexpr uint32_t kPctDepthMax = 8;
+inline constexpr uint32_t kPreemptionsMax = 32;
+inline constexpr uint32_t kPreemptStepMax = 65535;
+
+// Directed: at scheduling step `step` (0-based), run `thread` if it can run.
+struct Preemption {
+  uint16_t step = 0;
+  uint8_t thread = 0;
+  bool operator==(const Preemption&) const = default;
+};
+
+struct ScheduleSpec {
+  Strategy strategy = Strategy::kRandom;
+  uint8_t pct_depth = 3;                 // [1, kPctDepthMax]
+  std::vector<Preemption> preemptions;   // directed only; by step, at most kPreemptionsMax
+  bool operator==(const ScheduleSpec&) const = default;
+};
+
 struct Op {
   OpKind kind = OpKind::kRead;
   uint8_t file = 0;        // [0, files)
@@ -66,7 +96,8 @@ struct Program {
   uint8_t ra_pages = 4;     // [0, kRaPagesMax]: sync readahead window on a read miss; 0 = none
   uint8_t ra_fail = 0;      // [0, kRaFailMax]: share (in quarters) of readahead I/O that fails fast
   uint8_t prefill = 0;      // [0, kPrefillMax]: 1 = files start full of tagged data (generation 1), 0 = zeros
-  uint64_t seed = 0;        // scheduling noise (jitter) is drawn from it
+  uint64_t seed = 0;        // scheduling (jitter; random and PCT schedules) is drawn from it
+  ScheduleSpec schedule;    // the controlled scheduler's strategy
   std::vector<std::vector<Op>> threads = {{}};  // [1, kThreadsMax] threads
 
   uint32_t file_sectors() const { return uint32_t{file_pages} * kSectorsPerPage; }

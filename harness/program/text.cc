@@ -21,7 +21,10 @@ constexpr std::string_view kThreadWord = "thread";
 constexpr char kComment = '#';
 constexpr size_t kQuoteMax = 40;  // longer tokens are cut in error messages
 
-enum class Key : uint8_t { kFiles, kFilePages, kRaPages, kRaFail, kPrefill, kSeed };
+constexpr std::string_view kScheduleWord = "schedule";
+constexpr std::string_view kPreemptWord = "preempt";
+
+enum class Key : uint8_t { kFiles, kFilePages, kRaPages, kRaFail, kPrefill, kSeed, kPctDepth };
 
 struct KeyInfo {
   Key key;
@@ -30,13 +33,14 @@ struct KeyInfo {
   uint64_t max;
 };
 
-constexpr std::array<KeyInfo, 6> kKeys = {{
+constexpr std::array<KeyInfo, 7> kKeys = {{
     {Key::kFiles, "files", 1, kFilesMax},
     {Key::kFilePages, "file-pages", 1, kFilePagesMax},
     {Key::kRaPages, "ra-pages", 0, kRaPagesMax},
     {Key::kRaFail, "ra-fail", 0, kRaFailMax},
     {Key::kPrefill, "prefill", 0, kPrefillMax},
     {Key::kSeed, "seed", 0, std::numeric_limits<uint64_t>::max()},
+    {Key::kPctDepth, "pct-depth", 1, kPctDepthMax},
 }};
 
 const KeyInfo* KeyFromName(std::string_view name) {
@@ -53,6 +57,7 @@ uint64_t GetKey(const Program& p, Key key) {
     case Key::kRaFail: return p.ra_fail;
     case Key::kPrefill: return p.prefill;
     case Key::kSeed: return p.seed;
+    case Key::kPctDepth: return p.schedule.pct_depth;
   }
   return 0;
 }
@@ -66,6 +71,7 @@ void SetKey(Program& p, Key key, uint64_t value) {
     case Key::kRaFail: p.ra_fail = static_cast<uint8_t>(value); break;
     case Key::kPrefill: p.prefill = static_cast<uint8_t>(value); break;
     case Key::kSeed: p.seed = value; break;
+    case Key::kPctDepth: p.schedule.pct_depth = static_cast<uint8_t>(value); break;
   }
 }
 
@@ -99,7 +105,7 @@ std::string OpNames() {
 std::string KeyNames() {
   std::string names;
   for (const KeyInfo& info : kKeys) names += std::string(info.name) + " ";
-  return names + std::string(kThreadWord);
+  return names + std::string(kScheduleWord) + " " + std::string(kPreemptWord) + " " + std::string(kThreadWord);
 }
 
 struct Token {
@@ -173,6 +179,8 @@ class Parser {
   Status ParseVersion(Tokens tokens);
   Status ParseKey(const KeyInfo& key, Tokens tokens);
   Status ParseThread(Tokens tokens);
+  Status ParseSchedule(Tokens tokens);
+  Status ParsePreempt(Tokens tokens);
   Status ParseOp(OpKind kind, Tokens tokens);
   Status ParseFile(const Token& tok, Op& op) const;
   Status ParseSectors(const Token& tok, Op& op) const;
@@ -180,6 +188,8 @@ class Parser {
   Program program_;
   bool have_version_ = false;
   bool in_threads_ = false;
+  bool schedule_seen_ = false;
+  std::vector<Token> preempt_at_;  // where each preemption was written, for Validate's errors
   uint32_t keys_seen_ = 0;  // bit per Key
   size_t ops_ = 0;
 };
@@ -216,6 +226,15 @@ Result<Program> Parser::Run(std::string_view text) {
     return ErrorAt(end, "expected 'pagerace 1' first, got end of input");
   if (program_.threads.empty())
     return ErrorAt(end, "expected at least one 'thread 0' section, got end of input");
+  const ScheduleSpec& sc = program_.schedule;
+  for (size_t i = 0; i < sc.preemptions.size(); ++i) {
+    if (sc.strategy != Strategy::kDirected)
+      return ErrorAt(preempt_at_[i], "'preempt' needs 'schedule directed'");
+    if (sc.preemptions[i].thread >= program_.threads.size())
+      return ErrorAt(preempt_at_[i], "preemption to thread " + std::to_string(sc.preemptions[i].thread) +
+                                         ", but the program has " + std::to_string(program_.threads.size()) +
+                                         " threads");
+  }
   const Status valid = Validate(program_);
   if (!valid.ok()) return ErrorAt(end, valid.message());
   return std::move(program_);
@@ -229,12 +248,14 @@ Status Parser::ParseStatement(Tokens tokens) {
   }
   if (word.text == kMagic) return ErrorAt(word, "duplicate 'pagerace' line (it must come once, first)");
   if (word.text == kThreadWord) return ParseThread(tokens);
-  if (const KeyInfo* key = KeyFromName(word.text)) {
-    if (in_threads_)
-      return ErrorAt(word, "header key " + Quote(word.text) +
-                               " after the first thread (header keys go before 'thread 0')");
-    return ParseKey(*key, tokens);
-  }
+  const bool header_statement =
+      KeyFromName(word.text) != nullptr || word.text == kScheduleWord || word.text == kPreemptWord;
+  if (header_statement && in_threads_)
+    return ErrorAt(word, "header key " + Quote(word.text) +
+                             " after the first thread (header keys go before 'thread 0')");
+  if (word.text == kScheduleWord) return ParseSchedule(tokens);
+  if (word.text == kPreemptWord) return ParsePreempt(tokens);
+  if (const KeyInfo* key = KeyFromName(word.text)) return ParseKey(*key, tokens);
   const std::optional<OpKind> kind = OpKindFromName(word.text);
   const std::string quoted = Quote(word.text);
   if (!in_threads_) {
@@ -267,6 +288,46 @@ Status Parser::ParseKey(const KeyInfo& key, Tokens tokens) {
   PR_RETURN_IF_ERROR(NeedEnd(tokens, 2, name + " value"));
   keys_seen_ |= bit;
   SetKey(program_, key.key, value.value());
+  return Status::Ok();
+}
+
+Status Parser::ParseSchedule(Tokens tokens) {
+  if (schedule_seen_) return ErrorAt(tokens[0], "duplicate key 'schedule'");
+  PR_RETURN_IF_ERROR(NeedToken(tokens, 1, "a strategy (random, pct or directed)"));
+  const std::optional<Strategy> strategy = StrategyFromName(tokens[1].text);
+  if (!strategy)
+    return ErrorAt(tokens[1], "unknown schedule strategy " + Quote(tokens[1].text) +
+                                  " (expected one of: random pct directed)");
+  PR_RETURN_IF_ERROR(NeedEnd(tokens, 2, "the strategy"));
+  schedule_seen_ = true;
+  program_.schedule.strategy = *strategy;
+  return Status::Ok();
+}
+
+// `preempt <step> t<thread>`: in step order, at most kPreemptionsMax.
+Status Parser::ParsePreempt(Tokens tokens) {
+  PR_RETURN_IF_ERROR(NeedToken(tokens, 1, "a step number"));
+  const Result<uint64_t> step = ParseNumber(tokens[1], "step", false);
+  if (!step.ok()) return step.status();
+  if (step.value() > kPreemptStepMax)
+    return ErrorAt(tokens[1], "step " + std::to_string(step.value()) + " out of range [0, " +
+                                  std::to_string(kPreemptStepMax) + "]");
+  std::vector<Preemption>& list = program_.schedule.preemptions;
+  if (!list.empty() && step.value() < list.back().step)
+    return ErrorAt(tokens[1], "preemptions must be in step order (step " + std::to_string(step.value()) +
+                                  " after step " + std::to_string(list.back().step) + ")");
+  PR_RETURN_IF_ERROR(NeedToken(tokens, 2, "a thread 't<N>'"));
+  const Token& t = tokens[2];
+  if (t.text.empty() || t.text[0] != 't') return ErrorAt(t, "expected a thread 't<N>', got " + Quote(t.text));
+  const Result<uint64_t> thread = ParseNumber(t.From(1), "thread number", false);
+  if (!thread.ok()) return thread.status();
+  if (thread.value() >= kThreadsMax)
+    return ErrorAt(t, "thread " + std::to_string(thread.value()) + " out of range " + RangeText(0, kThreadsMax));
+  PR_RETURN_IF_ERROR(NeedEnd(tokens, 3, "the preemption"));
+  if (list.size() == kPreemptionsMax)
+    return ErrorAt(tokens[0], "too many preemptions: at most " + std::to_string(kPreemptionsMax));
+  list.push_back({static_cast<uint16_t>(step.value()), static_cast<uint8_t>(thread.value())});
+  preempt_at_.push_back(tokens[0]);
   return Status::Ok();
 }
 
@@ -362,6 +423,9 @@ std::string PrintText(const Program& program) {
     }
     out += "\n";
   }
+  out += std::string(kScheduleWord) + " " + StrategyName(program.schedule.strategy) + "\n";
+  for (const Preemption& p : program.schedule.preemptions)
+    out += std::string(kPreemptWord) + " " + std::to_string(p.step) + " t" + std::to_string(p.thread) + "\n";
   for (size_t t = 0; t < program.threads.size(); ++t) {
     out += std::string(kThreadWord) + " " + std::to_string(t) + "\n";
     for (const Op& op : program.threads[t])

@@ -6,8 +6,11 @@
 //   files 2             <- header keys, each optional and at most once,
 //   file-pages 16          in any order, before the first thread:
 //   ra-pages 4             files, file-pages, ra-pages, ra-fail,
-//   ra-fail 1              prefill, seed (seed takes decimal or 0x hex)
-//   seed 0x2a
+//   ra-fail 1              prefill, seed (seed takes decimal or 0x hex),
+//   seed 0x2a              pct-depth, schedule
+//   schedule directed   <- controlled strategy: random (the default), pct
+//   pct-depth 3            (with pct-depth 1-8) or directed, which takes
+//   preempt 40 t1          preemptions: at step 40 run thread 1 if it can
 //   thread 0            <- threads numbered 0, 1, 2 ... in order
 //   read f0 s0+16       <- op: <kind> f<file> s<first sector>+<sector count>
 //   punch f0 s4+20

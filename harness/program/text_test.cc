@@ -97,10 +97,21 @@ TEST(TextTest, PrintTextFormatIsPinned) {
             "ra-fail 1\n"
             "prefill 0\n"
             "seed 0xdeadbeef\n"
+            "pct-depth 3\n"
+            "schedule random\n"
             "thread 0\n"
             "read f0 s0+16\n"
             "punch f1 s4+20\n"
             "thread 1\n");
+  p.schedule.strategy = Strategy::kDirected;
+  p.schedule.preemptions = {{4, 1}, {4, 0}, {90, 1}};
+  const std::string text = PrintText(p);
+  EXPECT_NE(text.find("schedule directed\npreempt 4 t1\npreempt 4 t0\npreempt 90 t1\nthread 0\n"),
+            std::string::npos)
+      << text;
+  const Result<Program> parsed = ParseText(text);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_EQ(parsed.value(), p);
 }
 
 TEST(TextTest, RandomProgramsRoundTrip) {
@@ -146,7 +157,7 @@ const std::vector<ErrorCase>& ErrorCases() {
       {"key after thread", "pagerace 1\nthread 0\nseed 1\n",
        "3:1: header key 'seed' after the first thread (header keys go before 'thread 0')"},
       {"unknown key", "pagerace 1\nfilez 2\n",
-       "2:1: unknown key 'filez' (expected one of: files file-pages ra-pages ra-fail prefill seed thread)"},
+       "2:1: unknown key 'filez' (expected one of: files file-pages ra-pages ra-fail prefill seed pct-depth schedule preempt thread)"},
       {"key out of range", "pagerace 1\nfiles 5\n", "2:7: files 5 out of range [1, 4]"},
       {"key not a number", "pagerace 1\nra-pages four\n",
        "2:10: expected ra-pages as a decimal number, got 'four'"},
@@ -175,8 +186,22 @@ const std::vector<ErrorCase>& ErrorCases() {
        "3:12: sector count '99999999999999999999' does not fit in 64 bits"},
       {"too many ops", "pagerace 1\nthread 0\n" + Lines(257, "read f0 s0+1\n"),
        "259:1: too many ops: at most 256 in all threads"},
+      {"unknown strategy", "pagerace 1\nschedule fair\n",
+       "2:10: unknown schedule strategy 'fair' (expected one of: random pct directed)"},
+      {"duplicate schedule", "pagerace 1\nschedule pct\nschedule pct\n", "3:1: duplicate key 'schedule'"},
+      {"pct depth range", "pagerace 1\npct-depth 9\n", "2:11: pct-depth 9 out of range [1, 8]"},
+      {"preempt without directed", "pagerace 1\npreempt 3 t0\nthread 0\n",
+       "2:1: 'preempt' needs 'schedule directed'"},
+      {"preempt to missing thread", "pagerace 1\nschedule directed\npreempt 3 t2\nthread 0\nthread 1\n",
+       "3:1: preemption to thread 2, but the program has 2 threads"},
+      {"preempt out of order", "pagerace 1\nschedule directed\npreempt 9 t0\npreempt 3 t0\n",
+       "4:9: preemptions must be in step order (step 3 after step 9)"},
+      {"preempt step range", "pagerace 1\npreempt 65536 t0\n", "2:9: step 65536 out of range [0, 65535]"},
+      {"preempt thread syntax", "pagerace 1\npreempt 1 0\n", "2:11: expected a thread 't<N>', got '0'"},
+      {"preempt after thread", "pagerace 1\nthread 0\npreempt 1 t0\n",
+       "3:1: header key 'preempt' after the first thread (header keys go before 'thread 0')"},
       {"binary junk", "pagerace 1\n\x01\xff\n", "2:1: unknown key '\\x01\\xff' (expected one of: "
-                                                "files file-pages ra-pages ra-fail prefill seed thread)"},
+                                                "files file-pages ra-pages ra-fail prefill seed pct-depth schedule preempt thread)"},
   };
   return kCases;
 }

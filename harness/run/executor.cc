@@ -7,6 +7,7 @@
 #include "harness/base/check.h"
 #include "harness/base/rng.h"
 #include "harness/sched/controller.h"
+#include "harness/sched/trace.h"
 
 namespace pagerace {
 
@@ -21,16 +22,30 @@ std::optional<Schedule> ScheduleFromName(std::string_view name) {
 }
 
 std::vector<PageRange> Reach(const Program& program) {
+  // A read miss reads ahead at most max(its own pages, ra_pages) from the
+  // missing page, and a hit on a readahead mark ra_pages from the next one.
+  const uint32_t margin = program.ra_pages == 0 ? 0 : program.ra_pages + 1;
   std::vector<PageRange> reach(program.files, {UINT32_MAX, 0});
   for (const auto& ops : program.threads) {
     for (const Op& op : ops) {
       auto& [lo, hi] = reach[op.file];
       lo = std::min<uint32_t>(lo, op.sector / kSectorsPerPage);
-      hi = std::max<uint32_t>(hi, (op.sector + op.count - 1) / kSectorsPerPage + 1 + kRaPagesMax);
+      hi = std::max<uint32_t>(hi, (op.sector + op.count - 1) / kSectorsPerPage + 1 + margin);
     }
   }
   for (auto& [lo, hi] : reach) hi = std::min<uint32_t>(hi, program.file_pages);
   return reach;
+}
+
+// Bit per page: the pages of `file` that the program's ops name.
+uint64_t OpPages(const Program& program, uint32_t file) {
+  uint64_t mask = 0;
+  for (const auto& ops : program.threads)
+    for (const Op& op : ops)
+      if (op.file == file)
+        for (uint32_t p = op.sector / kSectorsPerPage; p <= (op.sector + op.count - 1u) / kSectorsPerPage; ++p)
+          mask |= uint64_t{1} << p;
+  return mask;
 }
 
 // Fills the reachable pages of every file with generation 1 and records that
@@ -61,6 +76,8 @@ Status Executor::Prefill(const Program& program, History& history) {
 }
 
 Result<std::unique_ptr<Executor>> Executor::Create(const ExecutorOptions& options) {
+  if (options.backend == BackendKind::kMemory)
+    return std::unique_ptr<Executor>(new Executor(options, CreateMemoryBackend()));
   Result<std::unique_ptr<Backend>> backend = CreateFileBackend(options.dir);
   if (!backend.ok()) return backend.status();
   return std::unique_ptr<Executor>(new Executor(options, std::move(*backend)));
@@ -140,6 +157,7 @@ Status Executor::RunOp(size_t t, size_t i, OpRecord& rec, std::vector<uint64_t>&
     rec.gen = gen_.fetch_add(1, std::memory_order_relaxed);
   }
   rec.invoke = stamp_.fetch_add(1, std::memory_order_acq_rel);
+  sched::Note(sched::EventKind::kOp, [&] { return rec.Describe(); });
   switch (op.kind) {
     case OpKind::kRead: st = cache_.Read(op.file, op.sector, op.count, buf.data()); break;
     case OpKind::kWrite: st = cache_.Write(op.file, op.sector, op.count, buf.data()); break;
@@ -153,6 +171,7 @@ Status Executor::RunOp(size_t t, size_t i, OpRecord& rec, std::vector<uint64_t>&
     return st;
   }
   if (op.kind == OpKind::kRead) ObserveSectors(buf.data(), op.count, rec);
+  sched::Note(sched::EventKind::kOp, [&] { return "done: " + DescribeResult(rec); });
   return st;
 }
 
@@ -204,20 +223,43 @@ void Executor::RunFree(size_t n) {
     done_.wait(d, std::memory_order_acquire);
 }
 
+sched::Controller::Options ControllerOptions(const Program& program, uint64_t steps_max) {
+  sched::Controller::Options o;
+  const ScheduleSpec& sc = program.schedule;
+  o.policy = sc.strategy == Strategy::kPct        ? sched::Controller::Policy::kPct
+             : sc.strategy == Strategy::kDirected ? sched::Controller::Policy::kDirected
+                                                  : sched::Controller::Policy::kRandom;
+  o.seed = program.seed;
+  o.pct_depth = sc.pct_depth;
+  o.pct_steps = kPctStepsPerOp * std::max<size_t>(program.op_count(), 1);
+  for (const Preemption& p : sc.preemptions) o.overrides.push_back({p.step, p.thread});
+  o.steps_max = steps_max;
+  return o;
+}
+
 // Controlled mode: the program's threads as fibers on this thread, the
-// interleaving drawn from the program's seed. False (with the finding in
+// interleaving chosen by the program's schedule. False (with the finding in
 // `report`) when the threads deadlocked or hit the step bound.
 bool Executor::RunControlled(const Program& program, CheckReport& report) {
-  sched::Controller controller({.seed = program.seed, .steps_max = options_.steps_max});
+  sched::Controller::Options o = ControllerOptions(program, options_.steps_max);
+  if (hooks_.overrides != nullptr) {
+    o.policy = sched::Controller::Policy::kDirected;
+    o.overrides = *hooks_.overrides;
+  }
+  o.trace = hooks_.trace;
+  o.steps = hooks_.steps;
+  controller_.set_options(o);
+  controller_.set_features(hooks_.features);
   std::vector<std::function<void()>> bodies;
   for (size_t t = 0; t < program.threads.size(); ++t) bodies.push_back([this, t] { RunThread(t); });
-  const sched::Controller::Outcome out = controller.Run(std::move(bodies));
+  const sched::Controller::Outcome out = controller_.Run(std::move(bodies));
+  steps_ = controller_.steps();
   if (out == sched::Controller::Outcome::kDone) return true;
   Violation v;
   v.kind = out == sched::Controller::Outcome::kDeadlock ? ViolationKind::kDeadlock : ViolationKind::kLivelock;
   v.stamp = stamp_.load();
-  v.reader = "the scheduler after " + std::to_string(controller.steps()) + " steps";
-  v.observed = controller.stuck();
+  v.reader = "the scheduler after " + std::to_string(controller_.steps()) + " steps";
+  v.observed = controller_.stuck();
   v.expected = "every thread to finish";
   report.violations.push_back(std::move(v));
   report.total = 1;
@@ -227,34 +269,44 @@ bool Executor::RunControlled(const Program& program, CheckReport& report) {
 }
 
 // The end-of-run check, on the calling thread after the workers are idle.
-// Each file is checked over the pages any op or readahead window could have
-// reached; the rest was never touched.
+// Each file is checked over the pages its ops name and every page that was
+// ever cached (readahead windows); no other page was read, written or
+// punched through the cache. Contiguous pages are read as one range.
 Status Executor::FinalCheck(History& history, const Program& program) {
-  const std::vector<PageRange> reach = Reach(program);
-  std::vector<uint64_t> buf;
+  uint64_t pages[kFilesMax] = {};
+  for (uint32_t file = 0; file < program.files; ++file)
+    pages[file] = OpPages(program, file) | cache_.EverCached(file);
+  std::vector<uint64_t>& buf = final_buf_;
   for (FinalPass pass : {FinalPass::kCached, FinalPass::kReread, FinalPass::kBackend}) {
     if (pass == FinalPass::kReread) {
       PR_RETURN_IF_ERROR(cache_.WritebackAll());
       cache_.EvictAll();
     }
     for (uint32_t file = 0; file < program.files; ++file) {
-      const auto [lo, hi] = reach[file];
-      if (lo >= hi) continue;
-      OpRecord& rec = history.emplace_back();
-      rec.thread = kFinalThread;
-      rec.index = static_cast<uint16_t>(pass);
-      rec.file = static_cast<uint8_t>(file);
-      rec.sector = lo * kSectorsPerPage;
-      rec.count = (hi - lo) * kSectorsPerPage;
-      buf.resize(size_t{rec.count} * kSectorWords);
-      rec.invoke = stamp_.fetch_add(1);
-      if (pass == FinalPass::kBackend) {
-        PR_RETURN_IF_ERROR(backend_->ReadPages(file, lo, hi - lo, buf.data()));
-      } else {
-        PR_RETURN_IF_ERROR(cache_.Read(file, rec.sector, rec.count, buf.data()));
+      for (uint32_t lo = 0; lo < program.file_pages;) {
+        if ((pages[file] >> lo & 1) == 0) {
+          ++lo;
+          continue;
+        }
+        uint32_t hi = lo + 1;
+        while (hi < program.file_pages && (pages[file] >> hi & 1) != 0) ++hi;
+        OpRecord& rec = history.emplace_back();
+        rec.thread = kFinalThread;
+        rec.index = static_cast<uint16_t>(pass);
+        rec.file = static_cast<uint8_t>(file);
+        rec.sector = lo * kSectorsPerPage;
+        rec.count = (hi - lo) * kSectorsPerPage;
+        buf.resize(size_t{rec.count} * kSectorWords);
+        rec.invoke = stamp_.fetch_add(1);
+        if (pass == FinalPass::kBackend) {
+          PR_RETURN_IF_ERROR(backend_->ReadPages(file, lo, hi - lo, buf.data()));
+        } else {
+          PR_RETURN_IF_ERROR(cache_.Read(file, rec.sector, rec.count, buf.data()));
+        }
+        rec.response = stamp_.fetch_add(1);
+        ObserveSectors(buf.data(), rec.count, rec);
+        lo = hi;
       }
-      rec.response = stamp_.fetch_add(1);
-      ObserveSectors(buf.data(), rec.count, rec);
     }
   }
   return Status::Ok();

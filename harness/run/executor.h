@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <string>
 #include <thread>
@@ -27,6 +28,7 @@
 #include "harness/oracle/checker.h"
 #include "harness/oracle/history.h"
 #include "harness/program/program.h"
+#include "harness/sched/controller.h"
 #include "harness/sched/sched.h"
 
 namespace pagerace {
@@ -51,11 +53,27 @@ const char* ScheduleName(Schedule schedule);
 std::optional<Schedule> ScheduleFromName(std::string_view name);
 
 struct ExecutorOptions {
-  std::string dir;               // parent of the private backend directory; "" = $TMPDIR
+  BackendKind backend = BackendKind::kFile;
+  std::string dir;               // file backend: parent of its private directory; "" = $TMPDIR
   Mutant mutant = Mutant::kNone;
   Schedule schedule = Schedule::kFree;
   uint64_t steps_max = 1'000'000;  // controlled: scheduling points before a livelock
   sched::Jitter jitter{96, 2000};  // scheduling noise at the named race windows
+};
+
+// Scheduling steps the PCT change points are drawn from, per op of the
+// program (about what a run takes; see bench/).
+inline constexpr uint64_t kPctStepsPerOp = 8;
+
+// The controlled scheduler's options for a program's schedule section.
+sched::Controller::Options ControllerOptions(const Program& program, uint64_t steps_max);
+
+// What a controlled run may record or be steered by, besides the program.
+struct ControlledHooks {
+  sched::Trace* trace = nullptr;                        // events, for replay --trace
+  std::vector<sched::Controller::Step>* steps = nullptr;  // decisions, for explore
+  std::span<uint8_t> features;                          // interleaving features, for the fuzzer
+  const std::vector<sched::Controller::Override>* overrides = nullptr;  // replaces the schedule (explore)
 };
 
 struct RunOutcome {
@@ -77,6 +95,11 @@ class Executor {
 
   std::string BackendDegraded() const { return backend_->Degraded(); }
 
+  // Controlled runs from now on record or follow these.
+  void set_hooks(const ControlledHooks& hooks) { hooks_ = hooks; }
+  // Scheduling steps of the last controlled run.
+  uint64_t steps() const { return steps_; }
+
  private:
   Executor(const ExecutorOptions& options, std::unique_ptr<Backend> backend);
   void EnsureWorkers(size_t n);
@@ -93,6 +116,10 @@ class Executor {
   PageCache cache_;
 
   std::vector<uint64_t> prefill_[kFilesMax];  // prefill content, grown on demand
+  std::vector<uint64_t> final_buf_;           // the end-of-run check's reads
+  sched::Controller controller_;              // keeps its fibers between runs
+  ControlledHooks hooks_;
+  uint64_t steps_ = 0;
 
   // Per run.
   const Program* program_ = nullptr;

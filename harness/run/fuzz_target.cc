@@ -11,7 +11,8 @@
 
 namespace pagerace {
 
-FuzzTarget::FuzzTarget(Mutant mutant, Schedule schedule) : mutant_(mutant), schedule_(schedule) {}
+FuzzTarget::FuzzTarget(Mutant mutant, Schedule schedule, BackendKind backend)
+    : mutant_(mutant), schedule_(schedule), backend_(backend) {}
 FuzzTarget::~FuzzTarget() = default;
 
 FuzzTarget* FuzzTarget::FromEnvironment() {
@@ -28,10 +29,17 @@ FuzzTarget* FuzzTarget::FromEnvironment() {
     std::fprintf(stderr, "pagerace: PAGERACE_SCHEDULE must be free or controlled, not '%s'\n", schedule_name);
     std::exit(2);
   }
+  const char* backend_name = std::getenv("PAGERACE_BACKEND");
+  std::optional<BackendKind> backend =
+      BackendFromName(backend_name == nullptr ? BackendName(BackendKind::kMemory) : backend_name);
+  if (!backend) {
+    std::fprintf(stderr, "pagerace: PAGERACE_BACKEND must be memory or file, not '%s'\n", backend_name);
+    std::exit(2);
+  }
   // Lives until exit; the engines may call Run until then. At exit (libFuzzer
   // ends -runs and -max_total_time with exit()) the executor is destroyed,
   // which removes its private directory.
-  static FuzzTarget* target = new FuzzTarget(*mutant, *schedule);
+  static FuzzTarget* target = new FuzzTarget(*mutant, *schedule, *backend);
   static const int registered = std::atexit([] { target->executor_.reset(); });
   (void)registered;
   return target;
@@ -46,6 +54,7 @@ int FuzzTarget::Run(std::span<const uint8_t> data) {
     options.dir = dir == nullptr ? "" : dir;
     options.mutant = mutant_;
     options.schedule = schedule_;
+    options.backend = backend_;
     Result<std::unique_ptr<Executor>> exec = Executor::Create(options);
     PR_CHECK_MSG(exec.ok(), "environment: " + exec.status().ToString());
     executor_ = std::move(*exec);

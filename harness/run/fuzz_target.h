@@ -4,7 +4,8 @@
 // mutant comes from PAGERACE_MUTANT (unset: the correct model), never from
 // the input. Programs run under the controlled scheduler (fibers; the
 // program's seed fixes the interleaving, so every crash replays exactly)
-// unless PAGERACE_SCHEDULE=free. The executor is made on the first input, so
+// unless PAGERACE_SCHEDULE=free. The backend is in memory (no system call
+// per I/O: throughput) unless PAGERACE_BACKEND=file. The executor is made on the first input, so
 // AFL++'s fork server never forks a live thread pool.
 // Thread-safety: one input at a time, as the engines call it.
 #pragma once
@@ -20,16 +21,18 @@ namespace pagerace {
 
 class FuzzTarget {
  public:
-  // Reads PAGERACE_MUTANT, PAGERACE_SCHEDULE and PAGERACE_DIR; a bad name
+  // Reads PAGERACE_MUTANT, PAGERACE_SCHEDULE, PAGERACE_BACKEND and
+  // PAGERACE_DIR; a bad name
   // exits 2.
   static FuzzTarget* FromEnvironment();
   int Run(std::span<const uint8_t> data);
   ~FuzzTarget();
 
  private:
-  FuzzTarget(Mutant mutant, Schedule schedule);
+  FuzzTarget(Mutant mutant, Schedule schedule, BackendKind backend);
   Mutant mutant_;
   Schedule schedule_;
+  BackendKind backend_;
   std::unique_ptr<Executor> executor_;
 };
 

@@ -1,39 +1,127 @@
 #include "harness/sched/controller.h"
 
+#include <algorithm>
+#include <bit>
+
 #include "harness/base/check.h"
 
 namespace pagerace::sched {
 namespace {
 thread_local Controller* active = nullptr;
+
+int Lowest(uint32_t mask) { return std::countr_zero(mask); }
 }  // namespace
 
-Controller::Controller(const Options& options) : options_(options), rng_(Mix64(options.seed)) {}
+Controller::Controller() = default;
+Controller::Controller(const Options& options) : options_(options) {}
 Controller::~Controller() = default;
 
 Controller* Controller::Active() { return active; }
 
+bool Tracing() {
+  Controller* c = active;
+  return c != nullptr && c->trace() != nullptr && c->current() >= 0;
+}
+
+Event& Record(EventKind kind, std::string text) {
+  Controller* c = active;
+  Event& e = c->trace()->events.emplace_back();
+  e.step = c->steps();
+  e.thread = c->current();
+  e.kind = kind;
+  e.text = std::move(text);
+  return e;
+}
+
+const char* EventKindName(EventKind kind) {
+  static const char* const kNames[] = {"op", "point", "wait", "lock", "folio", "io", "note"};
+  return kNames[static_cast<int>(kind)];
+}
+
+void Controller::StartPolicy(size_t n) {
+  rng_.Seed(Mix64(options_.seed));
+  next_override_ = 0;
+  next_change_ = 0;
+  change_points_.clear();
+  if (options_.policy != Policy::kPct) return;
+  // Distinct initial priorities d .. d+n-1 in a random order; change point j
+  // (1-based) lowers the running thread to d-j, below every initial one.
+  const uint64_t d = std::max<uint32_t>(options_.pct_depth, 1);
+  std::vector<uint64_t> prio(n);
+  for (size_t t = 0; t < n; ++t) prio[t] = d + t;
+  for (size_t t = n; t > 1; --t) std::swap(prio[t - 1], prio[rng_.Below(t)]);
+  for (size_t t = 0; t < n; ++t) threads_[t].priority = prio[t];
+  for (uint64_t j = 1; j < d; ++j) change_points_.push_back(1 + rng_.Below(std::max<uint64_t>(options_.pct_steps, 1)));
+  std::sort(change_points_.begin(), change_points_.end());
+}
+
+// `last` ran the previous step and is runnable now, or -1.
+int Controller::Choose(uint32_t runnable, int last) {
+  switch (options_.policy) {
+    case Policy::kRandom: {
+      uint64_t k = rng_.Below(std::popcount(runnable));
+      uint32_t m = runnable;
+      while (k-- > 0) m &= m - 1;
+      return Lowest(m);
+    }
+    case Policy::kPct: {
+      const uint64_t d = std::max<uint32_t>(options_.pct_depth, 1);
+      while (next_change_ < change_points_.size() && change_points_[next_change_] <= steps_) {
+        if (last >= 0) threads_[last].priority = d - 1 - next_change_;
+        ++next_change_;
+      }
+      int best = -1;
+      for (uint32_t m = runnable; m != 0; m &= m - 1) {
+        const int t = Lowest(m);
+        if (best < 0 || threads_[t].priority > threads_[best].priority) best = t;
+      }
+      return best;
+    }
+    case Policy::kDirected: {
+      const std::vector<Override>& ov = options_.overrides;
+      const uint64_t step = steps_ - 1;  // 0-based
+      while (next_override_ < ov.size() && ov[next_override_].step < step) ++next_override_;
+      for (size_t i = next_override_; i < ov.size() && ov[i].step == step; ++i)
+        if (ov[i].thread < 32 && (runnable >> ov[i].thread & 1) != 0) return ov[i].thread;
+      return last >= 0 ? last : Lowest(runnable);
+    }
+  }
+  return Lowest(runnable);
+}
+
 Controller::Outcome Controller::Run(std::vector<std::function<void()>> bodies) {
   PR_CHECK_MSG(active == nullptr, "nested controlled runs");
+  PR_CHECK_MSG(bodies.size() <= kControlledThreadsMax, "too many logical threads");
   threads_.clear();
   threads_.resize(bodies.size());
   for (size_t t = 0; t < bodies.size(); ++t) {
-    threads_[t].fiber = std::make_unique<Fiber>(std::move(bodies[t]));
-    threads_[t].rng.Seed(Mix64(options_.seed ^ Mix64(t + 1)));
+    Logical& l = threads_[t];
+    if (!spare_.empty()) {
+      l.fiber = std::move(spare_.back());
+      spare_.pop_back();
+      l.fiber->Rearm(std::move(bodies[t]));
+    } else {
+      l.fiber = std::make_unique<Fiber>(std::move(bodies[t]));
+    }
+    l.rng.Seed(Mix64(options_.seed ^ Mix64(t + 1)));
   }
+  steps_ = 0;
+  stuck_.clear();
+  StartPolicy(threads_.size());
   active = this;
   Outcome outcome = Outcome::kDone;
-  std::vector<int> runnable;
+  int ran = -1;  // the thread that ran the last step
   for (;;) {
-    runnable.clear();
+    uint32_t runnable = 0;
     bool live = false;
     for (size_t t = 0; t < threads_.size(); ++t) {
       Logical& l = threads_[t];
       if (l.fiber->done()) continue;
       live = true;
-      if (l.ready == nullptr || (*l.ready)()) runnable.push_back(static_cast<int>(t));
+      if (l.ready == nullptr || (*l.ready)()) runnable |= 1u << t;
     }
     if (!live) break;
-    if (runnable.empty()) {
+    if (runnable == 0) {
       outcome = Outcome::kDeadlock;
       break;
     }
@@ -41,12 +129,23 @@ Controller::Outcome Controller::Run(std::vector<std::function<void()>> bodies) {
       outcome = Outcome::kLivelock;
       break;
     }
-    current_ = runnable[rng_.Below(runnable.size())];
-    threads_[current_].fiber->Resume();
+    const int last = ran >= 0 && (runnable >> ran & 1) != 0 ? ran : -1;
+    const int next = Choose(runnable, last);
+    if (options_.steps != nullptr)
+      options_.steps->push_back({runnable, static_cast<int8_t>(last), static_cast<uint8_t>(next)});
+    if (!features_.empty() && ran >= 0 && next != ran) {
+      const uint64_t f = Mix64(uint64_t{threads_[ran].site} << 32 | threads_[next].site);
+      features_[f % features_.size()] = 1;
+    }
+    current_ = next;
+    threads_[next].fiber->Resume();
     current_ = -1;
+    ran = next;
   }
   active = nullptr;
   if (outcome != Outcome::kDone) stuck_ = Describe();
+  for (Logical& l : threads_)
+    if (l.fiber->done()) spare_.push_back(std::move(l.fiber));
   threads_.clear();  // abandons blocked fibers
   return outcome;
 }
@@ -57,22 +156,26 @@ std::string Controller::Describe() const {
     const Logical& l = threads_[t];
     if (l.fiber->done()) continue;
     if (!s.empty()) s += "; ";
-    s += "t" + std::to_string(t) + (l.ready != nullptr ? std::string(" waits for ") + l.what : " runnable");
+    s += "t" + std::to_string(t) + (l.ready != nullptr ? " waits for " + *l.what : std::string(" runnable"));
   }
   return s;
 }
 
-void Controller::Switch() {
+void Controller::Switch(uint32_t site) {
   PR_CHECK(current_ >= 0);
+  threads_[current_].site = site;
   Fiber::Yield();
 }
 
-void Controller::Block(const std::function<bool()>& ready, const char* what) {
+void Controller::Block(const std::function<bool()>& ready, const std::string& what, uint32_t site) {
   PR_CHECK(current_ >= 0);
+  if (ready()) return;
+  Note(EventKind::kWait, [&] { return "waits for " + what; });
   Logical& l = threads_[current_];
+  l.site = site | 0x8000;  // a contended wait
   while (!ready()) {
     l.ready = &ready;
-    l.what = what;
+    l.what = &what;
     Fiber::Yield();
   }
   l.ready = nullptr;

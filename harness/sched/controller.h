@@ -1,68 +1,120 @@
 // The controlled scheduler: a program's logical threads run as fibers on the
 // calling OS thread, exactly one at a time, and switch only at scheduling
 // points (every lock, wait and named point of sched.h). Which runnable thread
-// goes next is drawn from a seeded generator, so the same seed gives the same
-// interleaving, bit for bit. No runnable thread is a deadlock; a step bound
-// stands for a livelock.
+// goes next at each step is decided by a policy:
+//   random    uniformly among the runnable threads, from a seeded generator;
+//   PCT       probabilistic concurrency testing (Burckhardt et al., ASPLOS
+//             2010): random distinct thread priorities, the highest runnable
+//             runs, and at d-1 random steps the running thread drops below
+//             all others; finds any bug of depth d with probability at least
+//             1/(n k^(d-1)) for n threads and k steps;
+//   directed  non-preemptive (the last thread runs on while it can, else the
+//             lowest-numbered runnable one) except at the listed steps, where
+//             the listed thread runs if it can: a preemption list, as the
+//             fuzzer or the explorer (iterative context bounding) writes it.
+// Same options and bodies => same interleaving, bit for bit. No runnable
+// thread is a deadlock; the step bound stands for a livelock.
 // Thread-safety: Run, and every call the primitives make, on one OS thread.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "harness/base/rng.h"
 #include "harness/sched/fiber.h"
+#include "harness/sched/trace.h"
 
 namespace pagerace::sched {
+
+inline constexpr int kControlledThreadsMax = 32;
 
 class Controller {
  public:
   enum class Outcome : uint8_t { kDone, kDeadlock, kLivelock };
+  enum class Policy : uint8_t { kRandom, kPct, kDirected };
+  struct Override {
+    uint32_t step;
+    uint8_t thread;
+    bool operator==(const Override&) const = default;
+  };
+  // One decision, for the explorer.
+  struct Step {
+    uint32_t runnable = 0;  // bit per thread
+    int8_t last = -1;       // the thread that ran the step before, if it is runnable now
+    uint8_t chosen = 0;
+  };
   struct Options {
+    Policy policy = Policy::kRandom;
     uint64_t seed = 0;
+    uint32_t pct_depth = 3;              // PCT: d >= 1 (d-1 priority change points)
+    uint64_t pct_steps = 1000;           // PCT: change points are drawn from [1, pct_steps]
+    std::vector<Override> overrides;     // directed, by step
     uint64_t steps_max = 1'000'000;
+    Trace* trace = nullptr;              // records events when set
+    std::vector<Step>* steps = nullptr;  // records every decision when set
   };
 
+  Controller();
   explicit Controller(const Options& options);
   ~Controller();
 
+  void set_options(const Options& options) { options_ = options; }
+  const Options& options() const { return options_; }
+
   // Runs bodies[i] as logical thread i until all finish, none can run, or
   // the step bound. Threads left blocked are abandoned (their stacks freed).
+  // Fibers of threads that finished are kept for the next Run.
   Outcome Run(std::vector<std::function<void()>> bodies);
   // For kDeadlock and kLivelock: what each unfinished thread waits for.
   const std::string& stuck() const { return stuck_; }
   uint64_t steps() const { return steps_; }
+  // Bit per thread switch seen: (site the last thread stopped at, site the
+  // next one resumes from), folded into `features`. For fuzzer feedback.
+  void set_features(std::span<uint8_t> features) { features_ = features; }
 
   // The controller running on this OS thread, or null (free mode).
   static Controller* Active();
 
-  // Called from a logical thread. Switch: a scheduling point. Block: until
+  // Called from a logical thread. Switch: a scheduling point at `site` (a
+  // small number naming the code location, for features). Block: until
   // `ready()` holds (re-checked whenever this thread could be chosen);
-  // `what` names the wait for deadlock reports.
-  void Switch();
-  void Block(const std::function<bool()>& ready, const char* what);
+  // `what` names the wait for deadlock reports and traces.
+  void Switch(uint32_t site);
+  void Block(const std::function<bool()>& ready, const std::string& what, uint32_t site);
   // The current logical thread's generator (seeded from the seed and its
   // number), for model decisions that must replay.
   Rng& CurrentRng();
+  int current() const { return current_; }
+  Trace* trace() const { return options_.trace; }
 
  private:
   struct Logical {
     std::unique_ptr<Fiber> fiber;
     const std::function<bool()>* ready = nullptr;  // set while blocked
-    const char* what = nullptr;
+    const std::string* what = nullptr;
+    uint32_t site = 0;                             // where it stopped
+    uint64_t priority = 0;                         // PCT
     Rng rng{0};
   };
   std::string Describe() const;
+  int Choose(uint32_t runnable, int last);
+  void StartPolicy(size_t n);
 
   Options options_;
-  Rng rng_;
+  Rng rng_{0};
   std::vector<Logical> threads_;
+  std::vector<std::unique_ptr<Fiber>> spare_;  // finished fibers, reused
+  std::vector<uint64_t> change_points_;        // PCT, sorted
+  size_t next_change_ = 0;
+  size_t next_override_ = 0;
   int current_ = -1;
   uint64_t steps_ = 0;
   std::string stuck_;
+  std::span<uint8_t> features_;
 };
 
 }  // namespace pagerace::sched

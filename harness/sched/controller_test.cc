@@ -15,9 +15,22 @@
 namespace pagerace::sched {
 namespace {
 
-std::string Interleaving(uint64_t seed) {
+std::string Interleaving(const Controller::Options& options);
+
+Controller::Options Seeded(uint64_t seed, uint64_t steps_max = 1'000'000,
+                           Controller::Policy policy = Controller::Policy::kRandom) {
+  Controller::Options o;
+  o.seed = seed;
+  o.steps_max = steps_max;
+  o.policy = policy;
+  return o;
+}
+
+std::string Interleaving(uint64_t seed) { return Interleaving(Seeded(seed)); }
+
+std::string Interleaving(const Controller::Options& options) {
   std::string trace;
-  Controller c({.seed = seed});
+  Controller c(options);
   std::vector<std::function<void()>> bodies;
   for (char name : {'a', 'b', 'c'})
     bodies.push_back([&trace, name] {
@@ -36,6 +49,75 @@ TEST(ControllerTest, SameSeedSameInterleaving) {
   for (uint64_t seed = 0; seed < 20; ++seed) seen.insert(Interleaving(seed));
   EXPECT_GT(seen.size(), 10u);
   EXPECT_EQ(Interleaving(3).size(), 15u);
+}
+
+TEST(ControllerTest, DirectedRunsOnUntilAPreemption) {
+  Controller::Options o = Seeded(0, 1'000'000, Controller::Policy::kDirected);
+  EXPECT_EQ(Interleaving(o), "aaaaabbbbbccccc");  // no preemption: each runs to its end
+  o.overrides = {{2, 1}};
+  EXPECT_EQ(Interleaving(o), "aabbbbbaaaccccc");
+  o.overrides = {{2, 1}, {4, 2}, {4, 0}};  // the first runnable one of a step wins
+  EXPECT_EQ(Interleaving(o), "aabbcccccaaabbb");
+}
+
+TEST(ControllerTest, PctDepthOneRunsThreadsWholeInPriorityOrder) {
+  std::set<std::string> orders;
+  for (uint64_t seed = 0; seed < 30; ++seed) {
+    Controller::Options o = Seeded(seed, 1'000'000, Controller::Policy::kPct);
+    o.pct_depth = 1;
+    const std::string t = Interleaving(o);
+    EXPECT_EQ(t, Interleaving(o));
+    ASSERT_EQ(t.size(), 15u);
+    for (size_t i = 0; i < 15; i += 5) EXPECT_EQ(t.substr(i, 5), std::string(5, t[i])) << t;
+    orders.insert(t);
+  }
+  EXPECT_EQ(orders.size(), 6u);  // every priority order of three threads
+}
+
+TEST(ControllerTest, PctChangePointsPreempt) {
+  // With depth 3 some seed lowers a running thread mid-way.
+  bool preempted = false;
+  for (uint64_t seed = 0; seed < 50 && !preempted; ++seed) {
+    Controller::Options o = Seeded(seed, 1'000'000, Controller::Policy::kPct);
+    o.pct_depth = 3;
+    o.pct_steps = 15;
+    const std::string t = Interleaving(o);
+    preempted = t.substr(0, 5) != std::string(5, t[0]);
+  }
+  EXPECT_TRUE(preempted);
+}
+
+TEST(ControllerTest, RecordsEveryDecisionAndReusesFibers) {
+  std::vector<Controller::Step> steps;
+  Controller::Options o = Seeded(5);
+  o.steps = &steps;
+  Controller c(o);
+  for (int run = 0; run < 3; ++run) {
+    steps.clear();
+    int done = 0;
+    EXPECT_EQ(c.Run({[&] { At(Point::kBackendIo); ++done; }, [&] { ++done; }}), Controller::Outcome::kDone);
+    EXPECT_EQ(done, 2);
+    ASSERT_EQ(steps.size(), 3u);  // t0 twice (it yields once), t1 once
+    EXPECT_EQ(steps[0].runnable, 3u);
+    EXPECT_EQ(steps[0].last, -1);
+    int ran0 = 0;
+    for (const Controller::Step& s : steps) ran0 += s.chosen == 0;
+    EXPECT_EQ(ran0, 2);
+  }
+}
+
+TEST(ControllerTest, TraceRecordsLockEventsPerThread) {
+  Trace trace;
+  Controller::Options o = Seeded(0, 1'000'000, Controller::Policy::kDirected);
+  o.overrides = {{2, 1}};  // t1 comes in while t0 holds the mutex
+  o.trace = &trace;
+  Controller c(o);
+  Mutex m("m", 2);
+  EXPECT_EQ(c.Run({[&] { m.Lock(); At(Point::kBackendIo); m.Unlock(); }, [&] { m.Lock(); m.Unlock(); }}),
+            Controller::Outcome::kDone);
+  std::string got;
+  for (const Event& e : trace.events) got += std::to_string(e.thread) + ":" + e.text + ";";
+  EXPECT_EQ(got, "0:takes f2.m;0:backend-io;1:waits for f2.m;0:drops f2.m;1:takes f2.m;1:drops f2.m;");
 }
 
 TEST(ControllerTest, RwSemExcludesWritersAndAdmitsReaders) {
@@ -65,7 +147,7 @@ TEST(ControllerTest, RwSemExcludesWritersAndAdmitsReaders) {
       }
     });
   }
-  Controller c({.seed = 11});
+  Controller c(Seeded(11));
   EXPECT_EQ(c.Run(std::move(bodies)), Controller::Outcome::kDone);
   EXPECT_FALSE(overlap);
   EXPECT_GT(max_readers, 1);
@@ -76,7 +158,7 @@ TEST(ControllerTest, AbbaIsADeadlockNamingTheLocks) {
   bool found = false;
   for (uint64_t seed = 0; seed < 50 && !found; ++seed) {
     Mutex a("lock A"), b("lock B");
-    Controller c({.seed = seed});
+    Controller c(Seeded(seed));
     Controller::Outcome out = c.Run({[&] { a.Lock(); b.Lock(); b.Unlock(); a.Unlock(); },
                                      [&] { b.Lock(); a.Lock(); a.Unlock(); b.Unlock(); }});
     if (out == Controller::Outcome::kDeadlock) {
@@ -92,7 +174,7 @@ TEST(ControllerTest, AbbaIsADeadlockNamingTheLocks) {
 
 TEST(ControllerTest, SpinningWithoutProgressIsALivelock) {
   bool stop = false;
-  Controller c({.seed = 1, .steps_max = 1000});
+  Controller c(Seeded(1, 1000));
   Controller::Outcome out = c.Run({[&] {
     while (!stop) At(Point::kPunchAfterTruncate);  // nobody ever sets stop
   }});

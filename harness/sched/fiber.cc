@@ -73,6 +73,12 @@ Fiber::~Fiber() {
 
 Fiber* Fiber::Current() { return current; }
 
+void Fiber::Rearm(std::function<void()> body) {
+  PR_CHECK_MSG(done_, "Rearm of a fiber that has not finished");
+  body_ = std::move(body);
+  started_ = entered_ = done_ = false;
+}
+
 void Fiber::Resume() {
   PR_CHECK_MSG(!done_, "Resume of a finished fiber");
   PR_CHECK_MSG(current != this, "a fiber resumed itself");

@@ -30,6 +30,10 @@ class Fiber {
   Fiber(const Fiber&) = delete;
   Fiber& operator=(const Fiber&) = delete;
 
+  // Makes a finished fiber ready to run `body` from the start, on the same
+  // stack. REQUIRES: done().
+  void Rearm(std::function<void()> body);
+
   // Runs the fiber until it calls Yield() or its body returns.
   // REQUIRES: !done(), and not called from inside this fiber.
   void Resume();

@@ -2,10 +2,19 @@
 
 #include <sched.h>
 
+#include <functional>
+#include <string_view>
+
 #include "harness/sched/controller.h"
 
 namespace pagerace::sched {
 namespace {
+
+// Scheduling sites (Controller::Switch): named points are their Point value;
+// bit waits and lock classes (exclusive, shared) come after.
+constexpr uint32_t kBitWaitSite = 32;
+constexpr uint32_t kLockSiteBase = 34;
+constexpr uint32_t kLockSites = 64;
 
 struct ThreadState {
   Rng rng{0};
@@ -22,7 +31,7 @@ ThreadState& State() {
 const char* PointName(Point point) {
   static const char* const kNames[] = {
       "create-after-add",    "read-folio-before-io", "readahead-after-add", "update-before-read",
-      "punch-after-truncate", "writeback-before-io", "lock-acquire",
+      "punch-after-truncate", "writeback-before-io", "backend-io",         "lock-acquire",
   };
   return kNames[static_cast<int>(point)];
 }
@@ -37,9 +46,12 @@ Rng& ThreadRng() {
   return State().rng;
 }
 
+bool Controlled() { return Controller::Active() != nullptr; }
+
 void At(Point point) {
   if (Controller* c = Controller::Active()) {
-    c->Switch();
+    if (point != Point::kLockAcquire) Note(EventKind::kPoint, [&] { return PointName(point); });
+    c->Switch(static_cast<uint32_t>(point));
     return;
   }
   ThreadState& s = State();
@@ -55,9 +67,9 @@ void At(Point point) {
   for (uint64_t i = 0; i < spins; ++i) __builtin_ia32_pause();
 }
 
-void WaitWord(std::atomic<uint32_t>& word, uint32_t old) {
+void WaitWord(std::atomic<uint32_t>& word, uint32_t old, const std::string& what) {
   if (Controller* c = Controller::Active()) {
-    c->Block([&] { return word.load(std::memory_order_acquire) != old; }, "a folio bit");
+    c->Block([&] { return word.load(std::memory_order_acquire) != old; }, what, kBitWaitSite);
     return;
   }
   At(Point::kLockAcquire);
@@ -68,28 +80,41 @@ void WakeWord(std::atomic<uint32_t>& word) {
   if (Controller::Active() == nullptr) word.notify_all();  // controlled: waits re-check
 }
 
+LockName::LockName(const char* cls, int file)
+    : name_(file < 0 ? std::string(cls) : "f" + std::to_string(file) + "." + cls),
+      site_(kLockSiteBase + static_cast<uint32_t>(std::hash<std::string_view>()(cls) % kLockSites) * 2) {}
+
 namespace {
 
 // The acquire of every lock: under a controller, a scheduling point and then
 // a cooperative wait until `ready` (true: the caller takes the lock in its
 // controlled state); in free mode, only the jitter point (false: the caller
-// takes its real lock).
+// takes its real lock). `shared` only tells the trace and the features.
 template <typename Ready>
-bool ControlledAcquire(Ready ready, const char* name) {
+bool ControlledAcquire(Ready ready, const LockName& name, bool shared) {
   Controller* c = Controller::Active();
   if (c == nullptr) {
     At(Point::kLockAcquire);
     return false;
   }
-  c->Switch();
-  c->Block(ready, name);
+  c->Switch(name.site() + shared);
+  c->Block(ready, name.name(), name.site() + shared);
+  Note(EventKind::kLock, [&] { return "takes " + name.name() + (shared ? " (shared)" : ""); });
+  return true;
+}
+
+// The release of every lock: true under a controller (the caller releases
+// its controlled state).
+bool ControlledRelease(const LockName& name, bool shared) {
+  if (Controller::Active() == nullptr) return false;
+  Note(EventKind::kLock, [&] { return "drops " + name.name() + (shared ? " (shared)" : ""); });
   return true;
 }
 
 }  // namespace
 
 void Mutex::Lock() {
-  if (ControlledAcquire([this] { return !held_; }, name_)) {
+  if (ControlledAcquire([this] { return !held_; }, name_, false)) {
     held_ = true;
   } else {
     mu_.lock();
@@ -97,7 +122,7 @@ void Mutex::Lock() {
 }
 
 void Mutex::Unlock() {
-  if (Controller::Active() != nullptr) {
+  if (ControlledRelease(name_, false)) {
     held_ = false;
   } else {
     mu_.unlock();
@@ -105,7 +130,7 @@ void Mutex::Unlock() {
 }
 
 void RwSem::Lock() {
-  if (ControlledAcquire([this] { return writers_ == 0 && readers_ == 0; }, name_)) {
+  if (ControlledAcquire([this] { return writers_ == 0 && readers_ == 0; }, name_, false)) {
     ++writers_;
   } else {
     mu_.lock();
@@ -113,7 +138,7 @@ void RwSem::Lock() {
 }
 
 void RwSem::Unlock() {
-  if (Controller::Active() != nullptr) {
+  if (ControlledRelease(name_, false)) {
     --writers_;
   } else {
     mu_.unlock();
@@ -121,7 +146,7 @@ void RwSem::Unlock() {
 }
 
 void RwSem::LockShared() {
-  if (ControlledAcquire([this] { return writers_ == 0; }, name_)) {
+  if (ControlledAcquire([this] { return writers_ == 0; }, name_, true)) {
     ++readers_;
   } else {
     mu_.lock_shared();
@@ -129,7 +154,7 @@ void RwSem::LockShared() {
 }
 
 void RwSem::UnlockShared() {
-  if (Controller::Active() != nullptr) {
+  if (ControlledRelease(name_, true)) {
     --readers_;
   } else {
     mu_.unlock_shared();

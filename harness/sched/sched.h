@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <mutex>
 #include <shared_mutex>
+#include <string>
 
 #include "harness/base/rng.h"
 
@@ -30,6 +31,7 @@ enum class Point : uint8_t {
   kUpdateBeforeRead,    // filemap_update_page: locked, checked, before ->read_folio
   kPunchAfterTruncate,  // punch: page cache truncated, blocks not yet freed
   kWritebackBeforeIo,   // writeback: folio cleaned and unlocked, before the I/O
+  kBackendIo,           // before any other backend call (batched readahead, fadvise)
   kLockAcquire,         // before any lock or wait of the model
   kMaxValue = kLockAcquire,
 };
@@ -49,19 +51,36 @@ void SetThreadJitter(uint64_t seed, Jitter jitter);
 // function of the seed (e.g. which readahead I/O fails fast).
 Rng& ThreadRng();
 
+// True while a controlled scheduler runs this thread's code.
+bool Controlled();
+
 // A scheduling point: in free mode maybe pauses the calling thread.
 void At(Point point);
+
+// What locks share: a name for reports and traces ("f0.i_rwsem": the lock's
+// class, qualified by the file it belongs to) and the scheduling site of its
+// class (the same for every file's i_rwsem), for fuzzer features.
+class LockName {
+ public:
+  explicit LockName(const char* cls, int file = -1);
+  const std::string& name() const { return name_; }
+  uint32_t site() const { return site_; }
+
+ private:
+  std::string name_;
+  uint32_t site_;
+};
 
 // A mutex (xa_lock and the like).
 class Mutex {
  public:
-  explicit Mutex(const char* name = "mutex") : name_(name) {}
+  explicit Mutex(const char* cls = "mutex", int file = -1) : name_(cls, file) {}
   void Lock();
   void Unlock();
 
  private:
   std::mutex mu_;          // free mode
-  const char* name_;
+  LockName name_;
   bool held_ = false;      // controlled mode (one OS thread)
 };
 
@@ -70,7 +89,7 @@ class Mutex {
 // lock order.
 class RwSem {
  public:
-  explicit RwSem(const char* name = "rwsem") : name_(name) {}
+  explicit RwSem(const char* cls = "rwsem", int file = -1) : name_(cls, file) {}
   void Lock();
   void Unlock();
   void LockShared();
@@ -78,14 +97,15 @@ class RwSem {
 
  private:
   std::shared_mutex mu_;   // free mode
-  const char* name_;
+  LockName name_;
   int writers_ = 0;        // controlled mode (one OS thread)
   int readers_ = 0;
 };
 
 // Bit waits (folio lock, writeback): block until `word` no longer equals
-// `old`; Wake wakes every waiter on `word` after it changed.
-void WaitWord(std::atomic<uint32_t>& word, uint32_t old);
+// `old`; Wake wakes every waiter on `word` after it changed. `what` names the
+// wait (e.g. "f0 p3 locked") for deadlock reports and traces.
+void WaitWord(std::atomic<uint32_t>& word, uint32_t old, const std::string& what);
 void WakeWord(std::atomic<uint32_t>& word);
 
 }  // namespace pagerace::sched
