@@ -16,10 +16,15 @@ class MemoryBackend final : public Backend {
  public:
   Status Reset(uint32_t files, uint32_t file_pages) override {
     files_.resize(std::max<size_t>(files_.size(), files));
-    const size_t words = size_t{file_pages} * kPageBytes / sizeof(uint64_t);
+    const size_t words = size_t{file_pages} * kPageWords;
     for (uint32_t i = 0; i < files; ++i) {
       File& f = files_[i];
-      f.words.assign(words, 0);  // keeps the capacity: no allocation per run
+      // Zero only what was written since the last Reset (punches write zeros).
+      for (size_t p = 0; p < f.written.size(); ++p)
+        if (f.written[p] && (p + 1) * kPageWords <= f.words.size())
+          std::memset(f.words.data() + p * kPageWords, 0, kPageBytes);
+      f.words.resize(words);  // grows zeroed; keeps the capacity
+      f.written.assign(file_pages, false);
     }
     return Status::Ok();
   }
@@ -35,6 +40,7 @@ class MemoryBackend final : public Backend {
     File& f = files_[file];
     std::lock_guard lock(f.mu);
     std::memcpy(f.words.data() + size_t{index} * kPageWords, words, size_t{pages} * kPageBytes);
+    std::fill_n(f.written.begin() + index, pages, true);
     return Status::Ok();
   }
 
@@ -54,6 +60,7 @@ class MemoryBackend final : public Backend {
   struct File {
     std::mutex mu;
     std::vector<uint64_t> words;
+    std::vector<bool> written;  // by page, since the last Reset
   };
   std::deque<File> files_;  // stable addresses as it grows
 };

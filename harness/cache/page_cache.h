@@ -8,7 +8,7 @@
 // A Mutant removes one piece of synchronization at one site.
 //
 // Thread-safety: the operations (Read ... Evict) may run concurrently from
-// any number of threads; Reset, WritebackAll, EvictAll and CachedPages
+// any number of threads; Reset, WritebackAll, EvictAll, CachedMask and EverCached
 // require that no operation is in progress.
 #pragma once
 
@@ -56,7 +56,8 @@ class PageCache {
   // End of run: write back every dirty folio, then drop every folio.
   Status WritebackAll();
   void EvictAll();
-  size_t CachedPages(uint32_t file) const;
+  // Bit i set: page i of `file` is in the cache now.
+  uint64_t CachedMask(uint32_t file) const;
   // Bit i set: page i of `file` has been in the cache since Reset.
   uint64_t EverCached(uint32_t file) const;
 

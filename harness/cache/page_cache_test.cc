@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
+
 #include <vector>
 
 #include "harness/oracle/tag.h"
@@ -68,7 +70,7 @@ TEST_F(PageCacheTest, PunchZeroesWholeAndPartialPagesInCacheAndBackend) {
   for (int s = 5; s < 17; ++s) want[s] = 0;
   EXPECT_EQ(Read(0, 0, 24), want);
   cache_->EvictAll();
-  EXPECT_EQ(cache_->CachedPages(0), 0u);
+  EXPECT_EQ(std::popcount(cache_->CachedMask(0)), 0);
   EXPECT_EQ(Read(0, 0, 24), want);  // from the backend
 }
 
@@ -86,16 +88,16 @@ TEST_F(PageCacheTest, PunchDropsDirtyFullPagesAndKeepsPartialData) {
 TEST_F(PageCacheTest, ReadaheadFillsTheCache) {
   Configure({.ra_pages = 0});
   ASSERT_TRUE(cache_->Readahead(0, 3, 20).ok());  // pages 0..2
-  EXPECT_EQ(cache_->CachedPages(0), 3u);
+  EXPECT_EQ(std::popcount(cache_->CachedMask(0)), 3);
 }
 
 TEST_F(PageCacheTest, SyncReadaheadOnMissReadsTheWindow) {
   Configure({.ra_pages = 4});
   Read(0, 0, 1);
-  EXPECT_EQ(cache_->CachedPages(0), 4u);
+  EXPECT_EQ(std::popcount(cache_->CachedMask(0)), 4);
   Configure({.ra_pages = 0});
   Read(0, 0, 1);
-  EXPECT_EQ(cache_->CachedPages(0), 1u);  // the create path: just the page
+  EXPECT_EQ(std::popcount(cache_->CachedMask(0)), 1);  // the create path: just the page
 }
 
 TEST_F(PageCacheTest, FailedReadaheadIsFilledByTheUpdatePath) {
@@ -109,7 +111,7 @@ TEST_F(PageCacheTest, FailedReadaheadIsFilledByTheUpdatePath) {
   c.ra_fail = 3;  // every readahead I/O fails fast
   cache_->Reset(c);  // keeps the backend's gen 5
   ASSERT_TRUE(cache_->Readahead(0, 0, 16).ok());
-  EXPECT_EQ(cache_->CachedPages(0), 2u);  // present but !uptodate
+  EXPECT_EQ(std::popcount(cache_->CachedMask(0)), 2);  // present but !uptodate
   EXPECT_EQ(Read(0, 0, 16), std::vector<int64_t>(16, 5));
 }
 
@@ -118,9 +120,9 @@ TEST_F(PageCacheTest, EvictDropsCleanPagesButNotDirtyOnes) {
   Read(0, 0, 8);   // page 0 clean
   Write(0, 8, 8, 6);  // page 1 dirty
   ASSERT_TRUE(cache_->Evict(0, 0, 8).ok());
-  EXPECT_EQ(cache_->CachedPages(0), 1u);
+  EXPECT_EQ(std::popcount(cache_->CachedMask(0)), 1);
   ASSERT_TRUE(cache_->Evict(0, 8, 8).ok());  // writes back, then drops
-  EXPECT_EQ(cache_->CachedPages(0), 0u);
+  EXPECT_EQ(std::popcount(cache_->CachedMask(0)), 0);
   EXPECT_EQ(Read(0, 8, 8), std::vector<int64_t>(8, 6));
 }
 

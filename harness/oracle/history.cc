@@ -3,7 +3,7 @@
 namespace pagerace {
 
 const char* FinalPassName(FinalPass pass) {
-  static const char* const kNames[] = {"final/cached", "final/reread", "final/backend"};
+  static const char* const kNames[] = {"final/cached", "final/backend"};
   return kNames[static_cast<int>(pass)];
 }
 

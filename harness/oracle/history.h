@@ -25,9 +25,8 @@ inline constexpr uint16_t kSetupThread = 0xfffe;
 
 // The passes of the end-of-run check, as the index of its reads.
 enum class FinalPass : uint16_t {
-  kCached,    // read through the cache as it was left
-  kReread,    // after write-back and eviction, read through the cache again
-  kBackend,   // read straight from the backend
+  kCached,    // the pages left in the cache, read through it
+  kBackend,   // after write-back and eviction, every page read straight from the backend
 };
 const char* FinalPassName(FinalPass pass);
 

@@ -269,16 +269,20 @@ bool Executor::RunControlled(const Program& program, CheckReport& report) {
 }
 
 // The end-of-run check, on the calling thread after the workers are idle.
-// Each file is checked over the pages its ops name and every page that was
-// ever cached (readahead windows); no other page was read, written or
-// punched through the cache. Contiguous pages are read as one range.
+// First the pages left in the cache are read through it (stale pages left
+// behind); then, after write-back and eviction, the backend is read over the
+// pages the ops name and every page that was ever cached (lost writes,
+// corruption). No other page was read, written or punched. (A cold read
+// through the cache would only copy the backend again.) Contiguous pages are
+// read as one range.
 Status Executor::FinalCheck(History& history, const Program& program) {
   uint64_t pages[kFilesMax] = {};
-  for (uint32_t file = 0; file < program.files; ++file)
-    pages[file] = OpPages(program, file) | cache_.EverCached(file);
-  std::vector<uint64_t>& buf = final_buf_;
-  for (FinalPass pass : {FinalPass::kCached, FinalPass::kReread, FinalPass::kBackend}) {
-    if (pass == FinalPass::kReread) {
+  for (FinalPass pass : {FinalPass::kCached, FinalPass::kBackend}) {
+    for (uint32_t file = 0; file < program.files; ++file) {
+      pages[file] = pass == FinalPass::kCached ? cache_.CachedMask(file)
+                                               : OpPages(program, file) | cache_.EverCached(file);
+    }
+    if (pass == FinalPass::kBackend) {
       PR_RETURN_IF_ERROR(cache_.WritebackAll());
       cache_.EvictAll();
     }
@@ -296,15 +300,15 @@ Status Executor::FinalCheck(History& history, const Program& program) {
         rec.file = static_cast<uint8_t>(file);
         rec.sector = lo * kSectorsPerPage;
         rec.count = (hi - lo) * kSectorsPerPage;
-        buf.resize(size_t{rec.count} * kSectorWords);
+        final_buf_.resize(size_t{rec.count} * kSectorWords);
         rec.invoke = stamp_.fetch_add(1);
         if (pass == FinalPass::kBackend) {
-          PR_RETURN_IF_ERROR(backend_->ReadPages(file, lo, hi - lo, buf.data()));
+          PR_RETURN_IF_ERROR(backend_->ReadPages(file, lo, hi - lo, final_buf_.data()));
         } else {
-          PR_RETURN_IF_ERROR(cache_.Read(file, rec.sector, rec.count, buf.data()));
+          PR_RETURN_IF_ERROR(cache_.Read(file, rec.sector, rec.count, final_buf_.data()));
         }
         rec.response = stamp_.fetch_add(1);
-        ObserveSectors(buf.data(), rec.count, rec);
+        ObserveSectors(final_buf_.data(), rec.count, rec);
         lo = hi;
       }
     }
