@@ -70,18 +70,62 @@ else
 fi
 check "soak --ops budget" 0 "rounds" -- "$bin" soak --ops 500 --seed 3
 
-# A mutant is found, the artifact is written and replays. The stale page may
-# itself have been read torn (old data and the punch's zeros) from the host
-# file while the punch ran: then the finding is TORN.
-check "soak finds the race" 1 "FINDING: (STALE|TORN)" -- "$bin" soak --mutant no-invalidate-lock-read --duration 120 \
-  --seed 1 --artifacts "$work/art"
+# A mutant is found under real threads, a controlled schedule that shows it
+# is searched, and the artifact carries it: it replays on the first run, and
+# under real threads too. The stale page may itself have been read torn (old
+# data and the punch's zeros) from the host file while the punch ran: then
+# the finding is TORN.
+check "soak finds the race" 1 "deterministic: a controlled schedule shows it" -- "$bin" soak \
+  --mutant no-invalidate-lock-read --duration 120 --seed 1 --artifacts "$work/art"
 artifact=$(ls "$work"/art/*.txt 2>/dev/null | head -1)
-if [[ -n $artifact ]] && grep -Eq "^# pagerace finding: (STALE|TORN)" "$artifact"; then
+if [[ -n $artifact ]] && grep -Eq "^# pagerace finding: (STALE|TORN)" "$artifact" &&
+   grep -q "^# controlled schedule found after" "$artifact"; then
   echo "ok   artifact written"; passed=$((passed + 1))
-  check "artifact replays" 1 "reproduced on run" -- "$bin" replay --mutant no-invalidate-lock-read "$artifact"
+  for i in 1 2 3; do
+    check "artifact replays exactly ($i)" 1 "reproduced on run 1:" -- "$bin" replay \
+      --mutant no-invalidate-lock-read "$artifact"
+  done
+  check "artifact replays under real threads" 1 "reproduced on run" -- "$bin" replay --schedule free \
+    --mutant no-invalidate-lock-read "$artifact"
 else
   echo "FAIL no artifact"; failed=$((failed + 1))
 fi
+
+# A program without a schedule that shows the race: replay searches one and
+# writes it as a new artifact, which replays at once.
+grep -v -e '^schedule' -e '^preempt' "$src/corpus/regressions/no-invalidate-lock-update.txt" >"$work/nosched.txt"
+check "replay searches a schedule" 1 "deterministic artifact: " -- "$bin" replay --artifacts "$work/found" \
+  --mutant no-invalidate-lock-update "$work/nosched.txt"
+found=$(ls "$work"/found/*.txt 2>/dev/null | head -1)
+check "searched schedule replays at once" 1 "reproduced on run 1:" -- "$bin" replay --runs 1 \
+  --mutant no-invalidate-lock-update "$found"
+
+# Traces: a swimlane ending at the violation, the same bytes every time, and
+# a self-contained HTML page.
+reg=$src/corpus/regressions/no-invalidate-lock-read.txt
+check "replay --trace" 1 "== violation ==" -- "$bin" replay --trace --mutant no-invalidate-lock-read "$reg"
+"$bin" replay --trace --mutant no-invalidate-lock-read "$reg" >"$work/t1.txt"
+"$bin" replay --trace --mutant no-invalidate-lock-read "$reg" >"$work/t2.txt"
+if cmp -s "$work/t1.txt" "$work/t2.txt" && grep -q "t1" "$work/t1.txt" && grep -q "punch-after-truncate" "$work/t1.txt"; then
+  echo "ok   trace is byte-identical"; passed=$((passed + 1))
+else
+  echo "FAIL trace differs or lacks lanes"; diff "$work/t1.txt" "$work/t2.txt" | head; failed=$((failed + 1))
+fi
+check "replay --html" 1 "reproduced on run 1" -- "$bin" replay --html "$work/t.html" --mutant no-invalidate-lock-read "$reg"
+if grep -q "<!DOCTYPE html>" "$work/t.html" && ! grep -q "https\?://" "$work/t.html"; then
+  echo "ok   html is self-contained"; passed=$((passed + 1))
+else
+  echo "FAIL html"; head -5 "$work/t.html"; failed=$((failed + 1))
+fi
+check "--trace needs controlled" 2 "controlled" -- "$bin" replay --trace --schedule free "$reg"
+
+# Exploration: the race within two preemptions, nothing on the correct model.
+check "explore finds the race" 1 "FINDING \(1 preemptions\)" -- "$bin" explore --preemptions 2 \
+  --artifacts "$work/exp" --mutant no-invalidate-lock-read "$reg"
+check "explore correct model" 0 "\(all of them\), 0 violating" -- "$bin" explore --preemptions 2 "$reg"
+check "explore bad preemptions" 2 "preemptions" -- "$bin" explore --preemptions 99 "$reg"
+check "bad --backend" 2 "backend" -- "$bin" soak --backend tape
+check "soak on the memory backend" 0 "backend memory" -- "$bin" soak --backend memory --duration 1 --seed 4
 
 # Controlled schedules: the program's seed fixes the run, so the artifact
 # replays on the first run.
@@ -92,7 +136,7 @@ artifact=$(ls "$work"/ctl/*.txt 2>/dev/null | head -1)
 check "controlled artifact replays at once" 1 "reproduced on run 1:" -- "$bin" replay --schedule controlled \
   --mutant no-invalidate-lock-update "$artifact"
 check "controlled artifact is clean on the correct model" 0 "no violation in 1 runs" -- "$bin" replay \
-  --schedule controlled "$artifact"
+  --runs 1 "$artifact"
 
 # The soak's private directory is gone afterwards; nothing else was touched.
 left=$(ls -A "$TMPDIR")

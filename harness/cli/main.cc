@@ -15,7 +15,9 @@
 #include "harness/program/codec.h"
 #include "harness/program/text.h"
 #include "harness/run/artifact.h"
+#include "harness/run/explore.h"
 #include "harness/run/soak.h"
+#include "harness/run/trace_render.h"
 
 namespace pagerace {
 namespace {
@@ -28,7 +30,12 @@ struct CliOptions {
   ReplayOptions replay;
   std::string mutant;
   std::string schedule = ScheduleName(Schedule::kFree);
+  std::string replay_schedule = ScheduleName(Schedule::kControlled);
+  std::string backend = BackendName(BackendKind::kFile);
   std::string json;
+  bool trace = false;
+  std::string html;
+  ExploreOptions explore;
   bool seed_given = false;
   std::vector<std::string> files;
   bool long_list = false;
@@ -52,6 +59,7 @@ int RunSoak(CliOptions& o) {
   if (!mutant) return kExitUsage;
   o.soak.mutant = *mutant;
   o.soak.schedule = *ScheduleFromName(o.schedule);  // checked by CLI11
+  o.soak.backend = *BackendFromName(o.backend);      // checked by CLI11
   if (!o.seed_given) o.soak.seed = (uint64_t{std::random_device{}()} << 32) | std::random_device{}();
   Result<SoakResult> r = Soak(o.soak, stdout);
   if (!r.ok()) return Fail(r.status());
@@ -66,6 +74,14 @@ int RunSoak(CliOptions& o) {
   if (!r->finding) return kExitOk;
   const Finding& f = *r->finding;
   std::printf("FINDING: %s\n", f.violation.ToString().c_str());
+  if (o.soak.schedule == Schedule::kFree) {
+    if (f.deterministic) {
+      std::printf("deterministic: a controlled schedule shows it (found in %" PRIu64 " tries)\n", f.search_tries);
+    } else {
+      std::printf("not deterministic: no controlled schedule in %" PRIu64 " tries; replay under real threads\n",
+                  f.search_tries);
+    }
+  }
   if (f.artifact.empty()) {
     std::printf("(the artifact could not be written; the program:)\n%s", PrintText(f.program).c_str());
   } else {
@@ -74,21 +90,58 @@ int RunSoak(CliOptions& o) {
   return kExitFinding;
 }
 
+std::string Stem(const std::string& path) {
+  std::string base = path.substr(path.find_last_of('/') + 1);
+  const size_t dot = base.rfind('.');
+  return dot == std::string::npos || dot == 0 ? base : base.substr(0, dot);
+}
+
 int RunReplay(const CliOptions& o) {
   std::optional<Mutant> mutant = ParseMutant(o.mutant);
   if (!mutant) return kExitUsage;
   ReplayOptions ro = o.replay;
   ro.mutant = *mutant;
-  ro.schedule = *ScheduleFromName(o.schedule);  // checked by CLI11
+  ro.schedule = *ScheduleFromName(o.replay_schedule);  // checked by CLI11
+  ro.backend = *BackendFromName(o.backend);            // checked by CLI11
   ro.dir = o.soak.dir;
+  if ((o.trace || !o.html.empty()) && ro.schedule != Schedule::kControlled) {
+    std::fprintf(stderr, "pagerace: --trace and --html need the controlled schedule\n");
+    return kExitUsage;
+  }
   int code = kExitOk;
   for (const std::string& path : o.files) {
     Result<Program> program = LoadProgram(path);
     if (!program.ok()) return Fail(program.status());
+    sched::Trace trace;
+    ro.trace = o.trace || !o.html.empty() ? &trace : nullptr;
     Result<ReplayResult> r = Replay(*program, ro);
     if (!r.ok()) return Fail(r.status());
-    if (r->violating) {
+    if (r->found) {
+      // The program as given showed nothing; a searched schedule does.
       const CheckReport& rep = *r->violating;
+      Result<std::string> saved = WriteArtifact(
+          o.soak.artifacts_dir, Stem(path) + "-controlled",
+          {"pagerace finding: " + rep.violations.front().ToString(), "mutant: " + o.mutant,
+           "a controlled schedule for " + path + ", found by replay in " + std::to_string(r->runs) + " runs"},
+          *r->found);
+      if (!saved.ok()) return Fail(saved.status());
+      std::printf("%s: reproduced with a searched controlled schedule (%u runs): %s (%zu violations)\n"
+                  "deterministic artifact: %s\nREPRO: %s\n",
+                  path.c_str(), r->runs, rep.violations.front().ToString().c_str(), rep.total, saved->c_str(),
+                  ReplayCommand(*mutant, Schedule::kControlled, *saved).c_str());
+      code = kExitFinding;
+      continue;
+    }
+    const CheckReport empty;
+    const CheckReport& rep = r->violating ? *r->violating : empty;
+    if (ro.trace != nullptr) {
+      if (o.trace) std::fputs(RenderSwimlane(*program, trace, rep).c_str(), stdout);
+      if (!o.html.empty()) {
+        Status st = WriteFileAtomic(o.html, RenderHtml(*program, trace, rep));
+        if (!st.ok()) return Fail(st);
+      }
+    }
+    if (r->violating) {
       std::printf("%s: reproduced on run %u: %s (%zu violations)\n", path.c_str(), r->runs,
                   rep.violations.front().ToString().c_str(), rep.total);
       code = kExitFinding;
@@ -97,6 +150,40 @@ int RunReplay(const CliOptions& o) {
     }
   }
   return code;
+}
+
+int RunExplore(CliOptions& o) {
+  std::optional<Mutant> mutant = ParseMutant(o.mutant);
+  if (!mutant) return kExitUsage;
+  ExploreOptions& eo = o.explore;
+  eo.mutant = *mutant;
+  eo.backend = *BackendFromName(o.backend);  // checked by CLI11
+  eo.dir = o.soak.dir;
+  Result<Program> program = LoadProgram(o.input);
+  if (!program.ok()) return Fail(program.status());
+  Result<ExploreResult> r = Explore(*program, eo);
+  if (!r.ok()) return Fail(r.status());
+  std::printf("pagerace explore: %" PRIu64 " schedules with at most %u preemptions (%s), %" PRIu64
+              " violating\n",
+              r->schedules, eo.preemptions, r->complete ? "all of them" : "stopped before all",
+              r->violating);
+  if (!r->first_report) return kExitOk;
+  std::printf("FINDING (%u preemptions): %s\n", r->first_preemptions,
+              r->first_report->violations.front().ToString().c_str());
+  if (!r->first) {
+    std::printf("(the schedule has too many decisions for a program file)\n");
+    return kExitFinding;
+  }
+  Result<std::string> saved = WriteArtifact(
+      o.soak.artifacts_dir, Stem(o.input) + "-explored",
+      {"pagerace finding: " + r->first_report->violations.front().ToString(), "mutant: " + o.mutant,
+       "found by: pagerace explore --preemptions " + std::to_string(eo.preemptions) + " " + o.input +
+           " (schedule " + std::to_string(r->schedules) + ")"},
+      *r->first);
+  if (!saved.ok()) return Fail(saved.status());
+  std::printf("artifact: %s\nREPRO: %s\n", saved->c_str(),
+              ReplayCommand(*mutant, Schedule::kControlled, *saved).c_str());
+  return kExitFinding;
 }
 
 int RunMutants(const CliOptions& o) {
@@ -148,6 +235,9 @@ int main(int argc, char** argv) {
   auto schedule_check = CLI::Validator(
       [](std::string& s) { return ScheduleFromName(s) ? std::string() : "unknown schedule '" + s + "' (free or controlled)"; },
       "SCHEDULE");
+  auto backend_check = CLI::Validator(
+      [](std::string& s) { return BackendFromName(s) ? std::string() : "unknown backend '" + s + "' (file or memory)"; },
+      "BACKEND");
 
   CLI::App* soak = app.add_subcommand("soak", "Stress soak: rounds of random multi-threaded programs");
   soak->add_option("--threads", o.soak.threads, "Threads per program")->check(CLI::Range(1, 8))->capture_default_str();
@@ -161,19 +251,49 @@ int main(int argc, char** argv) {
   soak->add_option("--json", o.json, "Write a JSON summary here");
   soak->add_option("--schedule", o.schedule, "free (real threads) or controlled (fibers; the seed fixes the run)")
       ->check(schedule_check)->capture_default_str();
+  soak->add_option("--backend", o.backend, "file (real files) or memory")->check(backend_check)->capture_default_str();
+  soak->add_option("--search-seconds", o.soak.search_s,
+                   "Free-mode finding: seconds to search for a controlled schedule that shows it")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
   soak->callback([&] { action = [&] { return RunSoak(o); }; });
 
-  CLI::App* replay = app.add_subcommand("replay", "Rerun programs (text or binary) until their violation shows");
+  CLI::App* replay = app.add_subcommand(
+      "replay", "Run programs (text or binary) under their controlled schedule, or until their violation shows");
   replay->add_option("files", o.files, "Artifacts or fuzzer crash files")->required()->check(CLI::ExistingFile);
   replay->add_option("--mutant", o.mutant, "Model mutant to run")->check(mutant_check);
-  replay->add_option("--runs", o.replay.runs, "Runs per file before giving up")
+  replay->add_option("--runs", o.replay.runs,
+                     "Runs per file before giving up (controlled: schedules searched when the file's shows nothing)")
       ->check(CLI::Range(1u, 100'000'000u))->capture_default_str();
   replay->add_option("--duration", o.replay.duration_s, "Seconds per file before giving up")
       ->check(CLI::PositiveNumber)->capture_default_str();
-  replay->add_option("--schedule", o.schedule, "free or controlled: how the program was found")
+  replay->add_option("--schedule", o.replay_schedule, "controlled (the file's schedule, exactly) or free (real threads)")
       ->check(schedule_check)->capture_default_str();
+  replay->add_option("--backend", o.backend, "file (real files) or memory")->check(backend_check)->capture_default_str();
+  replay->add_flag("--trace", o.trace, "Print the run as a swimlane: one column per thread");
+  replay->add_option("--html", o.html, "Write the run as a self-contained HTML timeline here");
+  replay->add_option("--artifacts", o.soak.artifacts_dir, "Where a searched schedule is written")->capture_default_str();
   replay->add_option("--dir", o.soak.dir, "Parent of the private temp directory (default: $TMPDIR)");
   replay->callback([&] { action = [&] { return RunReplay(o); }; });
+
+  CLI::App* explore = app.add_subcommand(
+      "explore", "Run every interleaving of a small program with at most K preemptions; stop at a violation");
+  explore->add_option("file", o.input, "Program file (text or binary)")->required()->check(CLI::ExistingFile);
+  explore->add_option("--preemptions", o.explore.preemptions, "K: preemptions per schedule")
+      ->check(CLI::Range(0u, 16u))->capture_default_str();
+  explore->add_option("--mutant", o.mutant, "Model mutant to run")->check(mutant_check);
+  explore->add_flag("--all", o.explore.all, "Count every violating schedule instead of stopping at the first");
+  explore->add_option("--max-schedules", o.explore.schedules_max, "Stop after this many schedules")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  explore->add_option("--duration", o.explore.duration_s, "Stop after this many seconds")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  explore->add_option("--backend", o.backend, "file or memory")->check(backend_check);
+  explore->add_option("--artifacts", o.soak.artifacts_dir, "Where the first violating schedule is written")
+      ->capture_default_str();
+  explore->add_option("--dir", o.soak.dir, "Parent of the private temp directory (default: $TMPDIR)");
+  explore->callback([&] {
+    if (explore->count("--backend") == 0) o.backend = BackendName(BackendKind::kMemory);
+    action = [&] { return RunExplore(o); };
+  });
 
   CLI::App* mutants = app.add_subcommand("mutants", "List the model mutants, one per line");
   mutants->add_flag("--long", o.long_list, "Add each one's kernel commit, race and expected symptom");

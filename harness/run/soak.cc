@@ -9,6 +9,7 @@
 #include "harness/program/text.h"
 #include "harness/run/artifact.h"
 #include "harness/run/executor.h"
+#include "harness/run/explore.h"
 
 namespace pagerace {
 namespace {
@@ -24,20 +25,50 @@ const char* MutantName(Mutant m) {
   return info == nullptr ? "none" : info->name;
 }
 
-Result<std::unique_ptr<Executor>> MakeExecutor(const std::string& dir, Mutant mutant, Schedule schedule) {
+Result<std::unique_ptr<Executor>> MakeExecutor(const std::string& dir, Mutant mutant, Schedule schedule,
+                                               BackendKind backend) {
   ExecutorOptions options;
   options.dir = dir;
   options.mutant = mutant;
   options.schedule = schedule;
+  options.backend = backend;
   return Executor::Create(options);
 }
 
-Finding SaveFinding(const SoakOptions& options, const SoakResult& so_far, const Program& program,
-                    const CheckReport& report) {
+// A free-mode finding is searched for a controlled schedule first, so that
+// the artifact replays exactly; without one the program is saved for replay
+// under real threads.
+Result<Finding> SaveFinding(const SoakOptions& options, const SoakResult& so_far, const Program& program,
+                            const CheckReport& report) {
   Finding f;
   f.violation = report.violations.front();
   f.violations = report.total;
   f.program = program;
+  Schedule replay_schedule = options.schedule;
+  std::string how;
+  if (options.schedule == Schedule::kFree) {
+    SearchOptions so;
+    so.mutant = options.mutant;
+    so.duration_s = options.search_s;
+    so.backend = options.backend;
+    so.dir = options.dir;
+    Result<SearchResult> search = FindSchedule(program, so);
+    if (!search.ok()) return search.status();
+    f.search_tries = search->tries;
+    if (search->found) {
+      f.program = *search->found;
+      f.deterministic = true;
+      replay_schedule = Schedule::kControlled;
+      how = "controlled schedule found after " + std::to_string(search->tries) +
+            " tries; it shows: " + search->report->violations.front().ToString();
+    } else {
+      how = "no controlled schedule in " + std::to_string(search->tries) +
+            " tries: replays under real threads (--schedule free), maybe after many runs";
+    }
+  } else {
+    f.deterministic = true;
+    how = "controlled: replays exactly";
+  }
   char stem[96];
   std::snprintf(stem, sizeof stem, "%s-seed%" PRIu64 "-round%" PRIu64,
                 ViolationKindName(f.violation.kind), so_far.seed, so_far.rounds);
@@ -45,12 +76,14 @@ Finding SaveFinding(const SoakOptions& options, const SoakResult& so_far, const 
       "pagerace finding: " + f.violation.ToString(),
       std::string("mutant: ") + MutantName(options.mutant),
       "found by: pagerace soak --seed " + std::to_string(so_far.seed) + " --threads " +
-          std::to_string(options.threads) + " (round " + std::to_string(so_far.rounds) + ")",
+          std::to_string(options.threads) + " --schedule " + ScheduleName(options.schedule) + " (round " +
+          std::to_string(so_far.rounds) + ")",
+      how,
   };
-  Result<std::string> path = WriteArtifact(options.artifacts_dir, stem, comments, program);
+  Result<std::string> path = WriteArtifact(options.artifacts_dir, stem, comments, f.program);
   if (path.ok()) {
     f.artifact = *path;
-    f.replay = ReplayCommand(options.mutant, options.schedule, f.artifact);
+    f.replay = ReplayCommand(options.mutant, replay_schedule, f.artifact);
   }
   return f;
 }
@@ -60,17 +93,18 @@ Finding SaveFinding(const SoakOptions& options, const SoakResult& so_far, const 
 std::string ReplayCommand(Mutant mutant, Schedule schedule, const std::string& path) {
   std::string cmd = "pagerace replay ";
   if (mutant != Mutant::kNone) cmd += std::string("--mutant ") + MutantName(mutant) + " ";
-  if (schedule != Schedule::kFree) cmd += std::string("--schedule ") + ScheduleName(schedule) + " ";
+  if (schedule != Schedule::kControlled) cmd += std::string("--schedule ") + ScheduleName(schedule) + " ";
   return cmd + path;
 }
 
 Result<SoakResult> Soak(const SoakOptions& options, std::FILE* out) {
   SoakResult result;
   result.seed = options.seed;
-  std::fprintf(out, "pagerace soak: seed %" PRIu64 ", %u threads, %.0f s, mutant %s, schedule %s, backend file\n",
+  std::fprintf(out, "pagerace soak: seed %" PRIu64 ", %u threads, %.0f s, mutant %s, schedule %s, backend %s\n",
                options.seed, options.threads, options.duration_s, MutantName(options.mutant),
-               ScheduleName(options.schedule));
-  Result<std::unique_ptr<Executor>> exec = MakeExecutor(options.dir, options.mutant, options.schedule);
+               ScheduleName(options.schedule), BackendName(options.backend));
+  Result<std::unique_ptr<Executor>> exec =
+      MakeExecutor(options.dir, options.mutant, options.schedule, options.backend);
   if (!exec.ok()) return exec.status();
 
   GenerateOptions go;
@@ -99,9 +133,14 @@ Result<SoakResult> Soak(const SoakOptions& options, std::FILE* out) {
     result.ops += outcome->ops;
     if (!outcome->report.ok()) {
       result.violations += outcome->report.total;
-      result.finding = SaveFinding(options, result, program, outcome->report);
+      result.duration_s = Since(t0);
+      Result<Finding> finding = SaveFinding(options, result, program, outcome->report);
+      if (!finding.ok()) return finding.status();
+      result.finding = std::move(*finding);
       ++result.rounds;
-      break;
+      SetCrashContext(nullptr);
+      result.degraded = (*exec)->BackendDegraded();
+      return result;
     }
     ++result.rounds;
   }
@@ -113,14 +152,43 @@ Result<SoakResult> Soak(const SoakOptions& options, std::FILE* out) {
 
 Result<ReplayResult> Replay(const Program& program, const ReplayOptions& options) {
   PR_RETURN_IF_ERROR(Validate(program));
-  Result<std::unique_ptr<Executor>> exec = MakeExecutor(options.dir, options.mutant, options.schedule);
+  Result<std::unique_ptr<Executor>> exec =
+      MakeExecutor(options.dir, options.mutant, options.schedule, options.backend);
   if (!exec.ok()) return exec.status();
   ReplayResult result;
   SetCrashContext([&] { return "pagerace replay; the program:\n" + PrintText(program); });
-  // A controlled run is a function of the program: once says it all.
-  const uint32_t runs = options.schedule == Schedule::kControlled ? 1 : options.runs;
   const Clock::time_point t0 = Clock::now();
-  while (result.runs < runs && Since(t0) < options.duration_s) {
+  if (options.schedule == Schedule::kControlled) {
+    // A controlled run is a function of the program: once says it all.
+    ControlledHooks hooks;
+    hooks.trace = options.trace;
+    (*exec)->set_hooks(hooks);
+    Result<RunOutcome> outcome = (*exec)->Run(program);
+    if (!outcome.ok()) return outcome.status();
+    result.runs = 1;
+    if (!outcome->report.ok()) {
+      result.violating = std::move(outcome->report);
+    } else if (options.runs > 1) {
+      // Not with this schedule: search others (a free-mode program).
+      SearchOptions so;
+      so.tries_max = options.runs - 1;
+      so.duration_s = options.duration_s;
+      so.mutant = options.mutant;
+      so.backend = options.backend;
+      so.dir = options.dir;
+      so.try_own = false;  // just ran
+      Result<SearchResult> search = FindSchedule(program, so);
+      if (!search.ok()) return search.status();
+      result.runs += static_cast<uint32_t>(search->tries);
+      if (search->found) {
+        result.found = std::move(search->found);
+        result.violating = std::move(search->report);
+      }
+    }
+    SetCrashContext(nullptr);
+    return result;
+  }
+  while (result.runs < options.runs && Since(t0) < options.duration_s) {
     Result<RunOutcome> outcome = (*exec)->Run(program);
     if (!outcome.ok()) return outcome.status();
     ++result.runs;
@@ -138,9 +206,9 @@ std::string SoakJson(const SoakOptions& options, const SoakResult& r) {
   std::snprintf(buf, sizeof buf,
                 "{\"seed\": %" PRIu64 ", \"duration_s\": %.3f, \"ops\": %" PRIu64
                 ", \"ops_per_sec\": %.1f, \"rounds\": %" PRIu64 ", \"violations\": %" PRIu64
-                ", \"threads\": %u, \"mutant\": \"%s\", \"schedule\": \"%s\", \"backend\": \"file\"",
+                ", \"threads\": %u, \"mutant\": \"%s\", \"schedule\": \"%s\", \"backend\": \"%s\"",
                 r.seed, r.duration_s, r.ops, r.ops_per_sec(), r.rounds, r.violations, options.threads,
-                MutantName(options.mutant), ScheduleName(options.schedule));
+                MutantName(options.mutant), ScheduleName(options.schedule), BackendName(options.backend));
   std::string json = buf;
   auto quote = [](const std::string& s) {
     std::string q = "\"";
@@ -157,7 +225,8 @@ std::string SoakJson(const SoakOptions& options, const SoakResult& r) {
   if (r.finding) {
     json += ", \"finding\": {\"kind\": \"" + std::string(ViolationKindName(r.finding->violation.kind)) +
             "\", \"violation\": " + quote(r.finding->violation.ToString()) +
-            ", \"artifact\": " + quote(r.finding->artifact) + ", \"replay\": " + quote(r.finding->replay) + "}";
+            ", \"artifact\": " + quote(r.finding->artifact) + ", \"replay\": " + quote(r.finding->replay) +
+            ", \"deterministic\": " + (r.finding->deterministic ? "true" : "false") + "}";
   } else {
     json += ", \"finding\": null";
   }

@@ -1,8 +1,11 @@
 // The soak loop and replay: the one API the CLI and the fuzz targets use.
 // Soak runs rounds of fresh programs drawn from the seed until the duration
-// or op budget is spent, or a finding (then the program is saved as an
-// artifact). Replay reruns one program until its violation shows (free mode:
-// the interleaving is real, so a race may need several runs).
+// or op budget is spent, or a finding. A finding under real threads is first
+// searched for a controlled schedule that shows it (explore.h), so that the
+// saved artifact replays exactly; the program is saved either way. Replay
+// runs one program under the controlled scheduler (once: the run is a
+// function of the program) and, if that shows nothing, searches schedules;
+// under real threads it reruns until the violation shows.
 // Not thread-safe: one call at a time.
 #pragma once
 
@@ -28,7 +31,9 @@ struct SoakOptions {
   Mutant mutant = Mutant::kNone;
   std::string artifacts_dir = "pagerace-artifacts";
   Schedule schedule = Schedule::kFree;
+  BackendKind backend = BackendKind::kFile;
   uint32_t ops_per_thread = 12;
+  double search_s = 20;          // free-mode finding: seconds to search for a controlled schedule
 };
 
 struct Finding {
@@ -37,6 +42,8 @@ struct Finding {
   Program program;
   std::string artifact;     // path, or "" if it could not be written
   std::string replay;       // the command that replays it
+  bool deterministic = false;  // the artifact carries a controlled schedule that shows it
+  uint64_t search_tries = 0;   // free-mode finding: controlled schedules tried
 };
 
 struct SoakResult {
@@ -59,12 +66,16 @@ struct ReplayOptions {
   uint32_t runs = 100000;   // stop after this many runs without the violation,
   double duration_s = 60;   // or after this long
   std::string dir;
-  Schedule schedule = Schedule::kFree;  // controlled: the program's seed fixes the run
+  Schedule schedule = Schedule::kControlled;  // controlled: the program's schedule fixes the run
+  BackendKind backend = BackendKind::kFile;
+  sched::Trace* trace = nullptr;        // controlled: records the run's events
 };
 
 struct ReplayResult {
-  uint32_t runs = 0;                     // runs done
+  uint32_t runs = 0;                     // runs done (controlled: 1, plus schedules searched)
   std::optional<CheckReport> violating;  // the first violating run's report
+  // Controlled: the program as given showed nothing, but this schedule of it does.
+  std::optional<Program> found;
 };
 
 Result<ReplayResult> Replay(const Program& program, const ReplayOptions& options);
@@ -72,7 +83,7 @@ Result<ReplayResult> Replay(const Program& program, const ReplayOptions& options
 // The soak's --json document.
 std::string SoakJson(const SoakOptions& options, const SoakResult& result);
 
-// "pagerace replay [--mutant M] [--schedule S] FILE".
+// "pagerace replay [--mutant M] [--schedule free] FILE".
 std::string ReplayCommand(Mutant mutant, Schedule schedule, const std::string& path);
 
 }  // namespace pagerace

@@ -26,7 +26,7 @@ bool Tracing() {
 Event& Record(EventKind kind, std::string text) {
   Controller* c = active;
   Event& e = c->trace()->events.emplace_back();
-  e.step = c->steps();
+  e.step = c->steps() - 1;  // 0-based, as directed schedules count steps
   e.thread = c->current();
   e.kind = kind;
   e.text = std::move(text);

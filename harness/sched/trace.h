@@ -24,7 +24,7 @@ enum class EventKind : uint8_t {
 const char* EventKindName(EventKind kind);
 
 struct Event {
-  uint64_t step = 0;    // the controller's step when it happened
+  uint64_t step = 0;    // the controller's step when it happened, from 0 (as `preempt` counts)
   int thread = -1;      // logical thread; -1: outside the threads (setup, end of run)
   EventKind kind = EventKind::kNote;
   std::string text;
