@@ -58,8 +58,8 @@ class Fiber {
   bool entered_ = false;       // the stack has been entered once
   bool done_ = false;
   Fiber* resumer_ = nullptr;  // the fiber (or null: the thread) that resumed us
-  std::jmp_buf self_;          // where this fiber continues
-  std::jmp_buf caller_;        // where Resume() continues
+  [[maybe_unused]] std::jmp_buf self_;    // where this fiber continues (unused under TSan)
+  [[maybe_unused]] std::jmp_buf caller_;  // where Resume() continues
   ucontext_t self_uc_;         // the first entry (and every switch under TSan)
   ucontext_t caller_uc_;
   void* tsan_fiber_ = nullptr;
