@@ -9,34 +9,37 @@
 # asserts.
 #
 #   bench/fuzz_throughput.sh [--builds PRESET,...] [--runs N] [--repeat K]
-#       [--feedback 0|1] [--backend memory|file] [--out DIR]
+#       [--backend memory|file] [--max-len BYTES] [--out DIR]
 #
-# Defaults: builds fuzz-release,fuzz; 200000 runs; 3 repeats; feedback 0
-# (PAGERACE_FEEDBACK); backend memory (PAGERACE_BACKEND); OUT bench-out.
+# Defaults: builds fuzz-release,fuzz; 200000 runs; 3 repeats; backend memory
+# (PAGERACE_BACKEND); OUT bench-out.
 # PAGERACE_SCHEDULE passes through from the environment. Each build must be
 # built first (build/PRESET/targets/pagecache_fuzzer and its seed corpus).
 # The fuzz preset (ASan+UBSan) is several times slower than fuzz-release.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 usage() {
-  echo "usage: $0 [--builds PRESET,...] [--runs N] [--repeat K] [--feedback 0|1] [--backend memory|file] [--out DIR]" >&2
+  echo "usage: $0 [--builds PRESET,...] [--runs N] [--repeat K] [--backend memory|file] [--max-len BYTES] [--out DIR]" >&2
   exit 2
 }
-builds=fuzz-release,fuzz runs=200000 repeat=3 feedback=0 backend=memory out=bench-out
+builds=fuzz-release,fuzz runs=200000 repeat=3 backend=memory max_len=0 out=bench-out
 while [[ $# -gt 0 ]]; do
   [[ $# -ge 2 ]] || usage
   case $1 in
     --builds) builds=$2 ;;
     --runs) runs=$2 ;;
     --repeat) repeat=$2 ;;
-    --feedback) feedback=$2 ;;
     --backend) backend=$2 ;;
+    --max-len) max_len=$2 ;;
     --out) out=$2 ;;
     *) usage ;;
   esac
   shift 2
 done
-[[ $runs =~ ^[1-9][0-9]*$ && $repeat =~ ^[1-9][0-9]*$ && $feedback =~ ^[01]$ && -n $out ]] || usage
+[[ $runs =~ ^[1-9][0-9]*$ && $repeat =~ ^[1-9][0-9]*$ && $max_len =~ ^[0-9]+$ && -n $out ]] || usage
+# libFuzzer's -max_len: 0 keeps its default (4096 bytes; programs are capped at 256 ops).
+len_flag=()
+[[ $max_len == 0 ]] || len_flag=(-max_len="$max_len")
 [[ $backend == memory || $backend == file ]] || usage
 IFS=, read -ra build_list <<<"$builds"
 [[ ${#build_list[@]} -gt 0 ]] || usage
@@ -51,7 +54,7 @@ done
 
 pin=()
 if command -v taskset >/dev/null && taskset -c 0 true 2>/dev/null; then pin=(taskset -c 0); fi
-settings="-seed=1 -runs=$runs, PAGERACE_FEEDBACK=$feedback, backend $backend, schedule ${PAGERACE_SCHEDULE:-controlled}, no mutant, ${pin[*]:-not pinned}, $repeat repeats"
+settings="-seed=1 -runs=$runs ${len_flag[*]:-(default -max_len)}, backend $backend, schedule ${PAGERACE_SCHEDULE:-controlled}, no mutant, ${pin[*]:-not pinned}, $repeat repeats"
 
 mkdir -p "$out"
 work=$(mktemp -d)
@@ -76,9 +79,9 @@ for build in "${build_list[@]}"; do
     cp "build/$build/corpus/pagecache_fuzzer"/*.bin "$work/run/corpus/"
     code=0
     t0=$(now)
-    (cd "$work/run" && exec env -u PAGERACE_MUTANT PAGERACE_FEEDBACK="$feedback" PAGERACE_BACKEND="$backend" \
+    (cd "$work/run" && exec env -u PAGERACE_MUTANT PAGERACE_BACKEND="$backend" \
       TMPDIR="$work/run/tmp" "${pin[@]}" "$OLDPWD/build/$build/targets/pagecache_fuzzer" -seed=1 -runs="$runs" \
-      -artifact_prefix="$work/run/" corpus >log 2>&1) &
+      "${len_flag[@]}" -artifact_prefix="$work/run/" corpus >log 2>&1) &
     child=$!
     wait "$child" || code=$?
     child=

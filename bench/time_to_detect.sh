@@ -7,11 +7,11 @@
 # asserts: a mutant not found within the cap is a row, not a failure.
 #
 #   bench/time_to_detect.sh [--trials N] [--cap SECONDS] [--out DIR]
-#       [--fuzz-build PRESET] [--feedback 0|1]
+#       [--fuzz-build PRESET]
 #       [--strategies soak-free,soak-controlled,fuzzer] [--mutants M1,M2,...]
 #
 # Defaults: 5 trials, 120 s cap, OUT bench-out, fuzz build fuzz-release,
-# feedback 0 (PAGERACE_FEEDBACK for the fuzzer), all three strategies, every
+# all three strategies, every
 # mutant of `pagerace mutants`. The soak needs the release preset built, the
 # fuzzer the --fuzz-build preset (build/PRESET/targets/pagecache_fuzzer and
 # its seed corpus build/PRESET/corpus/pagecache_fuzzer).
@@ -33,11 +33,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 usage() {
-  echo "usage: $0 [--trials N] [--cap SECONDS] [--out DIR] [--fuzz-build PRESET] [--feedback 0|1]" \
+  echo "usage: $0 [--trials N] [--cap SECONDS] [--out DIR] [--fuzz-build PRESET]" \
     "[--strategies soak-free,soak-controlled,fuzzer] [--mutants M1,M2,...]" >&2
   exit 2
 }
-trials=5 cap=120 out=bench-out fuzz_build=fuzz-release feedback=0
+trials=5 cap=120 out=bench-out fuzz_build=fuzz-release
 strategies=soak-free,soak-controlled,fuzzer mutants=
 while [[ $# -gt 0 ]]; do
   [[ $# -ge 2 ]] || usage
@@ -46,14 +46,13 @@ while [[ $# -gt 0 ]]; do
     --cap) cap=$2 ;;
     --out) out=$2 ;;
     --fuzz-build) fuzz_build=$2 ;;
-    --feedback) feedback=$2 ;;
     --strategies) strategies=$2 ;;
     --mutants) mutants=$2 ;;
     *) usage ;;
   esac
   shift 2
 done
-[[ $trials =~ ^[1-9][0-9]*$ && $cap =~ ^[1-9][0-9]*$ && $feedback =~ ^[01]$ && -n $out && -n $fuzz_build ]] || usage
+[[ $trials =~ ^[1-9][0-9]*$ && $cap =~ ^[1-9][0-9]*$ && -n $out && -n $fuzz_build ]] || usage
 IFS=, read -ra strategy_list <<<"$strategies"
 [[ ${#strategy_list[@]} -gt 0 ]] || usage
 want_soak=0 want_fuzzer=0
@@ -97,7 +96,7 @@ pin=()
 if command -v taskset >/dev/null && taskset -c 0 true 2>/dev/null; then pin=(taskset -c 0); fi
 settings="$trials trials, cap $cap s"
 [[ $want_soak == 0 ]] || settings+="; soak: $pagerace"
-[[ $want_fuzzer == 0 ]] || settings+="; fuzzer: build $fuzz_build ($fuzzer), PAGERACE_FEEDBACK=$feedback,\
+[[ $want_fuzzer == 0 ]] || settings+="; fuzzer: build $fuzz_build ($fuzzer),\
  schedule ${PAGERACE_SCHEDULE:-controlled}, backend ${PAGERACE_BACKEND:-memory}, ${pin[*]:-not pinned}"
 
 mkdir -p "$out"
@@ -141,7 +140,7 @@ fuzzer_trial() {  # mutant trial
   local code=0 found=0 t0 t1 execs
   rm -rf "$work/fuzz" && mkdir -p "$work/fuzz/corpus" "$work/fuzz/tmp" && cp "$seeds"/*.bin "$work/fuzz/corpus/"
   t0=$(now)
-  (cd "$work/fuzz" && exec env PAGERACE_MUTANT="$1" PAGERACE_FEEDBACK="$feedback" TMPDIR="$work/fuzz/tmp" \
+  (cd "$work/fuzz" && exec env PAGERACE_MUTANT="$1" TMPDIR="$work/fuzz/tmp" \
     "${pin[@]}" "$OLDPWD/$fuzzer" -seed="$2" -max_total_time="$cap" -artifact_prefix="$work/fuzz/" corpus \
     >log 2>&1) &
   child=$!

@@ -54,6 +54,7 @@ class SectorChecker {
       : file_(file), sector_(sector), h_(h), report_(report) {}
 
   void Run() {
+    if (h_.reads.empty()) return;  // nothing was observed here
     thread_local std::vector<std::pair<const ReadRef*, std::pair<uint64_t, uint64_t>>> spans;  // read, [a, b]
     thread_local std::vector<Value> values;
     spans.clear();
@@ -243,7 +244,7 @@ CheckReport CheckHistory(const History& history) {
   // vectors) between calls: a run allocates nothing here once warm.
   constexpr uint32_t kFileSectors = kFilePagesMax * kSectorsPerPage;
   thread_local std::vector<SectorHistory> table(kFilesMax * kFileSectors);
-  thread_local std::vector<uint32_t> used;
+  thread_local std::vector<uint32_t> used;  // keys of the sectors this history touches
   for (uint32_t key : used) {
     table[key].writers.clear();
     table[key].reads.clear();
@@ -272,7 +273,8 @@ CheckReport CheckHistory(const History& history) {
     }
   }
   CheckReport report;
-  std::sort(used.begin(), used.end());
+  // Any order: the violations are sorted below by (stamp, file, sector), which
+  // is unique (one finding per read and sector).
   for (uint32_t key : used) SectorChecker(key / kFileSectors, key % kFileSectors, table[key], report).Run();
   std::sort(report.violations.begin(), report.violations.end(), [](const Violation& a, const Violation& b) {
     return std::tie(a.stamp, a.file, a.sector) < std::tie(b.stamp, b.file, b.sector);

@@ -126,7 +126,7 @@ void Executor::RunThread(size_t t) {
   sched::Jitter j = options_.jitter;
   j.pause_per_1024 = std::min<uint32_t>(1024, (j.pause_per_1024 << (program_->seed >> 62)) >> 1);
   sched::SetThreadJitter(Mix64(program_->seed ^ Mix64(t + 1)), j);
-  std::vector<uint64_t> buf;
+  std::vector<uint64_t>& buf = op_bufs_[t];  // kept between runs: no zero-fill per op
   History& h = histories_[t];
   h.reserve(ops.size());
   for (size_t i = 0; i < ops.size(); ++i) {
@@ -187,6 +187,7 @@ Result<RunOutcome> Executor::Run(const Program& program) {
   const size_t n = program.threads.size();
   histories_.assign(n, History());
   statuses_.assign(n, Status::Ok());
+  if (op_bufs_.size() < n) op_bufs_.resize(n);
   RunOutcome outcome;
   if (options_.schedule == Schedule::kControlled) {
     if (!RunControlled(program, outcome.report)) {
@@ -249,7 +250,6 @@ bool Executor::RunControlled(const Program& program, CheckReport& report) {
   o.trace = hooks_.trace;
   o.steps = hooks_.steps;
   controller_.set_options(o);
-  controller_.set_features(hooks_.features);
   std::vector<std::function<void()>> bodies;
   for (size_t t = 0; t < program.threads.size(); ++t) bodies.push_back([this, t] { RunThread(t); });
   const sched::Controller::Outcome out = controller_.Run(std::move(bodies));

@@ -14,7 +14,6 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <span>
 #include <string_view>
 #include <string>
 #include <thread>
@@ -72,7 +71,6 @@ sched::Controller::Options ControllerOptions(const Program& program, uint64_t st
 struct ControlledHooks {
   sched::Trace* trace = nullptr;                        // events, for replay --trace
   std::vector<sched::Controller::Step>* steps = nullptr;  // decisions, for explore
-  std::span<uint8_t> features;                          // interleaving features, for the fuzzer
   const std::vector<sched::Controller::Override>* overrides = nullptr;  // replaces the schedule (explore)
 };
 
@@ -127,6 +125,7 @@ class Executor {
   std::atomic<uint64_t> gen_{1};
   std::vector<History> histories_;       // one per program thread
   std::vector<Status> statuses_;         // one per program thread
+  std::vector<std::vector<uint64_t>> op_bufs_;  // one per program thread: an op's data
 
   // The pool.
   std::vector<std::thread> workers_;

@@ -2,7 +2,6 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <string_view>
 
 #include "harness/base/check.h"
 #include "harness/program/codec.h"
@@ -10,18 +9,10 @@
 #include "harness/run/executor.h"
 #include "harness/run/soak.h"
 
-// Interleaving features for libFuzzer (its extra counters: any non-zero byte
-// in this section after a run is a feature): one bit per pair of scheduling
-// sites at which the controlled scheduler switched threads, and per contended
-// wait. Without libFuzzer the section is just an array nobody reads.
-extern "C" {
-[[gnu::used]] __attribute__((section("__libfuzzer_extra_counters"))) uint8_t pagerace_sched_features[4096];
-}
-
 namespace pagerace {
 
-FuzzTarget::FuzzTarget(Mutant mutant, Schedule schedule, BackendKind backend, bool feedback)
-    : mutant_(mutant), schedule_(schedule), backend_(backend), feedback_(feedback) {}
+FuzzTarget::FuzzTarget(Mutant mutant, Schedule schedule, BackendKind backend)
+    : mutant_(mutant), schedule_(schedule), backend_(backend) {}
 FuzzTarget::~FuzzTarget() = default;
 
 FuzzTarget* FuzzTarget::FromEnvironment() {
@@ -45,11 +36,10 @@ FuzzTarget* FuzzTarget::FromEnvironment() {
     std::fprintf(stderr, "pagerace: PAGERACE_BACKEND must be memory or file, not '%s'\n", backend_name);
     std::exit(2);
   }
-  const char* feedback = std::getenv("PAGERACE_FEEDBACK");
   // Lives until exit; the engines may call Run until then. At exit (libFuzzer
   // ends -runs and -max_total_time with exit()) the executor is destroyed,
   // which removes its private directory.
-  static FuzzTarget* target = new FuzzTarget(*mutant, *schedule, *backend, feedback != nullptr && std::string_view(feedback) == "1");
+  static FuzzTarget* target = new FuzzTarget(*mutant, *schedule, *backend);
   static const int registered = std::atexit([] { target->executor_.reset(); });
   (void)registered;
   return target;
@@ -68,11 +58,6 @@ int FuzzTarget::Run(std::span<const uint8_t> data) {
     Result<std::unique_ptr<Executor>> exec = Executor::Create(options);
     PR_CHECK_MSG(exec.ok(), "environment: " + exec.status().ToString());
     executor_ = std::move(*exec);
-    if (feedback_) {
-      ControlledHooks hooks;
-      hooks.features = pagerace_sched_features;
-      executor_->set_hooks(hooks);
-    }
   }
   Result<RunOutcome> outcome = executor_->Run(program);
   PR_CHECK_MSG(outcome.ok(), "environment: " + outcome.status().ToString());

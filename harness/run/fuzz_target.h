@@ -22,18 +22,17 @@ namespace pagerace {
 class FuzzTarget {
  public:
   // Reads PAGERACE_MUTANT, PAGERACE_SCHEDULE, PAGERACE_BACKEND and
-  // PAGERACE_DIR; PAGERACE_FEEDBACK=1 adds interleaving features; a bad name
+  // PAGERACE_DIR; a bad name
   // exits 2.
   static FuzzTarget* FromEnvironment();
   int Run(std::span<const uint8_t> data);
   ~FuzzTarget();
 
  private:
-  FuzzTarget(Mutant mutant, Schedule schedule, BackendKind backend, bool feedback);
+  FuzzTarget(Mutant mutant, Schedule schedule, BackendKind backend);
   Mutant mutant_;
   Schedule schedule_;
   BackendKind backend_;
-  bool feedback_;  // interleaving features as libFuzzer extra counters
   std::unique_ptr<Executor> executor_;
 };
 

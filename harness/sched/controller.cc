@@ -133,10 +133,6 @@ Controller::Outcome Controller::Run(std::vector<std::function<void()>> bodies) {
     const int next = Choose(runnable, last);
     if (options_.steps != nullptr)
       options_.steps->push_back({runnable, static_cast<int8_t>(last), static_cast<uint8_t>(next)});
-    if (!features_.empty() && ran >= 0 && next != ran) {
-      const uint64_t f = Mix64(uint64_t{threads_[ran].site} << 32 | threads_[next].site);
-      features_[f % features_.size()] = 1;
-    }
     current_ = next;
     threads_[next].fiber->Resume();
     current_ = -1;
@@ -161,18 +157,16 @@ std::string Controller::Describe() const {
   return s;
 }
 
-void Controller::Switch(uint32_t site) {
+void Controller::Switch() {
   PR_CHECK(current_ >= 0);
-  threads_[current_].site = site;
   Fiber::Yield();
 }
 
-void Controller::Block(const std::function<bool()>& ready, const std::string& what, uint32_t site) {
+void Controller::Block(const std::function<bool()>& ready, const std::string& what) {
   PR_CHECK(current_ >= 0);
   if (ready()) return;
   Note(EventKind::kWait, [&] { return "waits for " + what; });
   Logical& l = threads_[current_];
-  l.site = site | 0x8000;  // a contended wait
   while (!ready()) {
     l.ready = &ready;
     l.what = &what;

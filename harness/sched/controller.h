@@ -20,7 +20,6 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <span>
 #include <string>
 #include <vector>
 
@@ -72,19 +71,15 @@ class Controller {
   // For kDeadlock and kLivelock: what each unfinished thread waits for.
   const std::string& stuck() const { return stuck_; }
   uint64_t steps() const { return steps_; }
-  // Bit per thread switch seen: (site the last thread stopped at, site the
-  // next one resumes from), folded into `features`. For fuzzer feedback.
-  void set_features(std::span<uint8_t> features) { features_ = features; }
 
   // The controller running on this OS thread, or null (free mode).
   static Controller* Active();
 
-  // Called from a logical thread. Switch: a scheduling point at `site` (a
-  // small number naming the code location, for features). Block: until
+  // Called from a logical thread. Switch: a scheduling point. Block: until
   // `ready()` holds (re-checked whenever this thread could be chosen);
   // `what` names the wait for deadlock reports and traces.
-  void Switch(uint32_t site);
-  void Block(const std::function<bool()>& ready, const std::string& what, uint32_t site);
+  void Switch();
+  void Block(const std::function<bool()>& ready, const std::string& what);
   // The current logical thread's generator (seeded from the seed and its
   // number), for model decisions that must replay.
   Rng& CurrentRng();
@@ -96,7 +91,6 @@ class Controller {
     std::unique_ptr<Fiber> fiber;
     const std::function<bool()>* ready = nullptr;  // set while blocked
     const std::string* what = nullptr;
-    uint32_t site = 0;                             // where it stopped
     uint64_t priority = 0;                         // PCT
     Rng rng{0};
   };
@@ -114,7 +108,6 @@ class Controller {
   int current_ = -1;
   uint64_t steps_ = 0;
   std::string stuck_;
-  std::span<uint8_t> features_;
 };
 
 }  // namespace pagerace::sched

@@ -2,19 +2,11 @@
 
 #include <sched.h>
 
-#include <functional>
-#include <string_view>
 
 #include "harness/sched/controller.h"
 
 namespace pagerace::sched {
 namespace {
-
-// Scheduling sites (Controller::Switch): named points are their Point value;
-// bit waits and lock classes (exclusive, shared) come after.
-constexpr uint32_t kBitWaitSite = 32;
-constexpr uint32_t kLockSiteBase = 34;
-constexpr uint32_t kLockSites = 64;
 
 struct ThreadState {
   Rng rng{0};
@@ -51,7 +43,7 @@ bool Controlled() { return Controller::Active() != nullptr; }
 void At(Point point) {
   if (Controller* c = Controller::Active()) {
     if (point != Point::kLockAcquire) Note(EventKind::kPoint, [&] { return PointName(point); });
-    c->Switch(static_cast<uint32_t>(point));
+    c->Switch();
     return;
   }
   ThreadState& s = State();
@@ -69,7 +61,7 @@ void At(Point point) {
 
 void WaitWord(std::atomic<uint32_t>& word, uint32_t old, const std::string& what) {
   if (Controller* c = Controller::Active()) {
-    c->Block([&] { return word.load(std::memory_order_acquire) != old; }, what, kBitWaitSite);
+    c->Block([&] { return word.load(std::memory_order_acquire) != old; }, what);
     return;
   }
   At(Point::kLockAcquire);
@@ -81,15 +73,14 @@ void WakeWord(std::atomic<uint32_t>& word) {
 }
 
 LockName::LockName(const char* cls, int file)
-    : name_(file < 0 ? std::string(cls) : "f" + std::to_string(file) + "." + cls),
-      site_(kLockSiteBase + static_cast<uint32_t>(std::hash<std::string_view>()(cls) % kLockSites) * 2) {}
+    : name_(file < 0 ? std::string(cls) : "f" + std::to_string(file) + "." + cls) {}
 
 namespace {
 
 // The acquire of every lock: under a controller, a scheduling point and then
 // a cooperative wait until `ready` (true: the caller takes the lock in its
 // controlled state); in free mode, only the jitter point (false: the caller
-// takes its real lock). `shared` only tells the trace and the features.
+// takes its real lock). `shared` only tells the trace.
 template <typename Ready>
 bool ControlledAcquire(Ready ready, const LockName& name, bool shared) {
   Controller* c = Controller::Active();
@@ -97,8 +88,8 @@ bool ControlledAcquire(Ready ready, const LockName& name, bool shared) {
     At(Point::kLockAcquire);
     return false;
   }
-  c->Switch(name.site() + shared);
-  c->Block(ready, name.name(), name.site() + shared);
+  c->Switch();
+  c->Block(ready, name.name());
   Note(EventKind::kLock, [&] { return "takes " + name.name() + (shared ? " (shared)" : ""); });
   return true;
 }

@@ -57,18 +57,15 @@ bool Controlled();
 // A scheduling point: in free mode maybe pauses the calling thread.
 void At(Point point);
 
-// What locks share: a name for reports and traces ("f0.i_rwsem": the lock's
-// class, qualified by the file it belongs to) and the scheduling site of its
-// class (the same for every file's i_rwsem), for fuzzer features.
+// A lock's name for reports and traces: its class, qualified by the file it
+// belongs to ("f0.i_rwsem").
 class LockName {
  public:
   explicit LockName(const char* cls, int file = -1);
   const std::string& name() const { return name_; }
-  uint32_t site() const { return site_; }
 
  private:
   std::string name_;
-  uint32_t site_;
 };
 
 // A mutex (xa_lock and the like).
