@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds the dev preset and runs every test
-# (ctest), then builds the fuzz preset (clang, libFuzzer + ASan + UBSan) and
-# fuzzes each target briefly on the correct model. Exits non-zero on any
-# failure. Takes a few minutes on 2 cores.
+# (ctest), then builds the fuzz preset (clang, libFuzzer + ASan + UBSan),
+# fuzzes each target briefly on the correct model, and checks that a crash the
+# fuzzer finds for each mutant replays exactly in both builds. Exits non-zero
+# on any failure. Takes a few minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fuzz_seconds=${PAGERACE_FUZZ_SECONDS:-30}
@@ -29,4 +30,7 @@ for target in pagecache_fuzzer program_codec_fuzzer; do
     tail -40 "$work/$target.log"; echo "fuzzing $target found a crash" >&2; exit 1; }
   grep -E "^Done|^#[0-9]+.*DONE" "$work/$target.log" | tail -1
 done
+echo "crash replay: each mutant's fuzzer crash, replayed 10 times in the dev and fuzz builds"
+ASAN_OPTIONS=$asan UBSAN_OPTIONS=$ubsan tests/crash_replay.sh build/fuzz/targets/pagecache_fuzzer \
+  build/fuzz/corpus/pagecache_fuzzer build/dev/pagerace build/fuzz/pagerace
 echo "ci/test.sh: all tests passed"
