@@ -21,6 +21,17 @@ Program Regression(const char* name) {
   return *p;
 }
 
+// `program` shows `report`'s first violation again, under the file backend.
+void ExpectReplays(const Program& program, Mutant mutant, const CheckReport& report) {
+  ReplayOptions ro;
+  ro.mutant = mutant;
+  ro.runs = 1;
+  Result<ReplayResult> again = Replay(program, ro);
+  ASSERT_TRUE(again.ok());
+  ASSERT_TRUE(again->violating.has_value());
+  EXPECT_EQ(again->violating->violations.front().ToString(), report.violations.front().ToString());
+}
+
 TEST(ExploreTest, FindsEachMutantWithinTwoPreemptionsAndTheScheduleReplays) {
   for (const MutantInfo& m : MutantTable()) {
     SCOPED_TRACE(m.name);
@@ -36,13 +47,7 @@ TEST(ExploreTest, FindsEachMutantWithinTwoPreemptionsAndTheScheduleReplays) {
     ASSERT_TRUE(r->first.has_value());
     EXPECT_EQ(r->first->schedule.strategy, Strategy::kDirected);
     // The written schedule shows the same violation, on the file backend too.
-    ReplayOptions ro;
-    ro.mutant = m.id;
-    ro.runs = 1;
-    Result<ReplayResult> again = Replay(*r->first, ro);
-    ASSERT_TRUE(again.ok());
-    ASSERT_TRUE(again->violating.has_value());
-    EXPECT_EQ(again->violating->violations.front().ToString(), r->first_report->violations.front().ToString());
+    ExpectReplays(*r->first, m.id, *r->first_report);
   }
 }
 
@@ -96,13 +101,7 @@ TEST(SearchTest, FindsAControlledScheduleForEachMutantAndNoneOnTheCorrectModel) 
     Result<SearchResult> r = FindSchedule(p, so);
     ASSERT_TRUE(r.ok());
     ASSERT_TRUE(r->found.has_value());
-    ReplayOptions ro;
-    ro.mutant = m.id;
-    ro.runs = 1;
-    Result<ReplayResult> again = Replay(*r->found, ro);
-    ASSERT_TRUE(again.ok());
-    ASSERT_TRUE(again->violating.has_value());
-    EXPECT_EQ(again->violating->violations.front().ToString(), r->report->violations.front().ToString());
+    ExpectReplays(*r->found, m.id, *r->report);
 
     so.mutant = Mutant::kNone;
     so.tries_max = 300;

@@ -15,31 +15,33 @@ FuzzTarget::FuzzTarget(Mutant mutant, Schedule schedule, BackendKind backend)
     : mutant_(mutant), schedule_(schedule), backend_(backend) {}
 FuzzTarget::~FuzzTarget() = default;
 
+namespace {
+
+// The value of environment variable `var` (`fallback` if unset), parsed by
+// `parse`; a value it rejects exits 2 with a message naming `choices`.
+template <typename Parse>
+auto FromEnv(const char* var, const char* fallback, Parse parse, const char* choices) {
+  const char* value = std::getenv(var);
+  auto parsed = parse(value == nullptr ? fallback : value);
+  if (!parsed) {
+    std::fprintf(stderr, "pagerace: unknown %s '%s' (%s)\n", var, value, choices);
+    std::exit(2);
+  }
+  return *parsed;
+}
+
+}  // namespace
+
 FuzzTarget* FuzzTarget::FromEnvironment() {
-  const char* name = std::getenv("PAGERACE_MUTANT");
-  std::optional<Mutant> mutant = MutantFromName(name == nullptr ? "" : name);
-  if (!mutant) {
-    std::fprintf(stderr, "pagerace: unknown PAGERACE_MUTANT '%s' (see: pagerace mutants)\n", name);
-    std::exit(2);
-  }
-  const char* schedule_name = std::getenv("PAGERACE_SCHEDULE");
-  std::optional<Schedule> schedule =
-      ScheduleFromName(schedule_name == nullptr ? ScheduleName(Schedule::kControlled) : schedule_name);
-  if (!schedule) {
-    std::fprintf(stderr, "pagerace: PAGERACE_SCHEDULE must be free or controlled, not '%s'\n", schedule_name);
-    std::exit(2);
-  }
-  const char* backend_name = std::getenv("PAGERACE_BACKEND");
-  std::optional<BackendKind> backend =
-      BackendFromName(backend_name == nullptr ? BackendName(BackendKind::kMemory) : backend_name);
-  if (!backend) {
-    std::fprintf(stderr, "pagerace: PAGERACE_BACKEND must be memory or file, not '%s'\n", backend_name);
-    std::exit(2);
-  }
+  const Mutant mutant = FromEnv("PAGERACE_MUTANT", "", MutantFromName, "see: pagerace mutants");
+  const Schedule schedule = FromEnv("PAGERACE_SCHEDULE", ScheduleName(Schedule::kControlled), ScheduleFromName,
+                                    "controlled or free");
+  const BackendKind backend =
+      FromEnv("PAGERACE_BACKEND", BackendName(BackendKind::kMemory), BackendFromName, "memory or file");
   // Lives until exit; the engines may call Run until then. At exit (libFuzzer
   // ends -runs and -max_total_time with exit()) the executor is destroyed,
   // which removes its private directory.
-  static FuzzTarget* target = new FuzzTarget(*mutant, *schedule, *backend);
+  static FuzzTarget* target = new FuzzTarget(mutant, schedule, backend);
   static const int registered = std::atexit([] { target->executor_.reset(); });
   (void)registered;
   return target;
