@@ -2,7 +2,6 @@
 
 #include <sched.h>
 
-
 #include "harness/sched/controller.h"
 
 namespace pagerace::sched {
