@@ -40,9 +40,9 @@ struct Inode {
   sched::RwSem invalidate_lock;
   sched::Mutex xa_lock;
   std::atomic<Folio*> pages[kFilePagesMax] = {};
-  std::atomic<uint64_t> ever_cached{0};  // bit per page index
+  std::atomic<uint64_t> backend_written{0};  // bit per page the backend wrote or punched
 };
-static_assert(kFilePagesMax <= 64, "ever_cached has a bit per page");
+static_assert(kFilePagesMax <= 64, "backend_written has a bit per page");
 
 namespace {
 
@@ -230,10 +230,7 @@ bool PageCache::AddToPageCache(Inode& ino, Folio* f, uint32_t index) {
   const bool free_slot = ino.pages[index].load(std::memory_order_relaxed) == nullptr;
   if (free_slot) ino.pages[index].store(f, std::memory_order_release);
   ino.xa_lock.Unlock();
-  if (free_slot) {
-    ino.ever_cached.fetch_or(uint64_t{1} << index, std::memory_order_relaxed);
-    TracePage<uint64_t>(sched::EventKind::kFolio, "insert", ino.id, index, nullptr);
-  }
+  if (free_slot) TracePage<uint64_t>(sched::EventKind::kFolio, "insert", ino.id, index, nullptr);
   if (!free_slot) {
     // Never published: hand it straight back.
     f->mapping.store(nullptr, std::memory_order_relaxed);
@@ -488,6 +485,8 @@ Status PageCache::Punch(uint32_t file, uint32_t sector, uint32_t count) {
   ino.invalidate_lock.Lock();
   TruncateRange(ino, lstart, lend);
   sched::At(sched::Point::kPunchAfterTruncate);
+  for (uint64_t p = lstart / kPageBytes; p <= lend / kPageBytes; ++p)
+    ino.backend_written.fetch_or(uint64_t{1} << p, std::memory_order_relaxed);
   Status st = backend_.Punch(file, lstart, lend - lstart + 1);
   sched::Note(sched::EventKind::kIo, [&] {
     return "backend punch f" + std::to_string(file) + " s" + std::to_string(sector) + "+" + std::to_string(count);
@@ -587,6 +586,7 @@ Status PageCache::WritebackRange(Inode& ino, uint32_t first, uint32_t last, bool
     sched::At(sched::Point::kWritebackBeforeIo);
     uint64_t buf[kPageWords];
     CopyOut(buf, f->data, kPageWords);
+    ino.backend_written.fetch_or(uint64_t{1} << index, std::memory_order_relaxed);
     Status one = backend_.WritePages(ino.id, index, 1, buf);
     TracePage(sched::EventKind::kIo, "backend write", ino.id, index, buf);
     if (st.ok()) st = one;
@@ -648,8 +648,8 @@ uint64_t PageCache::CachedMask(uint32_t file) const {
   return mask;
 }
 
-uint64_t PageCache::EverCached(uint32_t file) const {
-  return inodes_[file]->ever_cached.load(std::memory_order_relaxed);
+uint64_t PageCache::BackendWritten(uint32_t file) const {
+  return inodes_[file]->backend_written.load(std::memory_order_relaxed);
 }
 
 }  // namespace pagerace

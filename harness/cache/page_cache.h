@@ -8,7 +8,7 @@
 // A Mutant removes one piece of synchronization at one site.
 //
 // Thread-safety: the operations (Read ... Evict) may run concurrently from
-// any number of threads; Reset, WritebackAll, EvictAll, CachedMask and EverCached
+// any number of threads; Reset, WritebackAll, EvictAll, CachedMask and BackendWritten
 // require that no operation is in progress.
 #pragma once
 
@@ -58,8 +58,9 @@ class PageCache {
   void EvictAll();
   // Bit i set: page i of `file` is in the cache now.
   uint64_t CachedMask(uint32_t file) const;
-  // Bit i set: page i of `file` has been in the cache since Reset.
-  uint64_t EverCached(uint32_t file) const;
+  // Bit i set: the cache has written or punched page i of `file` in the
+  // backend since Reset.
+  uint64_t BackendWritten(uint32_t file) const;
 
  private:
   // Folio allocation. Freed folios are reused only after Reset, which stands

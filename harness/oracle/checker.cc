@@ -61,8 +61,9 @@ class SectorChecker {
     for (const ReadRef& r : h_.reads) {
       values.clear();
       if (!Attribute(r, values)) continue;
-      if (!CheckValues(r, values)) continue;
-      spans.push_back({&r, Span(r, values)});
+      const Writer& must = *MustSee(*r.op);
+      if (!CheckValues(r, values, must)) continue;
+      spans.push_back({&r, Span(r, values, must)});
     }
     CheckMonotonic(spans);
   }
@@ -127,6 +128,7 @@ class SectorChecker {
       }
       values.push_back({false, found});
     }
+    if (values.size() < 2) return true;
     std::sort(values.begin(), values.end());
     values.erase(std::unique(values.begin(), values.end(),
                              [](const Value& a, const Value& b) { return !(a < b) && !(b < a); }),
@@ -154,9 +156,8 @@ class SectorChecker {
     return false;
   }
 
-  bool CheckValues(const ReadRef& ref, const std::vector<Value>& values) {
+  bool CheckValues(const ReadRef& ref, const std::vector<Value>& values, const Writer& must) {
     const OpRecord& r = *ref.op;
-    const Writer& must = *MustSee(r);
     for (const Value& v : values) {
       if (ValueValid(v, r, must)) continue;
       ViolationKind kind = ViolationKind::kStale;
@@ -179,9 +180,9 @@ class SectorChecker {
 
   // [a, b]: the earliest invoke the read may have seen, and the latest
   // response of anything it may have seen.
-  std::pair<uint64_t, uint64_t> Span(const ReadRef& ref, const std::vector<Value>& values) const {
+  std::pair<uint64_t, uint64_t> Span(const ReadRef& ref, const std::vector<Value>& values,
+                                     const Writer& must) const {
     const OpRecord& r = *ref.op;
-    const Writer& must = *MustSee(r);
     uint64_t a = UINT64_MAX, b = 0;
     for (const Value& v : values) {
       // Header words say nothing of when: words 2.. of the same read bound it.

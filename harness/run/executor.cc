@@ -37,12 +37,12 @@ std::vector<PageRange> Reach(const Program& program) {
   return reach;
 }
 
-// Bit per page: the pages of `file` that the program's ops name.
-uint64_t OpPages(const Program& program, uint32_t file) {
+// Bit per page: the pages of `file` that the program's writes and punches name.
+uint64_t WrittenPages(const Program& program, uint32_t file) {
   uint64_t mask = 0;
   for (const auto& ops : program.threads)
     for (const Op& op : ops)
-      if (op.file == file)
+      if (op.file == file && (op.kind == OpKind::kWrite || op.kind == OpKind::kPunch))
         for (uint32_t p = op.sector / kSectorsPerPage; p <= (op.sector + op.count - 1u) / kSectorsPerPage; ++p)
           mask |= uint64_t{1} << p;
   return mask;
@@ -270,21 +270,22 @@ bool Executor::RunControlled(const Program& program, CheckReport& report) {
 
 // The end-of-run check, on the calling thread after the workers are idle.
 // First the pages left in the cache are read through it (stale pages left
-// behind); then, after write-back and eviction, the backend is read over the
-// pages the ops name and every page that was ever cached (lost writes,
-// corruption). No other page was read, written or punched. (A cold read
-// through the cache would only copy the backend again.) Contiguous pages are
-// read as one range.
+// behind). Then, after write-back and eviction, the backend is read over every
+// page that a write or punch names (lost writes) or that the cache wrote or
+// punched there (corruption). Any other page still holds what the run began
+// with, which every read may see, so reading it could find nothing. (A cold
+// read through the cache would only copy the backend again.) Contiguous pages
+// are read as one range.
 Status Executor::FinalCheck(History& history, const Program& program) {
   uint64_t pages[kFilesMax] = {};
   for (FinalPass pass : {FinalPass::kCached, FinalPass::kBackend}) {
-    for (uint32_t file = 0; file < program.files; ++file) {
-      pages[file] = pass == FinalPass::kCached ? cache_.CachedMask(file)
-                                               : OpPages(program, file) | cache_.EverCached(file);
-    }
     if (pass == FinalPass::kBackend) {
       PR_RETURN_IF_ERROR(cache_.WritebackAll());
       cache_.EvictAll();
+    }
+    for (uint32_t file = 0; file < program.files; ++file) {
+      pages[file] = pass == FinalPass::kCached ? cache_.CachedMask(file)
+                                               : WrittenPages(program, file) | cache_.BackendWritten(file);
     }
     for (uint32_t file = 0; file < program.files; ++file) {
       for (uint32_t lo = 0; lo < program.file_pages;) {
