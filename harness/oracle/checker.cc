@@ -54,7 +54,6 @@ class SectorChecker {
       : file_(file), sector_(sector), h_(h), report_(report) {}
 
   void Run() {
-    if (h_.reads.empty()) return;  // nothing was observed here
     thread_local std::vector<std::pair<const ReadRef*, std::pair<uint64_t, uint64_t>>> spans;  // read, [a, b]
     thread_local std::vector<Value> values;
     spans.clear();
@@ -245,32 +244,34 @@ CheckReport CheckHistory(const History& history) {
   // vectors) between calls: a run allocates nothing here once warm.
   constexpr uint32_t kFileSectors = kFilePagesMax * kSectorsPerPage;
   thread_local std::vector<SectorHistory> table(kFilesMax * kFileSectors);
-  thread_local std::vector<uint32_t> used;  // keys of the sectors this history touches
+  thread_local std::vector<uint32_t> used;  // keys of the sectors some read observed
   for (uint32_t key : used) {
     table[key].writers.clear();
     table[key].reads.clear();
   }
   used.clear();
-  auto at = [&](uint32_t file, uint32_t sector) -> SectorHistory& {
-    const uint32_t key = file * kFileSectors + sector;
-    SectorHistory& h = table[key];
-    if (h.writers.empty()) {
-      h.writers.push_back({nullptr, 0, 0, 0, true});
-      used.push_back(key);
-    }
-    return h;
-  };
+  // Only sectors that some read observed are judged: the reads make their
+  // entries (with the initial zero write), then the writes join those.
   for (const OpRecord& op : history) {
-    if (op.Writes()) {
-      for (uint32_t i = 0; i < op.count; ++i)
-        at(op.file, op.sector + i)
-            .writers.push_back({&op, op.invoke, op.response, op.gen, op.kind == OpKind::kPunch});
-    } else if (op.kind == OpKind::kRead) {
-      uint32_t raw_index = 0;
-      for (uint32_t i = 0; i < op.observed.size(); ++i) {
-        at(op.file, op.sector + i).reads.push_back({&op, i, raw_index});
-        raw_index += op.observed[i].kind == SectorTag::kMixed;
+    if (op.kind != OpKind::kRead) continue;
+    uint32_t raw_index = 0;
+    for (uint32_t i = 0; i < op.observed.size(); ++i) {
+      const uint32_t key = op.file * kFileSectors + op.sector + i;
+      SectorHistory& h = table[key];
+      if (h.writers.empty()) {
+        h.writers.push_back({nullptr, 0, 0, 0, true});
+        used.push_back(key);
       }
+      h.reads.push_back({&op, i, raw_index});
+      raw_index += op.observed[i].kind == SectorTag::kMixed;
+    }
+  }
+  for (const OpRecord& op : history) {
+    if (!op.Writes()) continue;
+    for (uint32_t i = 0; i < op.count; ++i) {
+      SectorHistory& h = table[op.file * kFileSectors + op.sector + i];
+      if (h.writers.empty()) continue;  // no read observed this sector
+      h.writers.push_back({&op, op.invoke, op.response, op.gen, op.kind == OpKind::kPunch});
     }
   }
   CheckReport report;
