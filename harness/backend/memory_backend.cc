@@ -1,6 +1,6 @@
 #include <algorithm>
-#include <deque>
 #include <cstring>
+#include <deque>
 #include <mutex>
 #include <vector>
 
@@ -12,19 +12,19 @@ namespace {
 // Model files in memory. Each call holds its file's mutex, so a call is
 // atomic with respect to the others on that file: a subset of what a real
 // file allows (no torn transfers), which is all the cache model relies on.
+//
+// Reset costs nothing per page: each page remembers the epoch (Reset count)
+// in which it was last written, and a page from an older epoch reads as
+// zeros. A run pays only for the pages it writes.
 class MemoryBackend final : public Backend {
  public:
   Status Reset(uint32_t files, uint32_t file_pages) override {
     files_.resize(std::max<size_t>(files_.size(), files));
-    const size_t words = size_t{file_pages} * kPageWords;
+    ++epoch_;
     for (uint32_t i = 0; i < files; ++i) {
       File& f = files_[i];
-      // Zero only what was written since the last Reset (punches write zeros).
-      for (size_t p = 0; p < f.written.size(); ++p)
-        if (f.written[p] && (p + 1) * kPageWords <= f.words.size())
-          std::memset(f.words.data() + p * kPageWords, 0, kPageBytes);
-      f.words.resize(words);  // grows zeroed; keeps the capacity
-      f.written.assign(file_pages, false);
+      f.words.resize(std::max(f.words.size(), size_t{file_pages} * kPageWords));
+      f.epoch.resize(std::max<size_t>(f.epoch.size(), file_pages), 0);
     }
     return Status::Ok();
   }
@@ -32,7 +32,13 @@ class MemoryBackend final : public Backend {
   Status ReadPages(uint32_t file, uint32_t index, uint32_t pages, uint64_t* words) override {
     File& f = files_[file];
     std::lock_guard lock(f.mu);
-    std::memcpy(words, f.words.data() + size_t{index} * kPageWords, size_t{pages} * kPageBytes);
+    for (uint32_t p = 0; p < pages; ++p, words += kPageWords) {
+      if (f.epoch[index + p] == epoch_) {
+        std::memcpy(words, f.words.data() + size_t{index + p} * kPageWords, kPageBytes);
+      } else {
+        std::memset(words, 0, kPageBytes);
+      }
+    }
     return Status::Ok();
   }
 
@@ -40,14 +46,20 @@ class MemoryBackend final : public Backend {
     File& f = files_[file];
     std::lock_guard lock(f.mu);
     std::memcpy(f.words.data() + size_t{index} * kPageWords, words, size_t{pages} * kPageBytes);
-    std::fill_n(f.written.begin() + index, pages, true);
+    std::fill_n(f.epoch.begin() + index, pages, epoch_);
     return Status::Ok();
   }
 
   Status Punch(uint32_t file, uint64_t offset_bytes, uint64_t length_bytes) override {
     File& f = files_[file];
     std::lock_guard lock(f.mu);
-    std::memset(reinterpret_cast<char*>(f.words.data()) + offset_bytes, 0, length_bytes);
+    auto* bytes = reinterpret_cast<char*>(f.words.data());
+    for (uint64_t p = offset_bytes / kPageBytes; p * kPageBytes < offset_bytes + length_bytes; ++p) {
+      if (f.epoch[p] != epoch_) continue;  // reads as zeros already
+      const uint64_t from = std::max(offset_bytes, p * kPageBytes);
+      const uint64_t to = std::min(offset_bytes + length_bytes, (p + 1) * kPageBytes);
+      std::memset(bytes + from, 0, to - from);
+    }
     return Status::Ok();
   }
 
@@ -60,9 +72,10 @@ class MemoryBackend final : public Backend {
   struct File {
     std::mutex mu;
     std::vector<uint64_t> words;
-    std::vector<bool> written;  // by page, since the last Reset
+    std::vector<uint64_t> epoch;  // by page: the Reset after which it was last written
   };
   std::deque<File> files_;  // stable addresses as it grows
+  uint64_t epoch_ = 0;
 };
 
 }  // namespace
