@@ -94,6 +94,10 @@ PAGERACE_NO_COVERAGE void CopyOut(uint64_t* dst, const std::atomic<uint64_t>* sr
   for (uint32_t w = 0; w < words; ++w) dst[w] = src[w].load(std::memory_order_relaxed);
 }
 
+// The folio's words as plain memory, for the backend to fill or drain in
+// place: only under the controlled scheduler (see above).
+uint64_t* PlainWords(std::atomic<uint64_t>* data) { return reinterpret_cast<uint64_t*>(data); }
+
 PAGERACE_NO_COVERAGE void Zero(std::atomic<uint64_t>* dst, uint64_t words) {
   for (uint64_t w = 0; w < words; ++w) dst[w].store(0, std::memory_order_relaxed);
 }
@@ -272,12 +276,14 @@ Status PageCache::ReadFolio(Inode& ino, Folio* f, bool keep_locked) {
   PR_CHECK_MSG(!(flags & kUptodate), "->read_folio on an uptodate folio");
   sched::At(sched::Point::kReadFolioBeforeIo);
   uint64_t buf[kPageWords];
-  Status st = backend_.ReadPages(ino.id, f->index, 1, buf);
+  const bool in_place = sched::Controlled();
+  uint64_t* words = in_place ? PlainWords(f->data) : buf;
+  Status st = backend_.ReadPages(ino.id, f->index, 1, words);
   TracePage<uint64_t>(sched::EventKind::kIo, "backend read", ino.id, f->index, nullptr);
   if (st.ok()) {
-    CopyIn(f->data, buf, kPageWords);
+    if (!in_place) CopyIn(f->data, buf, kPageWords);
     SetFlag(f, kUptodate);
-    TracePage(sched::EventKind::kFolio, "uptodate", ino.id, f->index, buf);
+    TracePage(sched::EventKind::kFolio, "uptodate", ino.id, f->index, words);
   }
   if (!keep_locked) Unlock(f);
   return st;
@@ -585,10 +591,12 @@ Status PageCache::WritebackRange(Inode& ino, uint32_t first, uint32_t last, bool
     Unlock(f);
     sched::At(sched::Point::kWritebackBeforeIo);
     uint64_t buf[kPageWords];
-    CopyOut(buf, f->data, kPageWords);
+    const bool in_place = sched::Controlled();
+    if (!in_place) CopyOut(buf, f->data, kPageWords);
+    const uint64_t* words = in_place ? PlainWords(f->data) : buf;
     ino.backend_written.fetch_or(uint64_t{1} << index, std::memory_order_relaxed);
-    Status one = backend_.WritePages(ino.id, index, 1, buf);
-    TracePage(sched::EventKind::kIo, "backend write", ino.id, index, buf);
+    Status one = backend_.WritePages(ino.id, index, 1, words);
+    TracePage(sched::EventKind::kIo, "backend write", ino.id, index, words);
     if (st.ok()) st = one;
     EndWriteback(f);
     Put(f);

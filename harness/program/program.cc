@@ -64,12 +64,15 @@ Status Validate(const Program& p) {
   for (size_t t = 0; t < p.threads.size(); ++t) {
     for (size_t i = 0; i < p.threads[t].size(); ++i) {
       const Op& op = p.threads[t][i];
-      const std::string where = "thread " + std::to_string(t) + " op " + std::to_string(i) + ": ";
-      if (static_cast<uint32_t>(op.kind) >= kOpKinds) return bad(where + "unknown op kind");
-      if (op.file >= p.files) return bad(where + "file out of range");
-      if (op.sector >= p.file_sectors()) return bad(where + "sector out of range");
+      // The message is made only for a bad op: Validate runs before every run.
+      auto bad_op = [&](const char* what) {
+        return bad("thread " + std::to_string(t) + " op " + std::to_string(i) + ": " + what);
+      };
+      if (static_cast<uint32_t>(op.kind) >= kOpKinds) return bad_op("unknown op kind");
+      if (op.file >= p.files) return bad_op("file out of range");
+      if (op.sector >= p.file_sectors()) return bad_op("sector out of range");
       if (op.count < 1 || op.count > kOpSectorsMax || op.sector + op.count > p.file_sectors())
-        return bad(where + "sector count out of range");
+        return bad_op("sector count out of range");
     }
   }
   return Status::Ok();

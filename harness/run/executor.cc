@@ -200,6 +200,9 @@ Result<RunOutcome> Executor::Run(const Program& program) {
   program_ = nullptr;
 
   outcome.history = std::move(setup);
+  size_t records = outcome.history.size() + 2 * kFilesMax * kFilePagesMax;  // room for the end-of-run reads
+  for (const History& h : histories_) records += h.size();
+  outcome.history.reserve(records);
   for (size_t t = 0; t < n; ++t) {
     PR_RETURN_IF_ERROR(statuses_[t]);
     outcome.ops += histories_[t].size();
