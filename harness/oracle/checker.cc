@@ -201,14 +201,24 @@ class SectorChecker {
   void CheckMonotonic(std::vector<std::pair<const ReadRef*, std::pair<uint64_t, uint64_t>>>& spans) {
     std::sort(spans.begin(), spans.end(),
               [](const auto& x, const auto& y) { return x.first->op->response < y.first->op->response; });
+    // The reads that ended before r2 began are a prefix of `spans`; r2 is
+    // stale iff the latest start of what one of them saw is past r2's end.
+    thread_local std::vector<uint64_t> latest_start;  // max span.first over spans[0..i]
+    latest_start.resize(spans.size());
+    uint64_t latest = 0;
+    for (size_t i = 0; i < spans.size(); ++i) latest_start[i] = latest = std::max(latest, spans[i].second.first);
     for (const auto& [r2, span2] : spans) {
-      for (const auto& [r1, span1] : spans) {
-        if (r1->op->response >= r2->op->invoke) break;
-        if (span1.first > span2.second) {
-          Report(ViolationKind::kStale, *r2, "data older than an earlier read saw",
-                 "what " + r1->op->Describe() + " saw, or newer");
-          return;
-        }
+      const uint64_t invoke = r2->op->invoke;
+      const size_t before = static_cast<size_t>(
+          std::partition_point(spans.begin(), spans.end(),
+                               [invoke](const auto& x) { return x.first->op->response < invoke; }) -
+          spans.begin());
+      if (before == 0 || latest_start[before - 1] <= span2.second) continue;
+      for (size_t j = 0; j < before; ++j) {
+        if (spans[j].second.first <= span2.second) continue;
+        Report(ViolationKind::kStale, *r2, "data older than an earlier read saw",
+               "what " + spans[j].first->op->Describe() + " saw, or newer");
+        return;
       }
     }
   }
