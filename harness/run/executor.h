@@ -1,10 +1,12 @@
 // The executor: runs a Program against the page-cache model over a backend,
-// free-running on real threads. A persistent pool (one OS thread per program
-// thread) starts each run's threads together at a barrier; every op is
-// stamped from one atomic counter; after the threads finish, the end-of-run
-// check reads every sector through the cache as left, writes back and evicts,
-// reads again through the cache and straight from the backend; the checker
-// then judges the whole history.
+// free-running on real threads or under the controlled scheduler. Free: a
+// persistent pool (one OS thread per program thread) starts each run's
+// threads together at a barrier. Controlled: the threads are fibers on the
+// calling thread and the program's schedule picks every switch. Every op is
+// stamped from one counter; after the threads finish, the end-of-run check
+// reads the pages left in the cache through it, writes back and evicts, and
+// reads what was written straight from the backend; the checker then judges
+// the whole history.
 //
 // Thread-safety: one Run at a time per Executor (it owns the pool).
 #pragma once
@@ -61,7 +63,8 @@ struct ExecutorOptions {
 };
 
 // Scheduling steps the PCT change points are drawn from, per op of the
-// program (about what a run takes; see bench/).
+// program: a rough count of the scheduling points an op passes (its locks,
+// waits and named points; more for ops over many pages).
 inline constexpr uint64_t kPctStepsPerOp = 8;
 
 // The controlled scheduler's options for a program's schedule section.
