@@ -2,6 +2,16 @@
 
 namespace pagerace {
 
+Status Backend::ResetWith(uint32_t files, uint32_t file_pages, std::span<const Initial> initial) {
+  PR_RETURN_IF_ERROR(Reset(files, file_pages));
+  for (uint32_t file = 0; file < initial.size(); ++file) {
+    const Initial& in = initial[file];
+    if (in.first < in.end)
+      PR_RETURN_IF_ERROR(WritePages(file, in.first, in.end - in.first, in.words + size_t{in.first} * kPageBytes / 8));
+  }
+  return Status::Ok();
+}
+
 const char* BackendName(BackendKind kind) { return kind == BackendKind::kFile ? "file" : "memory"; }
 
 std::optional<BackendKind> BackendFromName(std::string_view name) {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -22,6 +23,16 @@ class Backend {
 
   // Makes `files` files of `file_pages` pages, all zero.
   virtual Status Reset(uint32_t files, uint32_t file_pages) = 0;
+  // Pages [first, end) of a file and their initial words; `words` points at
+  // page 0 of an image of the file, and the same address must always hold
+  // the same words (so that a backend may skip pages it already holds).
+  struct Initial {
+    uint32_t first = 0, end = 0;
+    const uint64_t* words = nullptr;
+  };
+  // Reset, then file i starts with initial[i] (files past initial.size(),
+  // and pages outside the range, are zero).
+  virtual Status ResetWith(uint32_t files, uint32_t file_pages, std::span<const Initial> initial);
   // Reads `pages` pages of `file` from page `index` into `words`.
   virtual Status ReadPages(uint32_t file, uint32_t index, uint32_t pages, uint64_t* words) = 0;
   // Writes `pages` pages of `file` from page `index` from `words`.

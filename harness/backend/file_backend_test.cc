@@ -59,6 +59,38 @@ void CheckRoundTripAndPunch(Backend& b) {
   EXPECT_EQ(got, std::vector<uint64_t>(kWords, 0));
 }
 
+// ResetWith: the initial pages and zeros elsewhere, again after a run wrote
+// and punched them (a backend that keeps unchanged pages must notice).
+void CheckResetWith(Backend& b) {
+  std::vector<uint64_t> image(4 * kWords), got(kWords);
+  for (size_t i = 0; i < image.size(); ++i) image[i] = i * 7 + 1;
+  const Backend::Initial initial[] = {{1, 3, image.data()}};
+  for (int run = 0; run < 3; ++run) {
+    ASSERT_TRUE(b.ResetWith(2, 4, initial).ok());
+    for (uint32_t p = 0; p < 4; ++p) {
+      ASSERT_TRUE(b.ReadPages(0, p, 1, got.data()).ok());
+      const bool in = p >= 1 && p < 3;
+      EXPECT_EQ(got, in ? std::vector<uint64_t>(image.begin() + p * kWords, image.begin() + (p + 1) * kWords)
+                        : std::vector<uint64_t>(kWords, 0))
+          << "run " << run << " page " << p;
+      ASSERT_TRUE(b.ReadPages(1, p, 1, got.data()).ok());
+      EXPECT_EQ(got, std::vector<uint64_t>(kWords, 0));
+    }
+    // The run changes the initial pages; the next ResetWith must restore them.
+    std::vector<uint64_t> other(kWords, 99);
+    ASSERT_TRUE(b.WritePages(0, run % 2 == 0 ? 1 : 3, 1, other.data()).ok());
+    ASSERT_TRUE(b.Punch(0, 2 * kPageBytes + kSectorBytes, kSectorBytes).ok());
+  }
+}
+
+TEST_F(FileBackendTest, ResetWithStartsFromTheInitialPages) {
+  auto backend = CreateFileBackend(parent_);
+  ASSERT_TRUE(backend.ok());
+  CheckResetWith(**backend);
+}
+
+TEST(MemoryBackendTest, ResetWithStartsFromTheInitialPages) { CheckResetWith(*CreateMemoryBackend()); }
+
 TEST_F(FileBackendTest, PagesRoundTripAndPunchZeroesRange) {
   auto backend = CreateFileBackend(parent_);
   ASSERT_TRUE(backend.ok()) << backend.status().ToString();

@@ -15,7 +15,8 @@ namespace {
 //
 // Reset costs nothing per page: each page remembers the epoch (Reset count)
 // in which it was last written, and a page from an older epoch reads as
-// zeros. A run pays only for the pages it writes.
+// zeros. ResetWith copies an initial page only if the page does not already
+// hold it, unwritten since. A run pays only for the pages it writes.
 class MemoryBackend final : public Backend {
  public:
   Status Reset(uint32_t files, uint32_t file_pages) override {
@@ -25,6 +26,24 @@ class MemoryBackend final : public Backend {
       File& f = files_[i];
       f.words.resize(std::max(f.words.size(), size_t{file_pages} * kPageWords));
       f.epoch.resize(std::max<size_t>(f.epoch.size(), file_pages), 0);
+      f.held.resize(f.epoch.size(), nullptr);
+    }
+    return Status::Ok();
+  }
+
+  Status ResetWith(uint32_t files, uint32_t file_pages, std::span<const Initial> initial) override {
+    PR_RETURN_IF_ERROR(Reset(files, file_pages));
+    for (uint32_t i = 0; i < initial.size() && i < files; ++i) {
+      File& f = files_[i];
+      const Initial& in = initial[i];
+      for (uint32_t p = in.first; p < in.end; ++p) {
+        const uint64_t* src = in.words + size_t{p} * kPageWords;
+        if (f.held[p] != src) {
+          std::memcpy(f.words.data() + size_t{p} * kPageWords, src, kPageBytes);
+          f.held[p] = src;
+        }
+        f.epoch[p] = epoch_;
+      }
     }
     return Status::Ok();
   }
@@ -47,6 +66,7 @@ class MemoryBackend final : public Backend {
     std::lock_guard lock(f.mu);
     std::memcpy(f.words.data() + size_t{index} * kPageWords, words, size_t{pages} * kPageBytes);
     std::fill_n(f.epoch.begin() + index, pages, epoch_);
+    std::fill_n(f.held.begin() + index, pages, nullptr);
     return Status::Ok();
   }
 
@@ -56,6 +76,7 @@ class MemoryBackend final : public Backend {
     auto* bytes = reinterpret_cast<char*>(f.words.data());
     for (uint64_t p = offset_bytes / kPageBytes; p * kPageBytes < offset_bytes + length_bytes; ++p) {
       if (f.epoch[p] != epoch_) continue;  // reads as zeros already
+      f.held[p] = nullptr;
       const uint64_t from = std::max(offset_bytes, p * kPageBytes);
       const uint64_t to = std::min(offset_bytes + length_bytes, (p + 1) * kPageBytes);
       std::memset(bytes + from, 0, to - from);
@@ -73,6 +94,7 @@ class MemoryBackend final : public Backend {
     std::mutex mu;
     std::vector<uint64_t> words;
     std::vector<uint64_t> epoch;  // by page: the Reset after which it was last written
+    std::vector<const uint64_t*> held;  // by page: the initial page it holds unchanged, or null
   };
   std::deque<File> files_;  // stable addresses as it grows
   uint64_t epoch_ = 0;

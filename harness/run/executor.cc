@@ -48,10 +48,12 @@ uint64_t WrittenPages(const Program& program, uint32_t file) {
   return mask;
 }
 
-// Fills the reachable pages of every file with generation 1 and records that
-// as one write, complete before any op begins.
-Status Executor::Prefill(const Program& program, History& history) {
+// The reachable pages of every file start with generation 1: recorded as one
+// write, complete before any op begins, and set as the backend's initial
+// pages (`initial`, one per file).
+void Executor::Prefill(const Program& program, History& history, std::vector<Backend::Initial>& initial) {
   const std::vector<PageRange> reach = Reach(program);
+  initial.assign(program.files, {});
   for (uint32_t file = 0; file < program.files; ++file) {
     const auto [lo, hi] = reach[file];
     if (lo >= hi) continue;
@@ -63,16 +65,18 @@ Status Executor::Prefill(const Program& program, History& history) {
     rec.count = (hi - lo) * kSectorsPerPage;
     rec.gen = kPrefillGen;
     rec.invoke = stamp_.fetch_add(1);
-    // The content depends on the file and sector only: made once, kept.
+    // The content depends on the file and sector only: made once for the
+    // whole file and kept at one address (the backend may recognize pages it
+    // already holds by it).
     std::vector<uint64_t>& data = prefill_[file];
-    const size_t made_sectors = data.size() / kSectorWords;
-    data.resize(size_t{hi} * kSectorsPerPage * kSectorWords);
-    for (size_t s = made_sectors; s < size_t{hi} * kSectorsPerPage; ++s)
-      FillSector(file, static_cast<uint32_t>(s), kPrefillGen, data.data() + s * kSectorWords);
-    PR_RETURN_IF_ERROR(backend_->WritePages(file, lo, hi - lo, data.data() + size_t{rec.sector} * kSectorWords));
+    if (data.empty()) {
+      data.resize(size_t{kFilePagesMax} * kSectorsPerPage * kSectorWords);
+      for (uint32_t s = 0; s < kFilePagesMax * kSectorsPerPage; ++s)
+        FillSector(file, s, kPrefillGen, data.data() + size_t{s} * kSectorWords);
+    }
+    initial[file] = {lo, hi, data.data()};
     rec.response = stamp_.fetch_add(1);
   }
-  return Status::Ok();
 }
 
 Result<std::unique_ptr<Executor>> Executor::Create(const ExecutorOptions& options) {
@@ -177,12 +181,13 @@ Status Executor::RunOp(size_t t, size_t i, OpRecord& rec, std::vector<uint64_t>&
 
 Result<RunOutcome> Executor::Run(const Program& program) {
   PR_CHECK_MSG(Validate(program).ok(), "Executor::Run: invalid program");
-  PR_RETURN_IF_ERROR(backend_->Reset(program.files, program.file_pages));
   cache_.Reset({program.files, program.file_pages, program.ra_pages, program.ra_fail, options_.mutant});
   stamp_.store(1);
   gen_.store(program.prefill ? kPrefillGen + 1 : 1);
   History setup;
-  if (program.prefill) PR_RETURN_IF_ERROR(Prefill(program, setup));
+  initial_.clear();
+  if (program.prefill) Prefill(program, setup, initial_);
+  PR_RETURN_IF_ERROR(backend_->ResetWith(program.files, program.file_pages, initial_));
   program_ = &program;
   const size_t n = program.threads.size();
   histories_.assign(n, History());

@@ -109,14 +109,15 @@ class Executor {
   bool RunControlled(const Program& program, CheckReport& report);
   void RunThread(size_t t);
   Status RunOp(size_t t, size_t i, OpRecord& rec, std::vector<uint64_t>& buf);
-  Status Prefill(const Program& program, History& history);
+  void Prefill(const Program& program, History& history, std::vector<Backend::Initial>& initial);
   Status FinalCheck(History& history, const Program& program);
 
   ExecutorOptions options_;
   std::unique_ptr<Backend> backend_;
   PageCache cache_;
 
-  std::vector<uint64_t> prefill_[kFilesMax];  // prefill content, grown on demand
+  std::vector<uint64_t> prefill_[kFilesMax];  // prefill content of each whole file, made on first use
+  std::vector<Backend::Initial> initial_;     // this run's prefilled pages
   std::vector<uint64_t> final_buf_;           // the end-of-run check's reads
   sched::Controller controller_;              // keeps its fibers between runs
   ControlledHooks hooks_;
