@@ -52,26 +52,15 @@ for build in "${build_list[@]}"; do
     { echo "build/$build/targets/pagecache_fuzzer is not a libFuzzer binary (use a fuzz preset)" >&2; exit 2; }
 done
 
-pin=()
-if command -v taskset >/dev/null && taskset -c 0 true 2>/dev/null; then pin=(taskset -c 0); fi
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 settings="-seed=1 -runs=$runs ${len_flag[*]:-(default -max_len)}, backend $backend, schedule ${PAGERACE_SCHEDULE:-controlled}, no mutant, ${pin[*]:-not pinned}, $repeat repeats"
 
 mkdir -p "$out"
-work=$(mktemp -d)
-# The fuzzer is a background child so that INT or TERM stop the script at
-# once; on exit, the running child is stopped and the temp dir removed.
-child=
-cleanup() {
-  if [[ -n $child ]]; then kill "$child" 2>/dev/null || true; wait "$child" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+start_work
 csv=$out/throughput.csv
 echo "build,repeat,runs,seconds,exec_per_sec" >"$csv"
 
-now() { date +%s.%N; }
 echo "$settings"
 for build in "${build_list[@]}"; do
   for r in $(seq 1 "$repeat"); do

@@ -92,29 +92,18 @@ fi
 [[ ${#mutant_list[@]} -gt 0 ]] || usage
 
 # One core for the fuzzer, when this machine lets us pin to CPU 0.
-pin=()
-if command -v taskset >/dev/null && taskset -c 0 true 2>/dev/null; then pin=(taskset -c 0); fi
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 settings="$trials trials, cap $cap s"
 [[ $want_soak == 0 ]] || settings+="; soak: $pagerace"
 [[ $want_fuzzer == 0 ]] || settings+="; fuzzer: build $fuzz_build ($fuzzer),\
  schedule ${PAGERACE_SCHEDULE:-controlled}, backend ${PAGERACE_BACKEND:-memory}, ${pin[*]:-not pinned}"
 
 mkdir -p "$out"
-work=$(mktemp -d)
-# Each run is a background child so that INT or TERM stop the script at once;
-# on exit, the running child is stopped and the temp dir removed.
-child=
-cleanup() {
-  if [[ -n $child ]]; then kill "$child" 2>/dev/null || true; wait "$child" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+start_work
 csv=$out/trials.csv
 echo "strategy,mutant,trial,found,seconds,execs,exec_per_sec,deterministic" >"$csv"
 
-now() { date +%s.%N; }
 json_field() { grep -o "\"$1\": *[0-9a-z.]*" "$2" | head -1 | sed 's/.*: *//'; }
 fail() { echo "$1; its output:" >&2; tail -20 "$2" >&2; exit 1; }
 

@@ -1,0 +1,26 @@
+# shellcheck shell=bash
+# Shared by the bench scripts (sourced, not run).
+#
+# pin: the command prefix that runs on one core (taskset -c 0), if possible.
+# start_work: makes the temp dir $work. Each measured run is a background
+#   child whose pid the script keeps in $child, so that INT or TERM stop the
+#   script at once; on exit the running child is stopped and $work removed.
+# now: seconds since the epoch, with nanoseconds.
+# shellcheck disable=SC2034  # used by the scripts that source this
+pin=()
+if command -v taskset >/dev/null && taskset -c 0 true 2>/dev/null; then pin=(taskset -c 0); fi
+
+start_work() {
+  work=$(mktemp -d)
+  child=
+  trap cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
+
+cleanup() {
+  if [[ -n $child ]]; then kill "$child" 2>/dev/null || true; wait "$child" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+
+now() { date +%s.%N; }
