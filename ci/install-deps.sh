@@ -8,6 +8,7 @@ packages=(
   clang-14 libclang-rt-14-dev    # libFuzzer and the sanitizers' runtimes
   libcli11-dev                   # the command line
   libgtest-dev                   # the tests
+  liburing-dev                   # io_uring I/O (--io uring)
 )
 
 missing=()

@@ -12,6 +12,14 @@ Status Backend::ResetWith(uint32_t files, uint32_t file_pages, std::span<const I
   return Status::Ok();
 }
 
+const char* IoModeName(IoMode mode) { return mode == IoMode::kPread ? "pread" : "uring"; }
+
+std::optional<IoMode> IoModeFromName(std::string_view name) {
+  for (IoMode m : {IoMode::kPread, IoMode::kUring})
+    if (name == IoModeName(m)) return m;
+  return std::nullopt;
+}
+
 const char* BackendName(BackendKind kind) { return kind == BackendKind::kFile ? "file" : "memory"; }
 
 std::optional<BackendKind> BackendFromName(std::string_view name) {

@@ -46,12 +46,31 @@ class Backend {
   virtual std::string Degraded() const = 0;
 };
 
+// How the file backend moves page data.
+enum class IoMode : uint8_t {
+  kPread,  // pread(2)/pwrite(2)
+  kUring,  // io_uring (liburing): each transfer submitted to a ring and reaped;
+           // pread/pwrite when the kernel refuses to set a ring up (e.g. EPERM
+           // under a container's seccomp profile), said once by Degraded()
+};
+const char* IoModeName(IoMode mode);
+std::optional<IoMode> IoModeFromName(std::string_view name);
+
+struct FileBackendOptions {
+  std::string parent_dir;    // empty: $TMPDIR or /tmp
+  IoMode io = IoMode::kPread;
+  unsigned ring_entries = 8;  // io_uring: submission queue size of each ring
+};
+
 // Real files, one per model file, in a private directory made with mkdtemp
-// under `parent_dir` (empty: $TMPDIR or /tmp). pread/pwrite,
+// under the parent directory. pread/pwrite or io_uring,
 // fallocate(PUNCH_HOLE|KEEP_SIZE) (zero-fill where refused), posix_fadvise.
 // Touches nothing it did not create; removes its files and directory when
 // destroyed.
-Result<std::unique_ptr<Backend>> CreateFileBackend(const std::string& parent_dir);
+Result<std::unique_ptr<Backend>> CreateFileBackend(const FileBackendOptions& options);
+inline Result<std::unique_ptr<Backend>> CreateFileBackend(const std::string& parent_dir) {
+  return CreateFileBackend(FileBackendOptions{parent_dir});
+}
 
 // Model files in memory: the same contract without a system call, for fuzzing
 // throughput. Punched ranges read as zeros; Advise does nothing.

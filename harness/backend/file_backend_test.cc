@@ -89,6 +89,34 @@ TEST_F(FileBackendTest, ResetWithStartsFromTheInitialPages) {
   CheckResetWith(**backend);
 }
 
+// The same contract through io_uring. Where the kernel refuses rings (a
+// container's seccomp profile), the backend falls back and says so; the
+// contract holds either way.
+TEST_F(FileBackendTest, UringPagesRoundTripPunchAndResetWith) {
+  auto backend = CreateFileBackend({parent_, IoMode::kUring});
+  ASSERT_TRUE(backend.ok()) << backend.status().ToString();
+  const std::string degraded = (*backend)->Degraded();
+  EXPECT_TRUE(degraded.empty() || degraded.find("io_uring refused") != std::string::npos) << degraded;
+  CheckRoundTripAndPunch(**backend);
+  CheckResetWith(**backend);
+}
+
+// A ring that cannot be set up (zero entries: EINVAL) is the refused path:
+// pread/pwrite, and a one-line notice.
+TEST_F(FileBackendTest, RefusedUringFallsBackToPread) {
+  auto backend = CreateFileBackend({parent_, IoMode::kUring, /*ring_entries=*/0});
+  ASSERT_TRUE(backend.ok()) << backend.status().ToString();
+  EXPECT_NE((*backend)->Degraded().find("io: io_uring refused (Invalid argument), using pread/pwrite"),
+            std::string::npos)
+      << (*backend)->Degraded();
+  CheckRoundTripAndPunch(**backend);
+}
+
+TEST(IoModeNames, RoundTrip) {
+  for (IoMode m : {IoMode::kPread, IoMode::kUring}) EXPECT_EQ(IoModeFromName(IoModeName(m)), m);
+  EXPECT_EQ(IoModeFromName("aio"), std::nullopt);
+}
+
 TEST(MemoryBackendTest, ResetWithStartsFromTheInitialPages) { CheckResetWith(*CreateMemoryBackend()); }
 
 TEST_F(FileBackendTest, PagesRoundTripAndPunchZeroesRange) {

@@ -32,6 +32,7 @@ struct CliOptions {
   std::string schedule = ScheduleName(Schedule::kFree);
   std::string replay_schedule = ScheduleName(Schedule::kControlled);
   std::string backend = BackendName(BackendKind::kFile);
+  std::string io = IoModeName(IoMode::kPread);
   std::string json;
   bool trace = false;
   std::string html;
@@ -60,6 +61,7 @@ int RunSoak(CliOptions& o) {
   o.soak.mutant = *mutant;
   o.soak.schedule = *ScheduleFromName(o.schedule);  // checked by CLI11
   o.soak.backend = *BackendFromName(o.backend);      // checked by CLI11
+  o.soak.io = *IoModeFromName(o.io);                 // checked by CLI11
   if (!o.seed_given) o.soak.seed = (uint64_t{std::random_device{}()} << 32) | std::random_device{}();
   Result<SoakResult> r = Soak(o.soak, stdout);
   if (!r.ok()) return Fail(r.status());
@@ -103,6 +105,7 @@ int RunReplay(const CliOptions& o) {
   ro.mutant = *mutant;
   ro.schedule = *ScheduleFromName(o.replay_schedule);  // checked by CLI11
   ro.backend = *BackendFromName(o.backend);            // checked by CLI11
+  ro.io = *IoModeFromName(o.io);                       // checked by CLI11
   ro.dir = o.soak.dir;
   if ((o.trace || !o.html.empty()) && ro.schedule != Schedule::kControlled) {
     std::fprintf(stderr, "pagerace: --trace and --html need the controlled schedule\n");
@@ -238,6 +241,9 @@ int main(int argc, char** argv) {
   auto backend_check = CLI::Validator(
       [](std::string& s) { return BackendFromName(s) ? std::string() : "unknown backend '" + s + "' (file or memory)"; },
       "BACKEND");
+  auto io_check = CLI::Validator(
+      [](std::string& s) { return IoModeFromName(s) ? std::string() : "unknown io '" + s + "' (pread or uring)"; },
+      "IO");
 
   CLI::App* soak = app.add_subcommand("soak", "Stress soak: rounds of random multi-threaded programs");
   soak->add_option("--threads", o.soak.threads, "Threads per program")->check(CLI::Range(1, 8))->capture_default_str();
@@ -252,6 +258,8 @@ int main(int argc, char** argv) {
   soak->add_option("--schedule", o.schedule, "free (real threads) or controlled (fibers; the seed fixes the run)")
       ->check(schedule_check)->capture_default_str();
   soak->add_option("--backend", o.backend, "file (real files) or memory")->check(backend_check)->capture_default_str();
+  soak->add_option("--io", o.io, "file backend I/O: pread (pread/pwrite) or uring (io_uring)")
+      ->check(io_check)->capture_default_str();
   soak->add_option("--search-seconds", o.soak.search_s,
                    "Free-mode finding: seconds to search for a controlled schedule that shows it")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
@@ -269,6 +277,7 @@ int main(int argc, char** argv) {
   replay->add_option("--schedule", o.replay_schedule, "controlled (the file's schedule, exactly) or free (real threads)")
       ->check(schedule_check)->capture_default_str();
   replay->add_option("--backend", o.backend, "file (real files) or memory")->check(backend_check)->capture_default_str();
+  replay->add_option("--io", o.io, "file backend I/O: pread or uring")->check(io_check)->capture_default_str();
   replay->add_flag("--trace", o.trace, "Print the run as a swimlane: one column per thread");
   replay->add_option("--html", o.html, "Write the run as a self-contained HTML timeline here");
   replay->add_option("--artifacts", o.soak.artifacts_dir, "Where a searched schedule is written")->capture_default_str();

@@ -82,7 +82,7 @@ void Executor::Prefill(const Program& program, History& history, std::vector<Bac
 Result<std::unique_ptr<Executor>> Executor::Create(const ExecutorOptions& options) {
   if (options.backend == BackendKind::kMemory)
     return std::unique_ptr<Executor>(new Executor(options, CreateMemoryBackend()));
-  Result<std::unique_ptr<Backend>> backend = CreateFileBackend(options.dir);
+  Result<std::unique_ptr<Backend>> backend = CreateFileBackend({options.dir, options.io});
   if (!backend.ok()) return backend.status();
   return std::unique_ptr<Executor>(new Executor(options, std::move(*backend)));
 }

@@ -55,6 +55,7 @@ std::optional<Schedule> ScheduleFromName(std::string_view name);
 
 struct ExecutorOptions {
   BackendKind backend = BackendKind::kFile;
+  IoMode io = IoMode::kPread;    // file backend: how page data moves
   std::string dir;               // file backend: parent of its private directory; "" = $TMPDIR
   Mutant mutant = Mutant::kNone;
   Schedule schedule = Schedule::kFree;

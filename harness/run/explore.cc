@@ -16,8 +16,10 @@ using Step = sched::Controller::Step;
 
 double Since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-Result<std::unique_ptr<Executor>> MakeControlled(Mutant mutant, BackendKind backend, const std::string& dir) {
+Result<std::unique_ptr<Executor>> MakeControlled(Mutant mutant, BackendKind backend, const std::string& dir,
+                                                 IoMode io = IoMode::kPread) {
   ExecutorOptions o;
+  o.io = io;
   o.mutant = mutant;
   o.schedule = Schedule::kControlled;
   o.backend = backend;
@@ -108,7 +110,7 @@ Result<ExploreResult> Explore(const Program& program, const ExploreOptions& opti
 
 Result<SearchResult> FindSchedule(const Program& program, const SearchOptions& options) {
   PR_RETURN_IF_ERROR(Validate(program));
-  Result<std::unique_ptr<Executor>> exec = MakeControlled(options.mutant, options.backend, options.dir);
+  Result<std::unique_ptr<Executor>> exec = MakeControlled(options.mutant, options.backend, options.dir, options.io);
   if (!exec.ok()) return exec.status();
   SearchResult result;
   const Clock::time_point t0 = Clock::now();

@@ -55,6 +55,7 @@ struct SearchOptions {
   double duration_s = 30;
   Mutant mutant = Mutant::kNone;
   BackendKind backend = BackendKind::kMemory;
+  IoMode io = IoMode::kPread;
   std::string dir;
   bool try_own = true;           // try the program's own schedule first
 };

@@ -26,8 +26,9 @@ const char* MutantName(Mutant m) {
 }
 
 Result<std::unique_ptr<Executor>> MakeExecutor(const std::string& dir, Mutant mutant, Schedule schedule,
-                                               BackendKind backend) {
+                                               BackendKind backend, IoMode io) {
   ExecutorOptions options;
+  options.io = io;
   options.dir = dir;
   options.mutant = mutant;
   options.schedule = schedule;
@@ -51,6 +52,7 @@ Result<Finding> SaveFinding(const SoakOptions& options, const SoakResult& so_far
     so.mutant = options.mutant;
     so.duration_s = options.search_s;
     so.backend = options.backend;
+    so.io = options.io;
     so.dir = options.dir;
     Result<SearchResult> search = FindSchedule(program, so);
     if (!search.ok()) return search.status();
@@ -100,11 +102,13 @@ std::string ReplayCommand(Mutant mutant, Schedule schedule, const std::string& p
 Result<SoakResult> Soak(const SoakOptions& options, std::FILE* out) {
   SoakResult result;
   result.seed = options.seed;
-  std::fprintf(out, "pagerace soak: seed %" PRIu64 ", %u threads, %.0f s, mutant %s, schedule %s, backend %s\n",
+  std::fprintf(out, "pagerace soak: seed %" PRIu64 ", %u threads, %.0f s, mutant %s, schedule %s, backend %s%s%s\n",
                options.seed, options.threads, options.duration_s, MutantName(options.mutant),
-               ScheduleName(options.schedule), BackendName(options.backend));
+               ScheduleName(options.schedule), BackendName(options.backend),
+               options.backend == BackendKind::kFile ? ", io " : "",
+               options.backend == BackendKind::kFile ? IoModeName(options.io) : "");
   Result<std::unique_ptr<Executor>> exec =
-      MakeExecutor(options.dir, options.mutant, options.schedule, options.backend);
+      MakeExecutor(options.dir, options.mutant, options.schedule, options.backend, options.io);
   if (!exec.ok()) return exec.status();
 
   GenerateOptions go;
@@ -153,7 +157,7 @@ Result<SoakResult> Soak(const SoakOptions& options, std::FILE* out) {
 Result<ReplayResult> Replay(const Program& program, const ReplayOptions& options) {
   PR_RETURN_IF_ERROR(Validate(program));
   Result<std::unique_ptr<Executor>> exec =
-      MakeExecutor(options.dir, options.mutant, options.schedule, options.backend);
+      MakeExecutor(options.dir, options.mutant, options.schedule, options.backend, options.io);
   if (!exec.ok()) return exec.status();
   ReplayResult result;
   SetCrashContext([&] { return "pagerace replay; the program:\n" + PrintText(program); });
@@ -175,6 +179,7 @@ Result<ReplayResult> Replay(const Program& program, const ReplayOptions& options
       so.duration_s = options.duration_s;
       so.mutant = options.mutant;
       so.backend = options.backend;
+      so.io = options.io;
       so.dir = options.dir;
       so.try_own = false;  // just ran
       Result<SearchResult> search = FindSchedule(program, so);
@@ -206,9 +211,10 @@ std::string SoakJson(const SoakOptions& options, const SoakResult& r) {
   std::snprintf(buf, sizeof buf,
                 "{\"seed\": %" PRIu64 ", \"duration_s\": %.3f, \"ops\": %" PRIu64
                 ", \"ops_per_sec\": %.1f, \"rounds\": %" PRIu64 ", \"violations\": %" PRIu64
-                ", \"threads\": %u, \"mutant\": \"%s\", \"schedule\": \"%s\", \"backend\": \"%s\"",
+                ", \"threads\": %u, \"mutant\": \"%s\", \"schedule\": \"%s\", \"backend\": \"%s\", \"io\": \"%s\"",
                 r.seed, r.duration_s, r.ops, r.ops_per_sec(), r.rounds, r.violations, options.threads,
-                MutantName(options.mutant), ScheduleName(options.schedule), BackendName(options.backend));
+                MutantName(options.mutant), ScheduleName(options.schedule), BackendName(options.backend),
+                IoModeName(options.io));
   std::string json = buf;
   auto quote = [](const std::string& s) {
     std::string q = "\"";

@@ -32,6 +32,7 @@ struct SoakOptions {
   std::string artifacts_dir = "pagerace-artifacts";
   Schedule schedule = Schedule::kFree;
   BackendKind backend = BackendKind::kFile;
+  IoMode io = IoMode::kPread;
   uint32_t ops_per_thread = 12;
   double search_s = 20;          // free-mode finding: seconds to search for a controlled schedule
 };
@@ -68,6 +69,7 @@ struct ReplayOptions {
   std::string dir;
   Schedule schedule = Schedule::kControlled;  // controlled: the program's schedule fixes the run
   BackendKind backend = BackendKind::kFile;
+  IoMode io = IoMode::kPread;
   sched::Trace* trace = nullptr;        // controlled: records the run's events
 };
 
