@@ -120,15 +120,15 @@ void TracePage(sched::EventKind kind, const char* verb, uint32_t file, uint32_t 
 
 // Waits until none of `mask` is set in the folio's flags.
 void WaitClear(Folio* f, uint32_t mask) {
-  std::string what;  // only the controlled scheduler reports waits
+  uint32_t v = f->flags.load(std::memory_order_acquire);
+  if ((v & mask) == 0) return;
+  std::string what;  // named only for the controlled scheduler, which reports waits
   if (sched::Controlled()) {
     const Inode* ino = f->mapping.load(std::memory_order_acquire);
     what = (ino == nullptr ? "p" + std::to_string(f->index) : PageName(ino->id, f->index)) +
            (mask & kWriteback ? " writeback" : " unlocked");
   }
-  for (uint32_t v = f->flags.load(std::memory_order_acquire); v & mask;
-       v = f->flags.load(std::memory_order_acquire))
-    sched::WaitWord(f->flags, v, what);
+  for (; v & mask; v = f->flags.load(std::memory_order_acquire)) sched::WaitWord(f->flags, v, what);
 }
 
 void Lock(Folio* f) {

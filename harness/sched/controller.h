@@ -62,7 +62,6 @@ class Controller {
   ~Controller();
 
   void set_options(const Options& options) { options_ = options; }
-  const Options& options() const { return options_; }
 
   // Runs bodies[i] as logical thread i until all finish, none can run, or
   // the step bound. Threads left blocked are abandoned (their stacks freed).
