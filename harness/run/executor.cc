@@ -43,7 +43,8 @@ uint64_t WrittenPages(const Program& program, uint32_t file) {
   for (const auto& ops : program.threads)
     for (const Op& op : ops)
       if (op.file == file && (op.kind == OpKind::kWrite || op.kind == OpKind::kPunch))
-        for (uint32_t p = op.sector / kSectorsPerPage; p <= (op.sector + op.count - 1u) / kSectorsPerPage; ++p)
+        for (uint32_t p = op.sector / kSectorsPerPage, last = (op.sector + op.count - 1u) / kSectorsPerPage;
+             p <= last; ++p)
           mask |= uint64_t{1} << p;
   return mask;
 }
@@ -85,6 +86,17 @@ Result<std::unique_ptr<Executor>> Executor::Create(const ExecutorOptions& option
   Result<std::unique_ptr<Backend>> backend = CreateFileBackend({options.dir, options.io});
   if (!backend.ok()) return backend.status();
   return std::unique_ptr<Executor>(new Executor(options, std::move(*backend)));
+}
+
+Result<std::unique_ptr<Executor>> Executor::Create(Mutant mutant, Schedule schedule, BackendKind backend,
+                                                   IoMode io, const std::string& dir) {
+  ExecutorOptions options;
+  options.mutant = mutant;
+  options.schedule = schedule;
+  options.backend = backend;
+  options.io = io;
+  options.dir = dir;
+  return Create(options);
 }
 
 Executor::Executor(const ExecutorOptions& options, std::unique_ptr<Backend> backend)

@@ -87,6 +87,9 @@ struct RunOutcome {
 class Executor {
  public:
   static Result<std::unique_ptr<Executor>> Create(const ExecutorOptions& options);
+  // The same, from the fields the soak, replay and search options carry.
+  static Result<std::unique_ptr<Executor>> Create(Mutant mutant, Schedule schedule, BackendKind backend,
+                                                  IoMode io, const std::string& dir);
   ~Executor();
   Executor(const Executor&) = delete;
   Executor& operator=(const Executor&) = delete;

@@ -16,17 +16,6 @@ using Step = sched::Controller::Step;
 
 double Since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-Result<std::unique_ptr<Executor>> MakeControlled(Mutant mutant, BackendKind backend, const std::string& dir,
-                                                 IoMode io = IoMode::kPread) {
-  ExecutorOptions o;
-  o.io = io;
-  o.mutant = mutant;
-  o.schedule = Schedule::kControlled;
-  o.backend = backend;
-  o.dir = dir;
-  return Executor::Create(o);
-}
-
 // The schedule as a program of the text and binary formats, if it fits them.
 std::optional<Program> AsDirected(const Program& program, const std::vector<Override>& overrides) {
   if (overrides.size() > kPreemptionsMax) return std::nullopt;
@@ -52,7 +41,8 @@ struct Item {
 
 Result<ExploreResult> Explore(const Program& program, const ExploreOptions& options) {
   PR_RETURN_IF_ERROR(Validate(program));
-  Result<std::unique_ptr<Executor>> exec = MakeControlled(options.mutant, options.backend, options.dir);
+  Result<std::unique_ptr<Executor>> exec =
+      Executor::Create(options.mutant, Schedule::kControlled, options.backend, IoMode::kPread, options.dir);
   if (!exec.ok()) return exec.status();
   ExploreResult result;
   // One stack per preemption count: schedules with fewer preemptions first.
@@ -110,7 +100,8 @@ Result<ExploreResult> Explore(const Program& program, const ExploreOptions& opti
 
 Result<SearchResult> FindSchedule(const Program& program, const SearchOptions& options) {
   PR_RETURN_IF_ERROR(Validate(program));
-  Result<std::unique_ptr<Executor>> exec = MakeControlled(options.mutant, options.backend, options.dir, options.io);
+  Result<std::unique_ptr<Executor>> exec =
+      Executor::Create(options.mutant, Schedule::kControlled, options.backend, options.io, options.dir);
   if (!exec.ok()) return exec.status();
   SearchResult result;
   const Clock::time_point t0 = Clock::now();

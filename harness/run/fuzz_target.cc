@@ -52,12 +52,8 @@ int FuzzTarget::Run(std::span<const uint8_t> data) {
   if (program.op_count() == 0) return 0;
   if (executor_ == nullptr) {
     const char* dir = std::getenv("PAGERACE_DIR");
-    ExecutorOptions options;
-    options.dir = dir == nullptr ? "" : dir;
-    options.mutant = mutant_;
-    options.schedule = schedule_;
-    options.backend = backend_;
-    Result<std::unique_ptr<Executor>> exec = Executor::Create(options);
+    Result<std::unique_ptr<Executor>> exec =
+        Executor::Create(mutant_, schedule_, backend_, IoMode::kPread, dir == nullptr ? "" : dir);
     PR_CHECK_MSG(exec.ok(), "environment: " + exec.status().ToString());
     executor_ = std::move(*exec);
   }

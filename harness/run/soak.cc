@@ -25,17 +25,6 @@ const char* MutantName(Mutant m) {
   return info == nullptr ? "none" : info->name;
 }
 
-Result<std::unique_ptr<Executor>> MakeExecutor(const std::string& dir, Mutant mutant, Schedule schedule,
-                                               BackendKind backend, IoMode io) {
-  ExecutorOptions options;
-  options.io = io;
-  options.dir = dir;
-  options.mutant = mutant;
-  options.schedule = schedule;
-  options.backend = backend;
-  return Executor::Create(options);
-}
-
 // A free-mode finding is searched for a controlled schedule first, so that
 // the artifact replays exactly; without one the program is saved for replay
 // under real threads.
@@ -108,7 +97,7 @@ Result<SoakResult> Soak(const SoakOptions& options, std::FILE* out) {
                options.backend == BackendKind::kFile ? ", io " : "",
                options.backend == BackendKind::kFile ? IoModeName(options.io) : "");
   Result<std::unique_ptr<Executor>> exec =
-      MakeExecutor(options.dir, options.mutant, options.schedule, options.backend, options.io);
+      Executor::Create(options.mutant, options.schedule, options.backend, options.io, options.dir);
   if (!exec.ok()) return exec.status();
 
   GenerateOptions go;
@@ -157,7 +146,7 @@ Result<SoakResult> Soak(const SoakOptions& options, std::FILE* out) {
 Result<ReplayResult> Replay(const Program& program, const ReplayOptions& options) {
   PR_RETURN_IF_ERROR(Validate(program));
   Result<std::unique_ptr<Executor>> exec =
-      MakeExecutor(options.dir, options.mutant, options.schedule, options.backend, options.io);
+      Executor::Create(options.mutant, options.schedule, options.backend, options.io, options.dir);
   if (!exec.ok()) return exec.status();
   ReplayResult result;
   SetCrashContext([&] { return "pagerace replay; the program:\n" + PrintText(program); });
