@@ -41,6 +41,40 @@ check "missing replay file" 2 "" -- "$bin" replay "$work/none.txt"
 check "mutants" 0 "^no-invalidate-lock-read$" -- "$bin" mutants
 check "mutants --long" 0 "730633f0b7f9" -- "$bin" mutants --long
 
+# mutants --long: an entry for every mutant of the short list, each with its
+# commit (most name a kernel commit id; some a design rule), wrapped to 80
+# columns; and a mutant that needs the blockmap backend gets it when
+# --backend is not given.
+long=$("$bin" mutants --long 2>&1)
+missing=""
+for m in $("$bin" mutants); do
+  entry=$(awk -v m="$m" '$0 == m { on = 1; next } /^[^ ]/ { on = 0 } on' <<<"$long")
+  grep -q "^  commit: " <<<"$entry" || missing="$missing $m"
+done
+if [[ -z $missing ]] && grep -Eq "^  commit: +[0-9a-f]{12} " <<<"$long" && [[ -z $(awk 'length > 80' <<<"$long") ]]; then
+  echo "ok   mutants --long lists every mutant"; passed=$((passed + 1))
+else
+  echo "FAIL mutants --long: no entry with a commit for:$missing (or no commit id, or lines past 80 columns)"
+  failed=$((failed + 1))
+fi
+blockmap_mutant=$(awk '/^[^ ]/ { m = $0 } /^  needs --backend blockmap$/ { print m; exit }' <<<"$long")
+if [[ -n $blockmap_mutant ]]; then
+  check "blockmap mutant picks its backend" 0 "note: mutant $blockmap_mutant .*--backend blockmap" -- bash -c \
+    '"$@"; [[ $? -le 1 ]]' _ "$bin" replay --runs 1 --mutant "$blockmap_mutant" \
+    "$src/corpus/pagecache_fuzzer/forced_readahead.txt"
+else
+  echo "FAIL no mutant says it needs --backend blockmap"; failed=$((failed + 1))
+fi
+
+# Swarms: drawn every --swarm-programs programs and printed; 0 draws one per
+# program and prints none.
+check "bad --swarm-programs" 2 "swarm-programs" -- "$bin" soak --swarm-programs -1
+check "non-numeric --swarm-programs" 2 "swarm-programs" -- "$bin" soak --swarm-programs many
+check "soak prints its swarms" 0 "^swarm 1 \(programs 10-19\): " -- "$bin" soak --ops 2000 --seed 3 \
+  --swarm-programs 10 --backend memory
+check "soak --swarm-programs 0 prints none" 0 "" -- bash -c 'out=$("$@") || exit 9; ! grep "^swarm" <<<"$out"' _ \
+  "$bin" soak --ops 500 --seed 3 --swarm-programs 0 --backend memory
+
 # Text errors carry line:col, and nothing is written.
 printf 'pagerace 1\nthread 0\nreed f0 s0+8\n' >"$work/bad.txt"
 check "parse error line:col" 2 "bad.txt:3:1: unknown op kind 'reed'" -- "$bin" encode "$work/bad.txt" -o "$work/bad.bin"

@@ -1,5 +1,10 @@
 #include "harness/backend/backend.h"
 
+#include <algorithm>
+#include <iterator>
+
+#include "harness/base/check.h"
+
 namespace pagerace {
 
 Status Backend::ResetWith(uint32_t files, uint32_t file_pages, std::span<const Initial> initial) {
@@ -12,6 +17,25 @@ Status Backend::ResetWith(uint32_t files, uint32_t file_pages, std::span<const I
   return Status::Ok();
 }
 
+// Without a block map the mapping only names the page: block[] stays 0 (not
+// kHole, which would skip the I/O), and the I/O goes to (file, page).
+void Backend::MapPage(uint32_t file, uint32_t page, bool /*create*/, uint32_t /*first*/, uint32_t /*end*/,
+                      PageMap& out) {
+  out.file = file;
+  out.page = page;
+  std::fill(std::begin(out.block), std::end(out.block), 0u);
+}
+
+Status Backend::ReadMapped(std::span<const PageMap* const> maps, std::span<uint64_t* const> words) {
+  PR_CHECK(maps.size() == words.size());
+  for (size_t i = 0; i < maps.size(); ++i) PR_RETURN_IF_ERROR(ReadPages(maps[i]->file, maps[i]->page, 1, words[i]));
+  return Status::Ok();
+}
+
+Status Backend::WriteMapped(const PageMap& map, const uint64_t* words) {
+  return WritePages(map.file, map.page, 1, words);
+}
+
 const char* IoModeName(IoMode mode) { return mode == IoMode::kPread ? "pread" : "uring"; }
 
 std::optional<IoMode> IoModeFromName(std::string_view name) {
@@ -20,10 +44,17 @@ std::optional<IoMode> IoModeFromName(std::string_view name) {
   return std::nullopt;
 }
 
-const char* BackendName(BackendKind kind) { return kind == BackendKind::kFile ? "file" : "memory"; }
+const char* BackendName(BackendKind kind) {
+  switch (kind) {
+    case BackendKind::kFile: return "file";
+    case BackendKind::kMemory: return "memory";
+    case BackendKind::kBlockmap: return "blockmap";
+  }
+  return "?";
+}
 
 std::optional<BackendKind> BackendFromName(std::string_view name) {
-  for (BackendKind k : {BackendKind::kFile, BackendKind::kMemory})
+  for (BackendKind k : {BackendKind::kFile, BackendKind::kMemory, BackendKind::kBlockmap})
     if (name == BackendName(k)) return k;
   return std::nullopt;
 }

@@ -44,6 +44,41 @@ class Backend {
   virtual Status Advise(uint32_t file, uint64_t offset_bytes, uint64_t length_bytes, int advice) = 0;
   // What the backend had to do without (e.g. "punch: zero-fill"), or "".
   virtual std::string Degraded() const = 0;
+
+  // Block mapping (the filesystem's get_block step, KERNEL_MODEL.md §1.3,
+  // §2.3 model B). A page's sectors map to physical blocks of one sector
+  // each; the cache looks a page's mapping up once and keeps it in the folio
+  // (the buffer_head analogue), then moves the page's data by that mapping.
+  // Backends without a block map (file, memory) address pages directly: their
+  // mapping only names the page, and the I/O goes to (file, page).
+  static constexpr uint32_t kHole = UINT32_MAX;
+  struct PageMap {
+    uint32_t file = 0;
+    uint32_t page = 0;
+    uint32_t block[kSectorsPerPage] = {};  // physical block per sector, or kHole
+  };
+  // True for backends where a block freed by a punch can come back as
+  // another file's (blockmap).
+  virtual bool BlockMapped() const { return false; }
+  // Looks up the blocks behind page `page` of `file`; with `create`, first
+  // allocates a block for each hole among sectors [first, end) of the page
+  // (the most recently freed block first). REQUIRES: the caller holds the
+  // file's i_data_sem, exclusive when `create`.
+  virtual void MapPage(uint32_t file, uint32_t page, bool create, uint32_t first, uint32_t end, PageMap& out);
+  // Reads each mapped page into its words (holes read as zeros): one batch,
+  // submitted together where the I/O engine can (io_uring).
+  virtual Status ReadMapped(std::span<const PageMap* const> maps, std::span<uint64_t* const> words);
+  // Writes the page's words to its blocks (holes are skipped).
+  virtual Status WriteMapped(const PageMap& map, const uint64_t* words);
+  // Blocks freed by `file`'s punches since its last commit become reusable
+  // (the journal commit that lets ext4 reuse freed blocks). No-op without a
+  // block map.
+  virtual void CommitFreed(uint32_t /*file*/) {}
+  // Bit per page of `file` whose backend content may have changed since the
+  // reset by other means than the cache's own writes and punches to it
+  // (blockmap: its block was written through another file's stale mapping,
+  // or reassigned). The end-of-run check reads these too.
+  virtual uint64_t ChangedPages(uint32_t /*file*/) const { return 0; }
 };
 
 // How the file backend moves page data.
@@ -76,8 +111,15 @@ inline Result<std::unique_ptr<Backend>> CreateFileBackend(const std::string& par
 // throughput. Punched ranges read as zeros; Advise does nothing.
 std::unique_ptr<Backend> CreateMemoryBackend();
 
+// Several model files on one real backing file (in a private directory made
+// with mkdtemp) through per-file block maps of one-sector blocks. Freed
+// blocks are reused last in, first out as soon as the punch that freed them
+// commits, so a stale mapping reaches another file's data (FOREIGN) and a
+// write through it corrupts another file. pread/pwrite or io_uring.
+Result<std::unique_ptr<Backend>> CreateBlockmapBackend(const FileBackendOptions& options);
+
 // The backends by name, for flags and the environment.
-enum class BackendKind : uint8_t { kFile, kMemory };
+enum class BackendKind : uint8_t { kFile, kMemory, kBlockmap };
 const char* BackendName(BackendKind kind);
 std::optional<BackendKind> BackendFromName(std::string_view name);
 

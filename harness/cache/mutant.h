@@ -17,7 +17,19 @@ enum class Mutant : uint8_t {
   kNoInvalidateLockRead,       // filemap_create_folio without invalidate_lock
   kNoInvalidateLockUpdate,     // filemap_update_page without invalidate_lock
   kNoInvalidateLockReadahead,  // page_cache_ra_unbounded without invalidate_lock
-  kMaxValue = kNoInvalidateLockReadahead,
+  kNoInvalidateLockFault,      // filemap_fault without invalidate_lock
+  kNoInvalidateLockMkwrite,    // ext4_page_mkwrite without invalidate_lock
+  kFadviseBypass,              // forced readahead (fadvise/madvise/readahead(2)) without invalidate_lock
+  kPunchWithoutInvalidateLock, // punch truncates without invalidate_lock exclusive
+  kFaultNoMappingRecheck,      // filemap_fault trusts a folio without re-checking ->mapping
+  kTruncateTrylockOnly,        // truncate_inode_pages_range without its blocking PASS 2
+  kTruncateNoWritebackWait,    // truncate does not wait for writeback
+  kReadFolioUnlocked,          // filemap_update_page reads a folio it could not lock
+  kMkwriteUnlockBeforeDirty,   // page_mkwrite unlocks before the fault dirties and maps
+  kPunchLockInversion,         // punch takes i_data_sem before invalidate_lock (ABBA)
+  kDoubleTruncate,             // no invalidate_lock anywhere; punch truncates again after freeing
+  kFaultTakesIRwsem,           // the fault path takes i_rwsem (deadlocks write() from a mapping)
+  kMaxValue = kFaultTakesIRwsem,
 };
 
 struct MutantInfo {
@@ -26,6 +38,7 @@ struct MutantInfo {
   const char* commit;   // the kernel commit whose fix this removes
   const char* race;     // the interleaving that goes wrong
   const char* symptom;  // what the oracle should report
+  bool blockmap;        // shows only where freed blocks are reused (--backend blockmap)
 };
 
 // Every real mutant (kNone excluded), in enum order.

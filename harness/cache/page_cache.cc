@@ -22,25 +22,49 @@ enum FolioFlag : uint32_t {
   kDirty = 1u << 2,
   kWriteback = 1u << 3,
   kReadahead = 1u << 4,  // PG_readahead: hitting it starts async readahead
+  kPunching = 1u << 5,   // a partial edge of a punch in progress: writeback waits (see Punch)
 };
 
 struct Folio {
   std::atomic<int32_t> refcount{0};
+  std::atomic<int32_t> mapcount{0};      // PTEs mapping it (changed under the PTE lock)
   std::atomic<uint32_t> flags{0};
   std::atomic<Inode*> mapping{nullptr};  // null <=> removed from the cache
   uint32_t index = 0;                    // kept after removal, like the kernel's
+  // The blocks the filesystem mapped for the page (buffer heads): set under
+  // the folio lock, used by writeback without a new lookup.
+  bool blocks_valid = false;
+  Backend::PageMap blocks;
   std::atomic<uint64_t> data[kPageWords];
+};
+
+// A PTE of the file's one shared mapping.
+struct Pte {
+  Folio* folio = nullptr;
+  bool writable = false;
 };
 
 struct Inode {
   explicit Inode(uint32_t file)
-      : id(file), i_rwsem("i_rwsem", file), invalidate_lock("invalidate_lock", file), xa_lock("xa_lock", file) {}
+      : id(file),
+        i_rwsem("i_rwsem", file),
+        invalidate_lock("invalidate_lock", file),
+        i_data_sem("i_data_sem", file),
+        xa_lock("xa_lock", file),
+        ptl("ptl", file) {}
   uint32_t id;
   sched::RwSem i_rwsem;
   sched::RwSem invalidate_lock;
+  sched::RwSem i_data_sem;  // the block map (ext4 i_data_sem, xfs ILOCK)
   sched::Mutex xa_lock;
   std::atomic<Folio*> pages[kFilePagesMax] = {};
   std::atomic<uint64_t> backend_written{0};  // bit per page the backend wrote or punched
+  // The file's shared mapping: its page table under the PTE lock. An access
+  // through a PTE holds the lock for the copy, so a zap or write-protect
+  // that returns has waited out every access through the old entry (the
+  // TLB shootdown).
+  sched::Mutex ptl;
+  Pte ptes[kFilePagesMax];
 };
 static_assert(kFilePagesMax <= 64, "backend_written has a bit per page");
 
@@ -126,7 +150,7 @@ void WaitClear(Folio* f, uint32_t mask) {
   if (sched::Controlled()) {
     const Inode* ino = f->mapping.load(std::memory_order_acquire);
     what = (ino == nullptr ? "p" + std::to_string(f->index) : PageName(ino->id, f->index)) +
-           (mask & kWriteback ? " writeback" : " unlocked");
+           (mask & kWriteback ? " writeback" : mask & kPunching ? " punch" : " unlocked");
   }
   for (; v & mask; v = f->flags.load(std::memory_order_acquire)) sched::WaitWord(f->flags, v, what);
 }
@@ -173,6 +197,37 @@ void PageCache::Reset(const CacheConfig& config) {
     inodes_.push_back(std::make_unique<Inode>(static_cast<uint32_t>(inodes_.size())));
   free_.clear();
   for (auto& f : folios_) free_.push_back(f.get());
+  dirty_seq_.store(0, std::memory_order_relaxed);
+  std::lock_guard<std::mutex> lock(assert_mu_);
+  assertion_.clear();
+}
+
+bool PageCache::TakesInvalidateLock(Site site) const {
+  switch (config_.mutant) {
+    case Mutant::kNoInvalidateLockRead: return site != Site::kCreate;
+    case Mutant::kNoInvalidateLockUpdate: return site != Site::kUpdate;
+    case Mutant::kNoInvalidateLockReadahead:
+      return site != Site::kReadahead && site != Site::kForcedReadahead;
+    case Mutant::kNoInvalidateLockFault: return site != Site::kFault;
+    case Mutant::kNoInvalidateLockMkwrite: return site != Site::kMkwrite;
+    case Mutant::kFadviseBypass: return site != Site::kForcedReadahead;
+    case Mutant::kPunchWithoutInvalidateLock: return site != Site::kPunch;
+    case Mutant::kDoubleTruncate: return site == Site::kPunch;  // before invalidate_lock existed
+    default: return true;
+  }
+}
+
+// A kernel BUG_ON/WARN_ON: the first failure is kept, the model carries on.
+void PageCache::ModelCheck(bool ok, const char* what) {
+  if (ok) return;
+  sched::Note(sched::EventKind::kNote, [&] { return std::string("ASSERT ") + what; });
+  std::lock_guard<std::mutex> lock(assert_mu_);
+  if (assertion_.empty()) assertion_ = what;
+}
+
+std::string PageCache::assertion() const {
+  std::lock_guard<std::mutex> lock(assert_mu_);
+  return assertion_;
 }
 
 Folio* PageCache::Alloc() {
@@ -187,8 +242,10 @@ Folio* PageCache::Alloc() {
     free_.pop_back();
   }
   f->refcount.store(1, std::memory_order_relaxed);
+  f->mapcount.store(0, std::memory_order_relaxed);
   f->flags.store(0, std::memory_order_relaxed);
   f->mapping.store(nullptr, std::memory_order_relaxed);
+  f->blocks_valid = false;
   return f;
 }
 
@@ -223,6 +280,20 @@ Folio* PageCache::LookupLocked(Inode& ino, uint32_t index) {
   CheckFailed(__FILE__, __LINE__, "LookupLocked", "livelock in a locked page-cache lookup");
 }
 
+// __filemap_get_folio(FGP_CREAT | FGP_FOR_MMAP): a referenced folio, created
+// (and left unlocked, !uptodate) when missing.
+Folio* PageCache::GetOrCreate(Inode& ino, uint32_t index) {
+  for (uint32_t i = 0; i < kRetriesMax; ++i) {
+    if (Folio* f = Lookup(ino, index)) return f;
+    Folio* f = Alloc();
+    if (AddToPageCache(ino, f, index)) {
+      Unlock(f);
+      return f;
+    }
+  }
+  CheckFailed(__FILE__, __LINE__, "GetOrCreate", "livelock in filemap_get_folio(FGP_CREAT)");
+}
+
 // filemap_add_folio: the folio enters the cache locked and !uptodate, with a
 // reference for the cache and one for the caller. False: the slot is taken.
 bool PageCache::AddToPageCache(Inode& ino, Folio* f, uint32_t index) {
@@ -245,12 +316,13 @@ bool PageCache::AddToPageCache(Inode& ino, Folio* f, uint32_t index) {
   return free_slot;
 }
 
-// filemap_remove_folio with the kernel's assertions.
+// filemap_remove_folio with the kernel's checks.
 void PageCache::RemoveFolio(Inode& ino, Folio* f) {
   const uint32_t flags = f->flags.load(std::memory_order_acquire);
-  PR_CHECK_MSG(flags & kLocked, "filemap_remove_folio: folio not locked");
-  PR_CHECK_MSG(!(flags & kDirty), "filemap_remove_folio: loss of unwritten data (dirty folio)");
-  PR_CHECK_MSG(!(flags & kWriteback), "filemap_remove_folio: folio under writeback");
+  ModelCheck(flags & kLocked, "filemap_remove_folio: folio not locked");
+  ModelCheck(!(flags & kDirty), "filemap_remove_folio: loss of unwritten data (dirty folio)");
+  ModelCheck(f->mapcount.load(std::memory_order_acquire) == 0,
+             "filemap_unaccount_folio: page still mapped when deleted");
   ino.xa_lock.Lock();
   PR_CHECK_MSG(ino.pages[f->index].load(std::memory_order_relaxed) == f, "removing a folio not in its slot");
   ino.pages[f->index].store(nullptr, std::memory_order_release);
@@ -260,25 +332,48 @@ void PageCache::RemoveFolio(Inode& ino, Folio* f) {
   Put(f);  // the cache's reference
 }
 
-// truncate_inode_folio: cleanup (cancel dirty, drop readahead mark) + remove.
-// REQUIRES: f locked, not under writeback.
+// truncate_inode_folio: truncate_cleanup_folio (unmap a folio mapped again
+// since the range was unmapped, drop the block mapping, cancel dirty, drop
+// the readahead mark), then remove. REQUIRES: f locked.
 void PageCache::TruncateFolio(Inode& ino, Folio* f) {
   if (f->mapping.load(std::memory_order_acquire) != &ino) return;
+  if (f->mapcount.load(std::memory_order_acquire) > 0) UnmapFolio(ino, f);
+  f->blocks_valid = false;
   ClearFlag(f, kDirty | kReadahead);
   RemoveFolio(ino, f);
 }
 
-// ->read_folio, done synchronously: map, read the backend, mark uptodate,
-// unlock (unless keep_locked, as write_begin reads a partial page).
+// The filesystem's get_block for the folio's page, under i_data_sem: look the
+// blocks up (create: allocate the holes among sectors [first, end) of the
+// page first) and keep them in the folio. REQUIRES: f locked.
+void PageCache::MapBlocks(Inode& ino, Folio* f, bool create, uint32_t first, uint32_t end) {
+  if (create) {
+    ino.i_data_sem.Lock();
+  } else {
+    ino.i_data_sem.LockShared();
+  }
+  backend_.MapPage(ino.id, f->index, create, first, end, f->blocks);
+  f->blocks_valid = true;
+  if (create) {
+    ino.i_data_sem.Unlock();
+  } else {
+    ino.i_data_sem.UnlockShared();
+  }
+}
+
+// ->read_folio, done synchronously: map the blocks, read them, mark
+// uptodate, unlock (unless keep_locked, as write_begin reads a partial page).
 Status PageCache::ReadFolio(Inode& ino, Folio* f, bool keep_locked) {
   const uint32_t flags = f->flags.load(std::memory_order_acquire);
-  PR_CHECK_MSG(flags & kLocked, "->read_folio on an unlocked folio");
-  PR_CHECK_MSG(!(flags & kUptodate), "->read_folio on an uptodate folio");
+  ModelCheck(flags & kLocked, "->read_folio on an unlocked folio");
+  ModelCheck(!(flags & kUptodate), "->read_folio on an uptodate folio");
+  MapBlocks(ino, f, /*create=*/false, 0, 0);
   sched::At(sched::Point::kReadFolioBeforeIo);
   uint64_t buf[kPageWords];
   const bool in_place = sched::Controlled();
   uint64_t* words = in_place ? PlainWords(f->data) : buf;
-  Status st = backend_.ReadPages(ino.id, f->index, 1, words);
+  const Backend::PageMap* map = &f->blocks;
+  Status st = backend_.ReadMapped({&map, 1}, {&words, 1});
   TracePage<uint64_t>(sched::EventKind::kIo, "backend read", ino.id, f->index, nullptr);
   if (st.ok()) {
     if (!in_place) CopyIn(f->data, buf, kPageWords);
@@ -310,7 +405,7 @@ Result<Folio*> PageCache::GetReadFolio(Inode& ino, uint32_t index, uint32_t req_
     if (f == nullptr && config_.ra_pages > 0) {
       // page_cache_sync_ra: a window of at least the request.
       const uint32_t nr = std::min(std::max(req_pages, config_.ra_pages), kRaPagesMax);
-      PR_RETURN_IF_ERROR(ReadaheadRange(ino, index, nr, nr / 2));
+      PR_RETURN_IF_ERROR(ReadaheadRange(ino, index, nr, nr / 2, Site::kReadahead));
       f = Lookup(ino, index);
     }
     if (f == nullptr) {
@@ -321,7 +416,8 @@ Result<Folio*> PageCache::GetReadFolio(Inode& ino, uint32_t index, uint32_t req_
     if (Has(f, kReadahead)) {
       // page_cache_async_ra on a PG_readahead hit: the next window.
       ClearFlag(f, kReadahead);
-      PR_RETURN_IF_ERROR(ReadaheadRange(ino, index + 1, config_.ra_pages, config_.ra_pages / 2));
+      PR_RETURN_IF_ERROR(
+          ReadaheadRange(ino, index + 1, config_.ra_pages, config_.ra_pages / 2, Site::kReadahead));
     }
     if (Has(f, kUptodate)) return f;
     Result<Folio*> updated = UpdatePage(ino, f);
@@ -334,7 +430,7 @@ Result<Folio*> PageCache::GetReadFolio(Inode& ino, uint32_t index, uint32_t req_
 // shared so that a punch cannot run between the add and the block lookup.
 // Returns null when the slot was taken (retry).
 Result<Folio*> PageCache::CreateFolio(Inode& ino, uint32_t index) {
-  const bool lock = config_.mutant != Mutant::kNoInvalidateLockRead;
+  const bool lock = TakesInvalidateLock(Site::kCreate);
   Folio* f = Alloc();
   if (lock) ino.invalidate_lock.LockShared();
   if (!AddToPageCache(ino, f, index)) {
@@ -354,9 +450,11 @@ Result<Folio*> PageCache::CreateFolio(Inode& ino, uint32_t index) {
 // filemap_update_page: bring a !uptodate folio uptodate. Consumes the
 // caller's reference when it returns null (AOP_TRUNCATED_PAGE: retry).
 Result<Folio*> PageCache::UpdatePage(Inode& ino, Folio* f) {
-  const bool lock = config_.mutant != Mutant::kNoInvalidateLockUpdate;
+  const bool lock = TakesInvalidateLock(Site::kUpdate);
   if (lock) ino.invalidate_lock.LockShared();
-  if (!TryLock(f)) {
+  // The mutant reads a folio someone else holds locked (in-flight readahead)
+  // as if it held the lock itself.
+  if (!TryLock(f) && config_.mutant != Mutant::kReadFolioUnlocked) {
     if (lock) ino.invalidate_lock.UnlockShared();
     WaitClear(f, kLocked);  // folio_put_wait_locked
     Put(f);
@@ -382,62 +480,98 @@ Result<Folio*> PageCache::UpdatePage(Inode& ino, Folio* f) {
   return f;
 }
 
-// page_cache_ra_unbounded: add up to `nr` folios from `index` (skipping
-// present ones) and read them, under invalidate_lock shared. The folio at
-// nr - lookahead gets PG_readahead.
-Status PageCache::ReadaheadRange(Inode& ino, uint32_t index, uint32_t nr, uint32_t lookahead) {
-  const bool lock = config_.mutant != Mutant::kNoInvalidateLockReadahead;
+// page_cache_ra_unbounded: under invalidate_lock shared, add up to `nr`
+// folios from `index` (skipping present ones; the folio at nr - lookahead
+// gets PG_readahead) and submit their reads: the blocks are mapped now, the
+// I/O completes after the lock is dropped, and the folios stay locked until
+// it does.
+Status PageCache::ReadaheadRange(Inode& ino, uint32_t index, uint32_t nr, uint32_t lookahead, Site site) {
+  const bool lock = TakesInvalidateLock(site);
   std::vector<Folio*> batch;
   batch.reserve(nr);
   Status st;
   if (lock) ino.invalidate_lock.LockShared();
-  for (uint32_t i = 0; i < nr && index + i < config_.file_pages && st.ok(); ++i) {
-    if (ino.pages[index + i].load(std::memory_order_acquire) != nullptr) {
-      st = ReadPages(ino, batch);
-      continue;
-    }
+  for (uint32_t i = 0; i < nr && index + i < config_.file_pages; ++i) {
+    if (ino.pages[index + i].load(std::memory_order_acquire) != nullptr) continue;
     Folio* f = Alloc();
-    if (!AddToPageCache(ino, f, index + i)) {
-      st = ReadPages(ino, batch);
-      continue;
-    }
+    if (!AddToPageCache(ino, f, index + i)) continue;
     sched::At(sched::Point::kReadaheadAfterAdd);
     if (lookahead > 0 && i == nr - lookahead) SetFlag(f, kReadahead);
     batch.push_back(f);
   }
-  Status rest = ReadPages(ino, batch);
+  // read_pages: ->readahead maps every folio's blocks at submission.
+  for (Folio* f : batch) MapBlocks(ino, f, /*create=*/false, 0, 0);
   if (lock) ino.invalidate_lock.UnlockShared();
-  return st.ok() ? rest : st;
+  st = ReadPages(ino, batch);
+  return st;
 }
 
-// read_pages: submit the batch. Readahead I/O is REQ_RAHEAD and may fail
-// fast (ra_fail): that folio is unlocked !uptodate, for a later
-// filemap_update_page to read.
+// Readahead I/O completion for a batch whose blocks are mapped: one batched
+// read. Readahead I/O is REQ_RAHEAD and may fail fast (ra_fail): that folio
+// is unlocked !uptodate, for a later filemap_update_page to read.
 Status PageCache::ReadPages(Inode& ino, std::vector<Folio*>& batch) {
-  Status st;
+  if (batch.empty()) return Status::Ok();
+  std::vector<Folio*> io;
+  io.reserve(batch.size());
   for (Folio* f : batch) {
     if (config_.ra_fail > 0 && sched::ThreadRng().Chance(config_.ra_fail, 4)) {
       TracePage<uint64_t>(sched::EventKind::kIo, "readahead I/O fails fast:", ino.id, f->index, nullptr);
       ClearFlag(f, kReadahead);
       Unlock(f);
+      Put(f);
     } else {
-      Status one = ReadFolio(ino, f, /*keep_locked=*/false);
-      if (st.ok()) st = one;
+      io.push_back(f);
     }
-    Put(f);
+  }
+  Status st;
+  if (!io.empty()) {
+    sched::At(sched::Point::kReadFolioBeforeIo);
+    const bool in_place = sched::Controlled();
+    std::vector<const Backend::PageMap*> maps;
+    std::vector<uint64_t*> words;
+    std::vector<uint64_t> bufs(in_place ? 0 : io.size() * kPageWords);
+    for (size_t i = 0; i < io.size(); ++i) {
+      maps.push_back(&io[i]->blocks);
+      words.push_back(in_place ? PlainWords(io[i]->data) : bufs.data() + i * kPageWords);
+    }
+    st = backend_.ReadMapped(maps, words);
+    for (size_t i = 0; i < io.size(); ++i) {
+      Folio* f = io[i];
+      TracePage<uint64_t>(sched::EventKind::kIo, "backend read", ino.id, f->index, nullptr);
+      if (st.ok()) {
+        if (!in_place) CopyIn(f->data, words[i], kPageWords);
+        SetFlag(f, kUptodate);
+        TracePage(sched::EventKind::kFolio, "uptodate", ino.id, f->index, words[i]);
+      }
+      Unlock(f);
+      Put(f);
+    }
   }
   batch.clear();
   return st;
 }
 
-Status PageCache::Readahead(uint32_t file, uint32_t sector, uint32_t count) {
-  Inode& ino = *inodes_[file];
+// force_page_cache_ra over the op's pages (fadvise/madvise WILLNEED,
+// readahead(2)).
+Status PageCache::ForceReadahead(Inode& ino, uint32_t sector, uint32_t count) {
   const uint32_t first = sector / kSectorsPerPage;
   const uint32_t last = (sector + count - 1) / kSectorsPerPage;
+  return ReadaheadRange(ino, first, last - first + 1, 0, Site::kForcedReadahead);
+}
+
+Status PageCache::Readahead(uint32_t file, uint32_t sector, uint32_t count) {
   sched::At(sched::Point::kBackendIo);
   PR_RETURN_IF_ERROR(backend_.Advise(file, uint64_t{sector} * kSectorBytes, uint64_t{count} * kSectorBytes,
                                      POSIX_FADV_WILLNEED));
-  return ReadaheadRange(ino, first, last - first + 1, 0);  // force_page_cache_ra
+  return ForceReadahead(*inodes_[file], sector, count);
+}
+
+Status PageCache::Madvise(uint32_t file, uint32_t sector, uint32_t count) {
+  return ForceReadahead(*inodes_[file], sector, count);  // vfs_fadvise since 692fe62433d4
+}
+
+Status PageCache::SysReadahead(uint32_t file, uint32_t sector, uint32_t count) {
+  return ForceReadahead(*inodes_[file], sector, count);
 }
 
 // __filemap_get_folio(FGP_WRITEBEGIN) minus FGP_STABLE: locked, created if
@@ -451,84 +585,147 @@ Result<Folio*> PageCache::GetWriteFolio(Inode& ino, uint32_t index) {
   CheckFailed(__FILE__, __LINE__, "GetWriteFolio", "livelock in write_begin");
 }
 
-// generic_perform_write under i_rwsem: write_begin (read a partial
+void PageCache::MarkDirty(Folio* f) {
+  SetFlag(f, kDirty);
+  dirty_seq_.fetch_add(1, std::memory_order_acq_rel);
+  if (config_.flusher) sched::WakeWord(dirty_seq_);
+}
+
+// One page of generic_perform_write: write_begin (map or allocate the
+// blocks of the written sectors unless the folio has them, read a partial
 // !uptodate page first), copy, mark uptodate and dirty, write_end.
+Status PageCache::WritePage(Inode& ino, uint32_t index, uint32_t sector, uint32_t count, const uint64_t* words) {
+  Result<Folio*> folio = GetWriteFolio(ino, index);
+  if (!folio.ok()) return folio.status();
+  Folio* f = *folio;
+  const Clip c = ClipToPage(sector, count, index);
+  Status st;
+  if (!c.whole_page && !Has(f, kUptodate)) st = ReadFolio(ino, f, /*keep_locked=*/true);
+  if (st.ok() && backend_.BlockMapped()) {
+    const uint32_t first = c.page_word / kSectorWordsInPage;
+    const uint32_t end = first + c.words / kSectorWordsInPage;
+    bool mapped = f->blocks_valid;
+    for (uint32_t s = first; mapped && s < end; ++s) mapped = f->blocks.block[s] != Backend::kHole;
+    if (!mapped) MapBlocks(ino, f, /*create=*/true, first, end);  // buffer_mapped: reuse without a lookup
+  }
+  if (st.ok()) {
+    CopyIn(f->data + c.page_word, words + c.buf_word, c.words);
+    SetFlag(f, kUptodate);
+    MarkDirty(f);
+    TracePage(sched::EventKind::kFolio, "dirty", ino.id, index, f->data);
+  }
+  Unlock(f);
+  Put(f);
+  return st;
+}
+
+// generic_perform_write under i_rwsem.
 Status PageCache::Write(uint32_t file, uint32_t sector, uint32_t count, const uint64_t* words) {
   Inode& ino = *inodes_[file];
   const uint32_t last = (sector + count - 1) / kSectorsPerPage;
   Status st;
   ino.i_rwsem.Lock();
+  for (uint32_t index = sector / kSectorsPerPage; index <= last && st.ok(); ++index)
+    st = WritePage(ino, index, sector, count, words);
+  ino.i_rwsem.Unlock();
+  return st;
+}
+
+// write(2) whose user buffer is a shared mapping of the same range: under
+// i_rwsem, each chunk first faults its buffer page in
+// (fault_in_iov_iter_readable, a read fault), then copies. The data copied
+// stands for the buffer's: the op writes its own generation.
+Status PageCache::WriteMapped(uint32_t file, uint32_t sector, uint32_t count, const uint64_t* words) {
+  Inode& ino = *inodes_[file];
+  const uint32_t last = (sector + count - 1) / kSectorsPerPage;
+  Status st;
+  ino.i_rwsem.Lock();
   for (uint32_t index = sector / kSectorsPerPage; index <= last && st.ok(); ++index) {
-    Result<Folio*> folio = GetWriteFolio(ino, index);
-    if (!folio.ok()) {
-      st = folio.status();
-      break;
-    }
-    Folio* f = *folio;
-    const Clip c = ClipToPage(sector, count, index);
-    if (!c.whole_page && !Has(f, kUptodate)) st = ReadFolio(ino, f, /*keep_locked=*/true);
-    if (st.ok()) {
-      CopyIn(f->data + c.page_word, words + c.buf_word, c.words);
-      SetFlag(f, kUptodate | kDirty);
-      TracePage(sched::EventKind::kFolio, "dirty", ino.id, index, f->data);
-    }
-    Unlock(f);
-    Put(f);
+    ino.ptl.Lock();
+    const bool present = ino.ptes[index].folio != nullptr;
+    ino.ptl.Unlock();
+    if (!present) st = HandleFault(ino, index, /*write=*/false);
+    if (st.ok()) st = WritePage(ino, index, sector, count, words);
   }
   ino.i_rwsem.Unlock();
   return st;
 }
 
 // ext4_punch_hole with block size = sector: write back the range, then under
-// i_rwsem and invalidate_lock (both exclusive) truncate the page cache and
-// free the blocks.
+// i_rwsem and invalidate_lock (both exclusive) unmap and truncate the page
+// cache, and free the blocks under i_data_sem. Write-back of the partial edge
+// folios, which stay in the cache, waits until the blocks are freed, so it
+// can neither map blocks the punch is about to free nor write data that the
+// punch then zeroes in the backend (a model simplification of the buffer
+// states and journal ordering that protect ext4 here).
 Status PageCache::Punch(uint32_t file, uint32_t sector, uint32_t count) {
   Inode& ino = *inodes_[file];
   const uint64_t lstart = uint64_t{sector} * kSectorBytes;
   const uint64_t lend = lstart + uint64_t{count} * kSectorBytes - 1;
+  const bool lock = TakesInvalidateLock(Site::kPunch);
+  const bool inversion = config_.mutant == Mutant::kPunchLockInversion;
   PR_RETURN_IF_ERROR(WritebackRange(ino, lstart / kPageBytes, lend / kPageBytes, /*sync=*/true));
   ino.i_rwsem.Lock();
-  ino.invalidate_lock.Lock();
-  TruncateRange(ino, lstart, lend);
+  if (inversion) ino.i_data_sem.Lock();
+  if (lock) ino.invalidate_lock.Lock();
+  // truncate_pagecache_range: unmap the whole pages once, then truncate.
+  ZapRange(ino, static_cast<uint32_t>((lstart + kPageBytes - 1) / kPageBytes),
+           static_cast<uint32_t>((lend + 1) / kPageBytes));
+  std::vector<Folio*> edges;
+  TruncateRange(ino, lstart, lend, &edges);
   sched::At(sched::Point::kPunchAfterTruncate);
+  if (!inversion) ino.i_data_sem.Lock();
   for (uint64_t p = lstart / kPageBytes; p <= lend / kPageBytes; ++p)
     ino.backend_written.fetch_or(uint64_t{1} << p, std::memory_order_relaxed);
   Status st = backend_.Punch(file, lstart, lend - lstart + 1);
   sched::Note(sched::EventKind::kIo, [&] {
     return "backend punch f" + std::to_string(file) + " s" + std::to_string(sector) + "+" + std::to_string(count);
   });
-  ino.invalidate_lock.Unlock();
+  backend_.CommitFreed(file);
+  ino.i_data_sem.Unlock();
+  for (Folio* f : edges) {
+    ClearFlag(f, kPunching);
+    sched::WakeWord(f->flags);
+    Put(f);
+  }
+  if (config_.mutant == Mutant::kDoubleTruncate) TruncateRange(ino, lstart, lend, nullptr);
+  if (lock) ino.invalidate_lock.Unlock();
   ino.i_rwsem.Unlock();
   return st;
 }
 
 // truncate_inode_pages_range: PASS 1 (trylock), the partial edge folios,
-// PASS 2 (blocking, restarts until the range is empty).
-void PageCache::TruncateRange(Inode& ino, uint64_t lstart, uint64_t lend) {
+// PASS 2 (blocking, restarts until the range is empty). With `edges`, the
+// partial folios that stay in the cache are marked kPunching and left there
+// with a reference.
+void PageCache::TruncateRange(Inode& ino, uint64_t lstart, uint64_t lend, std::vector<Folio*>* edges) {
+  const bool wait_writeback = config_.mutant != Mutant::kTruncateNoWritebackWait;
   uint32_t start = static_cast<uint32_t>((lstart + kPageBytes - 1) / kPageBytes);
   uint32_t end = static_cast<uint32_t>((lend + 1) / kPageBytes);
   for (uint32_t index = start; index < end; ++index) {
     Folio* f = Lookup(ino, index);
     if (f == nullptr) continue;
     if (TryLock(f)) {
-      if (!Has(f, kWriteback)) TruncateFolio(ino, f);
+      if (!wait_writeback || !Has(f, kWriteback)) TruncateFolio(ino, f);
       Unlock(f);
     }
     Put(f);
   }
   const bool same_folio = lstart / kPageBytes == lend / kPageBytes;
-  if (Folio* f = LookupLocked(ino, static_cast<uint32_t>(lstart / kPageBytes))) {
-    TruncatePartial(ino, f, lstart, lend);
-    Unlock(f);
-    Put(f);
-  }
-  if (!same_folio) {
-    if (Folio* f = LookupLocked(ino, static_cast<uint32_t>(lend / kPageBytes))) {
+  for (uint64_t edge : {lstart, lend}) {
+    if (edge == lend && same_folio) break;
+    if (Folio* f = LookupLocked(ino, static_cast<uint32_t>(edge / kPageBytes))) {
       TruncatePartial(ino, f, lstart, lend);
+      const bool keep = edges != nullptr && f->mapping.load(std::memory_order_acquire) == &ino;
+      if (keep) {
+        SetFlag(f, kPunching);
+        edges->push_back(f);  // with the reference
+      }
       Unlock(f);
-      Put(f);
+      if (!keep) Put(f);
     }
   }
+  if (config_.mutant == Mutant::kTruncateTrylockOnly) return;
   uint32_t index = start;
   for (uint32_t pass = 0; index < end; ++pass) {
     PR_CHECK_MSG(pass < kRetriesMax, "truncate_inode_pages_range: PASS 2 livelock");
@@ -542,7 +739,7 @@ void PageCache::TruncateRange(Inode& ino, uint64_t lstart, uint64_t lend) {
     }
     for (Folio* f : batch) {
       Lock(f);
-      WaitClear(f, kWriteback);
+      if (wait_writeback) WaitClear(f, kWriteback);
       TruncateFolio(ino, f);
       Unlock(f);
     }
@@ -552,18 +749,61 @@ void PageCache::TruncateRange(Inode& ino, uint64_t lstart, uint64_t lend) {
 }
 
 // truncate_inode_partial_folio (order 0): wait for writeback, then remove the
-// folio if the range covers it, else zero the covered part in the cache.
+// folio if the range covers it, else zero the covered part in the cache and
+// drop its block mapping (block_invalidate_folio).
 void PageCache::TruncatePartial(Inode& ino, Folio* f, uint64_t lstart, uint64_t lend) {
   const uint64_t pos = uint64_t{f->index} * kPageBytes;
   const uint64_t offset = pos < lstart ? lstart - pos : 0;
   const uint64_t length = pos + kPageBytes <= lend ? kPageBytes - offset : lend + 1 - pos - offset;
-  WaitClear(f, kWriteback);
+  if (config_.mutant != Mutant::kTruncateNoWritebackWait) WaitClear(f, kWriteback);
   if (length == kPageBytes) {
     TruncateFolio(ino, f);
     return;
   }
   Zero(f->data + offset / 8, length / 8);
+  f->blocks_valid = false;
   TracePage(sched::EventKind::kFolio, "zero part of", ino.id, f->index, f->data);
+}
+
+// folio_mkclean: write-protect the folio's PTE so that the next store
+// faults (and runs page_mkwrite) again.
+void PageCache::MkClean(Inode& ino, Folio* f) {
+  ino.ptl.Lock();
+  if (ino.ptes[f->index].folio == f) ino.ptes[f->index].writable = false;
+  ino.ptl.Unlock();
+}
+
+// One dirty folio's writeback. REQUIRES: f locked, referenced; returns with
+// it unlocked (the reference stays the caller's).
+Status PageCache::WritebackFolio(Inode& ino, Folio* f) {
+  ClearFlag(f, kDirty);  // folio_clear_dirty_for_io
+  MkClean(ino, f);
+  SetFlag(f, kWriteback);
+  Backend::PageMap map = f->blocks;
+  bool mapped = f->blocks_valid;
+  Unlock(f);
+  sched::At(sched::Point::kWritebackBeforeIo);
+  if (backend_.BlockMapped()) {
+    for (uint32_t s = 0; mapped && s < kSectorsPerPage; ++s) mapped = map.block[s] != Backend::kHole;
+    if (!mapped) {
+      // Map (allocate) the blocks at submission; not kept in the folio, which
+      // is no longer locked.
+      ino.i_data_sem.Lock();
+      backend_.MapPage(ino.id, f->index, /*create=*/true, 0, kSectorsPerPage, map);
+      ino.i_data_sem.Unlock();
+    }
+  } else if (!mapped) {
+    backend_.MapPage(ino.id, f->index, /*create=*/false, 0, 0, map);
+  }
+  uint64_t buf[kPageWords];
+  const bool in_place = sched::Controlled();
+  if (!in_place) CopyOut(buf, f->data, kPageWords);
+  const uint64_t* words = in_place ? PlainWords(f->data) : buf;
+  ino.backend_written.fetch_or(uint64_t{1} << f->index, std::memory_order_relaxed);
+  Status st = backend_.WriteMapped(map, words);
+  TracePage(sched::EventKind::kIo, "backend write", ino.id, f->index, words);
+  EndWriteback(f);
+  return st;
 }
 
 // Writeback of the dirty folios of pages [first, last]. sync waits for
@@ -579,6 +819,11 @@ Status PageCache::WritebackRange(Inode& ino, uint32_t first, uint32_t last, bool
       continue;
     }
     Lock(f);
+    while (Has(f, kPunching)) {
+      Unlock(f);
+      WaitClear(f, kPunching);
+      Lock(f);
+    }
     if (f->mapping.load(std::memory_order_acquire) != &ino || !Has(f, kDirty) ||
         (!sync && Has(f, kWriteback))) {
       Unlock(f);
@@ -586,27 +831,48 @@ Status PageCache::WritebackRange(Inode& ino, uint32_t first, uint32_t last, bool
       continue;
     }
     WaitClear(f, kWriteback);
-    ClearFlag(f, kDirty);  // folio_clear_dirty_for_io
-    SetFlag(f, kWriteback);
-    Unlock(f);
-    sched::At(sched::Point::kWritebackBeforeIo);
-    uint64_t buf[kPageWords];
-    const bool in_place = sched::Controlled();
-    if (!in_place) CopyOut(buf, f->data, kPageWords);
-    const uint64_t* words = in_place ? PlainWords(f->data) : buf;
-    ino.backend_written.fetch_or(uint64_t{1} << index, std::memory_order_relaxed);
-    Status one = backend_.WritePages(ino.id, index, 1, words);
-    TracePage(sched::EventKind::kIo, "backend write", ino.id, index, words);
+    Status one = WritebackFolio(ino, f);
     if (st.ok()) st = one;
-    EndWriteback(f);
     Put(f);
   }
   return st;
 }
 
+// fsync(2): file_write_and_wait_range over the whole file: write back every
+// dirty folio, then wait for all writeback in flight.
+Status PageCache::Fsync(uint32_t file) {
+  Inode& ino = *inodes_[file];
+  Status st = WritebackRange(ino, 0, config_.file_pages - 1, /*sync=*/true);
+  for (uint32_t index = 0; index < config_.file_pages; ++index) {
+    if (Folio* f = Lookup(ino, index)) {
+      WaitClear(f, kWriteback);
+      Put(f);
+    }
+  }
+  return st;
+}
+
+Status PageCache::Flush() {
+  Status st;
+  for (uint32_t file = 0; file < config_.files; ++file) {
+    Status one = WritebackRange(*inodes_[file], 0, config_.file_pages - 1, /*sync=*/false);
+    if (st.ok()) st = one;
+  }
+  return st;
+}
+
+void PageCache::WaitDirty(uint32_t seen) {
+  sched::WaitWord(dirty_seq_, seen, "flusher: nothing dirty");
+}
+
+void PageCache::Kick() {
+  dirty_seq_.fetch_add(1, std::memory_order_acq_rel);
+  sched::WakeWord(dirty_seq_);
+}
+
 // generic_fadvise(POSIX_FADV_DONTNEED): start writeback of the range, then
 // invalidate_mapping_pages over the pages fully inside it: drop folios that
-// are clean, unlocked, not under writeback and otherwise unused.
+// are clean, unlocked, unmapped, not under writeback and otherwise unused.
 Status PageCache::Evict(uint32_t file, uint32_t sector, uint32_t count) {
   Inode& ino = *inodes_[file];
   const uint64_t offset = uint64_t{sector} * kSectorBytes;
@@ -618,7 +884,8 @@ Status PageCache::Evict(uint32_t file, uint32_t sector, uint32_t count) {
     Folio* f = Lookup(ino, index);
     if (f == nullptr) continue;
     if (TryLock(f)) {
-      const bool busy = Has(f, kDirty | kWriteback) || f->refcount.load(std::memory_order_acquire) > 2;
+      const bool busy = Has(f, kDirty | kWriteback) || f->mapcount.load(std::memory_order_acquire) > 0 ||
+                        f->refcount.load(std::memory_order_acquire) > 2;
       if (!busy) TruncateFolio(ino, f);
       Unlock(f);
     }
@@ -626,6 +893,278 @@ Status PageCache::Evict(uint32_t file, uint32_t sector, uint32_t count) {
   }
   return Status::Ok();
 }
+
+// ---- mmap ----
+
+Status PageCache::Load(uint32_t file, uint32_t sector, uint32_t count, uint64_t* words) {
+  return Access(*inodes_[file], sector, count, words, nullptr);
+}
+
+Status PageCache::Store(uint32_t file, uint32_t sector, uint32_t count, const uint64_t* words) {
+  return Access(*inodes_[file], sector, count, nullptr, words);
+}
+
+// Loads or stores through the shared mapping, page by page: the access runs
+// under the PTE lock through a present (for a store: writable) PTE, and a
+// missing or read-only one faults first, as often as it takes.
+Status PageCache::Access(Inode& ino, uint32_t sector, uint32_t count, uint64_t* load, const uint64_t* store) {
+  const bool write = store != nullptr;
+  const uint32_t last = (sector + count - 1) / kSectorsPerPage;
+  for (uint32_t index = sector / kSectorsPerPage; index <= last; ++index) {
+    const Clip c = ClipToPage(sector, count, index);
+    for (uint32_t attempt = 0;; ++attempt) {
+      PR_CHECK_MSG(attempt < kRetriesMax, "livelock in a fault");
+      ino.ptl.Lock();
+      const Pte& pte = ino.ptes[index];
+      if (pte.folio != nullptr && (!write || pte.writable)) {
+        if (write) {
+          CopyIn(pte.folio->data + c.page_word, store + c.buf_word, c.words);
+          TracePage(sched::EventKind::kFolio, "store to", ino.id, index, pte.folio->data);
+        } else {
+          CopyOut(load + c.buf_word, pte.folio->data + c.page_word, c.words);
+        }
+        ino.ptl.Unlock();
+        break;
+      }
+      ino.ptl.Unlock();
+      PR_RETURN_IF_ERROR(HandleFault(ino, index, write));
+    }
+  }
+  return Status::Ok();
+}
+
+// handle_mm_fault for one page of the file's shared mapping. Ok means "try
+// the access again" (the fault may have been retried or raced).
+Status PageCache::HandleFault(Inode& ino, uint32_t index, bool write) {
+  ino.ptl.Lock();
+  Folio* present = ino.ptes[index].folio;
+  const bool writable = ino.ptes[index].writable;
+  if (present != nullptr) present->refcount.fetch_add(1, std::memory_order_relaxed);  // folio_get under the PTL
+  ino.ptl.Unlock();
+  if (present != nullptr) {
+    if (!write || writable) {
+      Put(present);
+      return Status::Ok();
+    }
+    // do_wp_page -> wp_page_shared: page_mkwrite, then make the PTE writable
+    // if it still maps this folio (finish_mkwrite_fault), dirty, unlock.
+    const Mkwrite mk = PageMkwrite(ino, present);
+    if (mk != Mkwrite::kNoPage) {
+      ino.ptl.Lock();
+      Pte& pte = ino.ptes[index];
+      const bool same = pte.folio == present;
+      if (same) pte.writable = true;
+      ino.ptl.Unlock();
+      if (same) MarkDirty(present);
+      if (mk == Mkwrite::kLocked) Unlock(present);
+    }
+    Put(present);
+    return Status::Ok();
+  }
+  if (!write) {
+    // do_read_fault: fault-around first; it never creates folios.
+    if (MapPages(ino, index)) return Status::Ok();
+    Result<Folio*> folio = FilemapFault(ino, index);
+    if (!folio.ok()) return folio.status();
+    FinishFault(ino, index, *folio, /*writable=*/false);
+    Unlock(*folio);
+    Put(*folio);
+    return Status::Ok();
+  }
+  // do_shared_fault: ->fault returns the folio locked; unlock for
+  // page_mkwrite, which returns it locked again (VM_FAULT_LOCKED) after
+  // re-checking the mapping; install the PTE, dirty, unlock.
+  Result<Folio*> folio = FilemapFault(ino, index);
+  if (!folio.ok()) return folio.status();
+  Folio* f = *folio;
+  Unlock(f);
+  const Mkwrite mk = PageMkwrite(ino, f);
+  if (mk == Mkwrite::kNoPage) {
+    Put(f);
+    return Status::Ok();
+  }
+  if (FinishFault(ino, index, f, /*writable=*/true)) MarkDirty(f);
+  if (mk == Mkwrite::kLocked) Unlock(f);
+  Put(f);
+  return Status::Ok();
+}
+
+// filemap_fault (KERNEL_MODEL.md §1.6): returns the folio locked, uptodate,
+// referenced, after re-checking that it is still the file's. invalidate_lock
+// (shared) is taken before a folio is created or read: (a) a miss, (c) a hit
+// on a !uptodate folio, (d) a folio found uptodate that is not once locked.
+Result<Folio*> PageCache::FilemapFault(Inode& ino, uint32_t index) {
+  const bool lock = TakesInvalidateLock(Site::kFault);
+  const bool i_rwsem = config_.mutant == Mutant::kFaultTakesIRwsem;
+  if (i_rwsem) ino.i_rwsem.LockShared();
+  bool mapping_locked = false;
+  auto lock_mapping = [&] {
+    if (lock) ino.invalidate_lock.LockShared();
+    mapping_locked = true;
+  };
+  auto unlock_mapping = [&] {
+    if (mapping_locked && lock) ino.invalidate_lock.UnlockShared();
+    mapping_locked = false;
+    if (i_rwsem) ino.i_rwsem.UnlockShared();
+  };
+  Folio* f = Lookup(ino, index);
+  if (f != nullptr) {
+    if (Has(f, kReadahead)) {
+      // do_async_mmap_readahead
+      ClearFlag(f, kReadahead);
+      Status st = ReadaheadRange(ino, index + 1, config_.ra_pages, config_.ra_pages / 2, Site::kReadahead);
+      if (!st.ok()) {
+        Put(f);
+        unlock_mapping();
+        return st;
+      }
+    }
+    if (!Has(f, kUptodate)) lock_mapping();
+  } else if (config_.ra_pages > 0) {
+    // do_sync_mmap_readahead: a window around the fault.
+    const uint32_t start = index - std::min(index, config_.ra_pages / 2);
+    Status st = ReadaheadRange(ino, start, config_.ra_pages, config_.ra_pages / 4, Site::kReadahead);
+    if (!st.ok()) {
+      unlock_mapping();
+      return st;
+    }
+  }
+  for (uint32_t attempt = 0;; ++attempt) {
+    PR_CHECK_MSG(attempt < kRetriesMax, "livelock in filemap_fault");
+    if (f == nullptr) {  // retry_find
+      if (!mapping_locked) lock_mapping();
+      f = GetOrCreate(ino, index);
+    }
+    Lock(f);
+    if (config_.mutant != Mutant::kFaultNoMappingRecheck && f->mapping.load(std::memory_order_acquire) != &ino) {
+      Unlock(f);  // truncated
+      Put(f);
+      f = nullptr;
+      continue;
+    }
+    if (!Has(f, kUptodate)) {
+      if (!mapping_locked) {  // was uptodate, now is not: retry with the lock
+        Unlock(f);
+        Put(f);
+        f = nullptr;
+        continue;
+      }
+      // page_not_uptodate
+      Status st = ReadFolio(ino, f, /*keep_locked=*/false);
+      Put(f);
+      f = nullptr;
+      if (!st.ok()) {
+        unlock_mapping();
+        return st;  // SIGBUS
+      }
+      continue;
+    }
+    unlock_mapping();
+    return f;
+  }
+}
+
+// filemap_map_pages (fault-around): map the uptodate, unlocked folios of the
+// aligned 16-page window around `index` that have no PTE yet, read-only.
+// True if `index` is mapped afterwards.
+bool PageCache::MapPages(Inode& ino, uint32_t index) {
+  constexpr uint32_t kWindow = 16;  // fault_around_bytes = 64 KiB
+  const uint32_t first = index / kWindow * kWindow;
+  const uint32_t end = std::min(first + kWindow, config_.file_pages);
+  for (uint32_t i = first; i < end; ++i) {
+    Folio* f = Lookup(ino, i);
+    if (f == nullptr) continue;
+    if (Has(f, kLocked | kReadahead) || !Has(f, kUptodate) || !TryLock(f)) {
+      Put(f);
+      continue;
+    }
+    if (f->mapping.load(std::memory_order_acquire) == &ino && Has(f, kUptodate))
+      FinishFault(ino, i, f, /*writable=*/false);
+    Unlock(f);
+    Put(f);
+  }
+  ino.ptl.Lock();
+  const bool mapped = ino.ptes[index].folio != nullptr;
+  ino.ptl.Unlock();
+  return mapped;
+}
+
+// The ->page_mkwrite of ext4 (KERNEL_MODEL.md §1.7): under invalidate_lock
+// shared, lock the folio, give up (NOPAGE: retry the fault) if it was
+// truncated, map or allocate its blocks, wait for writeback (stable pages);
+// returns with the folio locked (VM_FAULT_LOCKED).
+PageCache::Mkwrite PageCache::PageMkwrite(Inode& ino, Folio* f) {
+  const bool lock = TakesInvalidateLock(Site::kMkwrite);
+  if (lock) ino.invalidate_lock.LockShared();
+  Lock(f);
+  if (f->mapping.load(std::memory_order_acquire) != &ino) {
+    Unlock(f);
+    if (lock) ino.invalidate_lock.UnlockShared();
+    return Mkwrite::kNoPage;
+  }
+  if (backend_.BlockMapped()) {
+    bool mapped = f->blocks_valid;
+    for (uint32_t s = 0; mapped && s < kSectorsPerPage; ++s) mapped = f->blocks.block[s] != Backend::kHole;
+    if (!mapped) MapBlocks(ino, f, /*create=*/true, 0, kSectorsPerPage);  // block_page_mkwrite's get_block
+  }
+  sched::At(sched::Point::kMkwriteBeforeDirty);
+  WaitClear(f, kWriteback);
+  if (lock) ino.invalidate_lock.UnlockShared();
+  if (config_.mutant == Mutant::kMkwriteUnlockBeforeDirty) {
+    Unlock(f);  // before b827e496c893: the caller dirties and maps it unlocked
+    return Mkwrite::kUnlocked;
+  }
+  return Mkwrite::kLocked;
+}
+
+// finish_fault: install a PTE for the folio unless the slot is taken.
+bool PageCache::FinishFault(Inode& ino, uint32_t index, Folio* f, bool writable) {
+  ino.ptl.Lock();
+  Pte& pte = ino.ptes[index];
+  const bool install = pte.folio == nullptr;
+  if (install) {
+    pte.folio = f;
+    pte.writable = writable;
+    f->mapcount.fetch_add(1, std::memory_order_relaxed);
+    f->refcount.fetch_add(1, std::memory_order_relaxed);  // the PTE's reference
+  }
+  ino.ptl.Unlock();
+  if (install) TracePage<uint64_t>(sched::EventKind::kFolio, writable ? "map rw" : "map ro", ino.id, index, nullptr);
+  return install;
+}
+
+// unmap_mapping_range over pages [first, end): zap the PTEs. An access in
+// progress holds the PTE lock, so it has finished when this returns.
+void PageCache::ZapRange(Inode& ino, uint32_t first, uint32_t end) {
+  for (uint32_t i = first; i < end; ++i) {
+    ino.ptl.Lock();
+    Folio* f = ino.ptes[i].folio;
+    ino.ptes[i] = {};
+    if (f != nullptr) f->mapcount.fetch_sub(1, std::memory_order_relaxed);
+    ino.ptl.Unlock();
+    if (f != nullptr) {
+      TracePage<uint64_t>(sched::EventKind::kFolio, "unmap", ino.id, i, nullptr);
+      Put(f);
+    }
+  }
+}
+
+// unmap_mapping_folio: zap the PTE if it maps this folio.
+void PageCache::UnmapFolio(Inode& ino, Folio* f) {
+  ino.ptl.Lock();
+  const bool mapped = ino.ptes[f->index].folio == f;
+  if (mapped) {
+    ino.ptes[f->index] = {};
+    f->mapcount.fetch_sub(1, std::memory_order_relaxed);
+  }
+  ino.ptl.Unlock();
+  if (mapped) {
+    TracePage<uint64_t>(sched::EventKind::kFolio, "unmap", ino.id, f->index, nullptr);
+    Put(f);
+  }
+}
+
+// ---- end of run ----
 
 Status PageCache::WritebackAll() {
   Status st;
@@ -636,12 +1175,16 @@ Status PageCache::WritebackAll() {
   return st;
 }
 
+void PageCache::UnmapAll() {
+  for (uint32_t file = 0; file < config_.files; ++file) ZapRange(*inodes_[file], 0, config_.file_pages);
+}
+
 void PageCache::EvictAll() {
   for (uint32_t file = 0; file < config_.files; ++file) {
     Inode& ino = *inodes_[file];
     for (uint32_t index = 0; index < config_.file_pages; ++index) {
       if (Folio* f = LookupLocked(ino, index)) {
-        TruncateFolio(ino, f);  // asserts the folio is clean
+        TruncateFolio(ino, f);  // checks the folio is clean
         Unlock(f);
         Put(f);
       }
@@ -653,6 +1196,13 @@ uint64_t PageCache::CachedMask(uint32_t file) const {
   uint64_t mask = 0;
   for (uint32_t i = 0; i < config_.file_pages; ++i)
     if (inodes_[file]->pages[i].load(std::memory_order_acquire) != nullptr) mask |= uint64_t{1} << i;
+  return mask;
+}
+
+uint64_t PageCache::MappedMask(uint32_t file) const {
+  uint64_t mask = 0;
+  for (uint32_t i = 0; i < config_.file_pages; ++i)
+    if (inodes_[file]->ptes[i].folio != nullptr) mask |= uint64_t{1} << i;
   return mask;
 }
 

@@ -1,20 +1,29 @@
 // The page-cache model: a user-space copy of Linux's mm/filemap.c,
-// mm/readahead.c and mm/truncate.c paths (KERNEL_MODEL.md §1), with
-// mapping->invalidate_lock, over a Backend. Each model file is an inode with
-// i_rwsem, invalidate_lock and an xarray of folios; folios have a refcount,
-// atomic flags (locked, uptodate, dirty, writeback, readahead) and their
-// contents in relaxed atomic words (the kernel copies page data without the
-// folio lock by design), so the correct model is ThreadSanitizer-clean.
-// A Mutant removes one piece of synchronization at one site.
+// mm/readahead.c, mm/truncate.c and mm/memory.c paths (KERNEL_MODEL.md §1),
+// with mapping->invalidate_lock, over a Backend. Each model file is an inode
+// with i_rwsem, invalidate_lock, i_data_sem, an xarray of folios and one
+// shared mapping (a VMA with a software page table under its PTE lock);
+// folios have a refcount, a map count, atomic flags (locked, uptodate,
+// dirty, writeback, readahead), the block mapping the filesystem looked up
+// for them (the buffer_head analogue) and their contents in relaxed atomic
+// words (the kernel copies page data without the folio lock by design), so
+// the correct model is ThreadSanitizer-clean. A Mutant removes or reorders
+// one piece of synchronization (mutant.h).
 //
-// Thread-safety: the operations (Read ... Evict) may run concurrently from
-// any number of threads; Reset, WritebackAll, EvictAll, CachedMask and BackendWritten
-// require that no operation is in progress.
+// The kernel's BUG_ON/WARN_ON checks (KERNEL_MODEL.md §1.11) do not stop the
+// model: like a production kernel it carries on, and the first failure is
+// kept for the run's report (assertion()).
+//
+// Thread-safety: the operations (Read ... WriteMapped, Flush) may run
+// concurrently from any number of threads; Reset and the end-of-run calls
+// (WritebackAll ... assertion) require that no operation is in progress.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "harness/backend/backend.h"
@@ -29,6 +38,7 @@ struct CacheConfig {
   uint32_t file_pages = 16;
   uint32_t ra_pages = 4;  // sync readahead window on a read miss; 0: none
   uint32_t ra_fail = 0;   // quarters of readahead I/O that fail fast
+  bool flusher = false;   // a flusher thread waits in WaitDirty: wake it on every dirtying
   Mutant mutant = Mutant::kNone;
 };
 
@@ -50,14 +60,34 @@ class PageCache {
   Status Read(uint32_t file, uint32_t sector, uint32_t count, uint64_t* words);
   Status Write(uint32_t file, uint32_t sector, uint32_t count, const uint64_t* words);
   Status Punch(uint32_t file, uint32_t sector, uint32_t count);
-  Status Readahead(uint32_t file, uint32_t sector, uint32_t count);
+  Status Readahead(uint32_t file, uint32_t sector, uint32_t count);      // fadvise(WILLNEED)
   Status Evict(uint32_t file, uint32_t sector, uint32_t count);
+  Status Load(uint32_t file, uint32_t sector, uint32_t count, uint64_t* words);
+  Status Store(uint32_t file, uint32_t sector, uint32_t count, const uint64_t* words);
+  Status Fsync(uint32_t file);
+  Status Madvise(uint32_t file, uint32_t sector, uint32_t count);       // madvise(MADV_WILLNEED)
+  Status SysReadahead(uint32_t file, uint32_t sector, uint32_t count);  // readahead(2)
+  Status WriteMapped(uint32_t file, uint32_t sector, uint32_t count, const uint64_t* words);
 
-  // End of run: write back every dirty folio, then drop every folio.
+  // The flusher thread: one pass writes back what is dirty now (without
+  // waiting for writeback in flight); between passes it waits until a folio
+  // is dirtied or Kick is called. DirtySeq is the value to wait on.
+  Status Flush();
+  uint32_t DirtySeq() const { return dirty_seq_.load(std::memory_order_acquire); }
+  void WaitDirty(uint32_t seen);
+  void Kick();
+
+  // End of run: write back every dirty folio, unmap every page, then drop
+  // every folio.
   Status WritebackAll();
+  void UnmapAll();
   void EvictAll();
   // Bit i set: page i of `file` is in the cache now.
   uint64_t CachedMask(uint32_t file) const;
+  // Bit i set: page i of `file` is mapped (its PTE is present) now.
+  uint64_t MappedMask(uint32_t file) const;
+  // The first model assertion that failed since Reset, or "".
+  std::string assertion() const;
   // Bit i set: the cache has written or punched page i of `file` in the
   // backend since Reset.
   uint64_t BackendWritten(uint32_t file) const;
@@ -68,26 +98,53 @@ class PageCache {
   Folio* Alloc();
   void Put(Folio* f);
 
+  // Where the model takes invalidate_lock; a mutant may drop it at one.
+  enum class Site : uint8_t { kCreate, kUpdate, kReadahead, kForcedReadahead, kFault, kMkwrite, kPunch };
+  bool TakesInvalidateLock(Site site) const;
+  void ModelCheck(bool ok, const char* what);
+
   Folio* Lookup(Inode& ino, uint32_t index);
   Folio* LookupLocked(Inode& ino, uint32_t index);
+  Folio* GetOrCreate(Inode& ino, uint32_t index);
   bool AddToPageCache(Inode& ino, Folio* f, uint32_t index);
   void RemoveFolio(Inode& ino, Folio* f);
   void TruncateFolio(Inode& ino, Folio* f);
 
+  void MapBlocks(Inode& ino, Folio* f, bool create, uint32_t first, uint32_t end);
   Status ReadFolio(Inode& ino, Folio* f, bool keep_locked);
   Result<Folio*> GetReadFolio(Inode& ino, uint32_t index, uint32_t req_pages);
   Result<Folio*> CreateFolio(Inode& ino, uint32_t index);
   Result<Folio*> UpdatePage(Inode& ino, Folio* f);
-  Status ReadaheadRange(Inode& ino, uint32_t index, uint32_t nr, uint32_t lookahead);
+  Status ForceReadahead(Inode& ino, uint32_t sector, uint32_t count);
+  Status ReadaheadRange(Inode& ino, uint32_t index, uint32_t nr, uint32_t lookahead, Site site);
   Status ReadPages(Inode& ino, std::vector<Folio*>& batch);
   Result<Folio*> GetWriteFolio(Inode& ino, uint32_t index);
-  void TruncateRange(Inode& ino, uint64_t lstart, uint64_t lend);
+  Status WritePage(Inode& ino, uint32_t index, uint32_t sector, uint32_t count, const uint64_t* words);
+  void MarkDirty(Folio* f);
+  void TruncateRange(Inode& ino, uint64_t lstart, uint64_t lend, std::vector<Folio*>* edges);
   void TruncatePartial(Inode& ino, Folio* f, uint64_t lstart, uint64_t lend);
   Status WritebackRange(Inode& ino, uint32_t first, uint32_t last, bool sync);
+  Status WritebackFolio(Inode& ino, Folio* f);
+
+  // mmap (mm/memory.c and filemap_fault).
+  Status Access(Inode& ino, uint32_t sector, uint32_t count, uint64_t* load, const uint64_t* store);
+  Status HandleFault(Inode& ino, uint32_t index, bool write);
+  Result<Folio*> FilemapFault(Inode& ino, uint32_t index);
+  bool MapPages(Inode& ino, uint32_t index);
+  enum class Mkwrite : uint8_t { kLocked, kUnlocked, kNoPage };
+  Mkwrite PageMkwrite(Inode& ino, Folio* f);
+  bool FinishFault(Inode& ino, uint32_t index, Folio* f, bool writable);
+  void ZapRange(Inode& ino, uint32_t first, uint32_t end);
+  void UnmapFolio(Inode& ino, Folio* f);
+  void MkClean(Inode& ino, Folio* f);
 
   Backend& backend_;
   CacheConfig config_;
   std::vector<std::unique_ptr<Inode>> inodes_;
+
+  std::atomic<uint32_t> dirty_seq_{0};
+  mutable std::mutex assert_mu_;
+  std::string assertion_;
 
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<Folio>> folios_;  // every folio ever made

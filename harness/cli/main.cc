@@ -4,11 +4,13 @@
 // exceptions stay here.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cinttypes>
 #include <functional>
 #include <cstdio>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "harness/cache/mutant.h"
@@ -38,6 +40,7 @@ struct CliOptions {
   std::string html;
   ExploreOptions explore;
   bool seed_given = false;
+  bool backend_given = false;
   std::vector<std::string> files;
   bool long_list = false;
   std::string input, output;
@@ -55,12 +58,22 @@ std::optional<Mutant> ParseMutant(const std::string& name) {
   return m;
 }
 
+// The --backend given, else the subcommand's default, except that a mutant
+// that shows only on the blockmap backend gets it (and a note says so).
+BackendKind ChooseBackend(const CliOptions& o, Mutant mutant) {
+  const MutantInfo* info = InfoOf(mutant);
+  if (o.backend_given || info == nullptr || !info->blockmap) return *BackendFromName(o.backend);  // checked by CLI11
+  std::fprintf(stderr, "pagerace: note: mutant %s shows only on the blockmap backend: using --backend %s\n",
+               info->name, BackendName(BackendKind::kBlockmap));
+  return BackendKind::kBlockmap;
+}
+
 int RunSoak(CliOptions& o) {
   std::optional<Mutant> mutant = ParseMutant(o.mutant);
   if (!mutant) return kExitUsage;
   o.soak.mutant = *mutant;
   o.soak.schedule = *ScheduleFromName(o.schedule);  // checked by CLI11
-  o.soak.backend = *BackendFromName(o.backend);      // checked by CLI11
+  o.soak.backend = ChooseBackend(o, *mutant);
   o.soak.io = *IoModeFromName(o.io);                 // checked by CLI11
   if (!o.seed_given) o.soak.seed = (uint64_t{std::random_device{}()} << 32) | std::random_device{}();
   Result<SoakResult> r = Soak(o.soak, stdout);
@@ -104,7 +117,7 @@ int RunReplay(const CliOptions& o) {
   ReplayOptions ro = o.replay;
   ro.mutant = *mutant;
   ro.schedule = *ScheduleFromName(o.replay_schedule);  // checked by CLI11
-  ro.backend = *BackendFromName(o.backend);            // checked by CLI11
+  ro.backend = ChooseBackend(o, *mutant);
   ro.io = *IoModeFromName(o.io);                       // checked by CLI11
   ro.dir = o.soak.dir;
   if ((o.trace || !o.html.empty()) && ro.schedule != Schedule::kControlled) {
@@ -160,7 +173,7 @@ int RunExplore(CliOptions& o) {
   if (!mutant) return kExitUsage;
   ExploreOptions& eo = o.explore;
   eo.mutant = *mutant;
-  eo.backend = *BackendFromName(o.backend);  // checked by CLI11
+  eo.backend = ChooseBackend(o, *mutant);
   eo.dir = o.soak.dir;
   Result<Program> program = LoadProgram(o.input);
   if (!program.ok()) return Fail(program.status());
@@ -189,13 +202,43 @@ int RunExplore(CliOptions& o) {
   return kExitFinding;
 }
 
+// "  label:   text", the text wrapped at spaces to `kListWidth` columns under
+// its first word.
+std::string Field(const char* label, std::string_view text) {
+  constexpr size_t kListWidth = 80, kIndent = 11;
+  std::string out = std::string("  ") + label + ":";
+  out.resize(kIndent, ' ');
+  size_t column = kIndent;
+  bool first = true;
+  for (size_t i = 0; i < text.size();) {
+    const size_t end = std::min(text.find(' ', i), text.size());
+    const std::string_view word = text.substr(i, end - i);
+    i = end + 1;
+    if (word.empty()) continue;
+    if (!first && column + 1 + word.size() > kListWidth) {
+      out += "\n" + std::string(kIndent, ' ');
+      column = kIndent;
+    } else if (!first) {
+      out += ' ';
+      ++column;
+    }
+    out += word;
+    column += word.size();
+    first = false;
+  }
+  return out + "\n";
+}
+
 int RunMutants(const CliOptions& o) {
   for (const MutantInfo& m : MutantTable()) {
     if (!o.long_list) {
       std::printf("%s\n", m.name);
       continue;
     }
-    std::printf("%s\n  commit:  %s\n  race:    %s\n  symptom: %s\n", m.name, m.commit, m.race, m.symptom);
+    std::string entry = std::string(m.name) + "\n" + Field("commit", m.commit) + Field("race", m.race) +
+                        Field("symptom", m.symptom);
+    if (m.blockmap) entry += std::string("  needs --backend ") + BackendName(BackendKind::kBlockmap) + "\n";
+    std::fputs(entry.c_str(), stdout);
   }
   return kExitOk;
 }
@@ -239,8 +282,13 @@ int main(int argc, char** argv) {
       [](std::string& s) { return ScheduleFromName(s) ? std::string() : "unknown schedule '" + s + "' (free or controlled)"; },
       "SCHEDULE");
   auto backend_check = CLI::Validator(
-      [](std::string& s) { return BackendFromName(s) ? std::string() : "unknown backend '" + s + "' (file or memory)"; },
+      [](std::string& s) {
+        return BackendFromName(s) ? std::string() : "unknown backend '" + s + "' (file, memory or blockmap)";
+      },
       "BACKEND");
+  auto backend_given = [&](const std::string&) { o.backend_given = true; };
+  const std::string backend_help =
+      "file (real files), memory or blockmap (default for a mutant that needs it)";
   auto io_check = CLI::Validator(
       [](std::string& s) { return IoModeFromName(s) ? std::string() : "unknown io '" + s + "' (pread or uring)"; },
       "IO");
@@ -257,12 +305,17 @@ int main(int argc, char** argv) {
   soak->add_option("--json", o.json, "Write a JSON summary here");
   soak->add_option("--schedule", o.schedule, "free (real threads) or controlled (fibers; the seed fixes the run)")
       ->check(schedule_check)->capture_default_str();
-  soak->add_option("--backend", o.backend, "file (real files) or memory")->check(backend_check)->capture_default_str();
+  soak->add_option("--backend", o.backend, backend_help)->check(backend_check)->each(backend_given)
+      ->capture_default_str();
   soak->add_option("--io", o.io, "file backend I/O: pread (pread/pwrite) or uring (io_uring)")
       ->check(io_check)->capture_default_str();
   soak->add_option("--search-seconds", o.soak.search_s,
                    "Free-mode finding: seconds to search for a controlled schedule that shows it")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
+  soak->add_option("--swarm-programs", o.soak.swarm_programs,
+                   "Programs per swarm (the op kinds in use and their weights), printed when drawn; "
+                   "0: a new swarm per program, not printed")
+      ->capture_default_str();
   soak->callback([&] { action = [&] { return RunSoak(o); }; });
 
   CLI::App* replay = app.add_subcommand(
@@ -276,7 +329,8 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber)->capture_default_str();
   replay->add_option("--schedule", o.replay_schedule, "controlled (the file's schedule, exactly) or free (real threads)")
       ->check(schedule_check)->capture_default_str();
-  replay->add_option("--backend", o.backend, "file (real files) or memory")->check(backend_check)->capture_default_str();
+  replay->add_option("--backend", o.backend, backend_help)->check(backend_check)->each(backend_given)
+      ->capture_default_str();
   replay->add_option("--io", o.io, "file backend I/O: pread or uring")->check(io_check)->capture_default_str();
   replay->add_flag("--trace", o.trace, "Print the run as a swimlane: one column per thread");
   replay->add_option("--html", o.html, "Write the run as a self-contained HTML timeline here");
@@ -295,7 +349,9 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber)->capture_default_str();
   explore->add_option("--duration", o.explore.duration_s, "Stop after this many seconds")
       ->check(CLI::PositiveNumber)->capture_default_str();
-  explore->add_option("--backend", o.backend, "file or memory")->check(backend_check);
+  explore->add_option("--backend", o.backend,
+                      "memory (the default), file or blockmap (default for a mutant that needs it)")
+      ->check(backend_check)->each(backend_given);
   explore->add_option("--artifacts", o.soak.artifacts_dir, "Where the first violating schedule is written")
       ->capture_default_str();
   explore->add_option("--dir", o.soak.dir, "Parent of the private temp directory (default: $TMPDIR)");
@@ -305,7 +361,8 @@ int main(int argc, char** argv) {
   });
 
   CLI::App* mutants = app.add_subcommand("mutants", "List the model mutants, one per line");
-  mutants->add_flag("--long", o.long_list, "Add each one's kernel commit, race and expected symptom");
+  mutants->add_flag("--long", o.long_list,
+                    "Add each one's kernel commit, race, expected symptom and the backend it needs");
   mutants->callback([&] { action = [&] { return RunMutants(o); }; });
 
   CLI::App* decode = app.add_subcommand("decode", "Print a program file (binary or text) as text");

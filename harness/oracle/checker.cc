@@ -48,13 +48,22 @@ struct Value {
   }
 };
 
+// A read that passed rule 1, for rule 2: [a, b] bounds what it saw (span);
+// `value` is what it saw when that is one value (single).
+struct Seen {
+  const ReadRef* ref;
+  std::pair<uint64_t, uint64_t> span;
+  bool single;
+  Value value;
+};
+
 class SectorChecker {
  public:
   SectorChecker(uint32_t file, uint32_t sector, const SectorHistory& h, CheckReport& report)
       : file_(file), sector_(sector), h_(h), report_(report) {}
 
   void Run() {
-    thread_local std::vector<std::pair<const ReadRef*, std::pair<uint64_t, uint64_t>>> spans;  // read, [a, b]
+    thread_local std::vector<Seen> spans;
     thread_local std::vector<Value> values;
     spans.clear();
     for (const ReadRef& r : h_.reads) {
@@ -62,7 +71,8 @@ class SectorChecker {
       if (!Attribute(r, values)) continue;
       const Writer& must = *MustSee(*r.op);
       if (!CheckValues(r, values, must)) continue;
-      spans.push_back({&r, Span(r, values, must)});
+      const bool single = values.size() == 1 && (values[0].zero || values[0].writer != nullptr);
+      spans.push_back({&r, Span(r, values, must), single, single ? values[0] : Value{}});
     }
     CheckMonotonic(spans);
   }
@@ -196,30 +206,66 @@ class SectorChecker {
     return {a, b};
   }
 
-  // Rule 2: a read that starts after another read ended must not see only
-  // writes that ended before everything the earlier read could have seen.
-  void CheckMonotonic(std::vector<std::pair<const ReadRef*, std::pair<uint64_t, uint64_t>>>& spans) {
+  // Rule 2: reads that do not overlap must not go backwards in time. (a) A
+  // read that starts after another read ended must not see only writes that
+  // ended before everything the earlier read could have seen. (b) If it sees
+  // another value than the earlier read did, that value's write must be able
+  // to come after the earlier read: a write that completed before the earlier
+  // read began, which that read did not see, is overwritten for good.
+  void CheckMonotonic(std::vector<Seen>& spans) {
     std::sort(spans.begin(), spans.end(),
-              [](const auto& x, const auto& y) { return x.first->op->response < y.first->op->response; });
-    // The reads that ended before r2 began are a prefix of `spans`; r2 is
-    // stale iff the latest start of what one of them saw is past r2's end.
-    thread_local std::vector<uint64_t> latest_start;  // max span.first over spans[0..i]
-    latest_start.resize(spans.size());
-    uint64_t latest = 0;
-    for (size_t i = 0; i < spans.size(); ++i) latest_start[i] = latest = std::max(latest, spans[i].second.first);
-    for (const auto& [r2, span2] : spans) {
-      const uint64_t invoke = r2->op->invoke;
+              [](const Seen& x, const Seen& y) { return x.ref->op->response < y.ref->op->response; });
+    // Over each prefix of `spans` (the reads that ended before some read
+    // began): the latest start of what one of them saw, and the two latest
+    // invokes among single-valued reads with different values.
+    struct Prefix {
+      uint64_t latest_start = 0;
+      const Seen* top[2] = {nullptr, nullptr};  // top[1]'s value differs from top[0]'s
+    };
+    thread_local std::vector<Prefix> prefix;
+    prefix.resize(spans.size());
+    Prefix run;
+    auto same = [](const Value& x, const Value& y) { return !(x < y) && !(y < x); };
+    for (size_t i = 0; i < spans.size(); ++i) {
+      const Seen& s = spans[i];
+      run.latest_start = std::max(run.latest_start, s.span.first);
+      if (s.single) {
+        const uint64_t inv = s.ref->op->invoke;
+        if (run.top[0] == nullptr || same(run.top[0]->value, s.value)) {
+          if (run.top[0] == nullptr || inv > run.top[0]->ref->op->invoke) run.top[0] = &s;
+        } else if (inv > run.top[0]->ref->op->invoke) {
+          run.top[1] = run.top[0];
+          run.top[0] = &s;
+        } else if (run.top[1] == nullptr || inv > run.top[1]->ref->op->invoke) {
+          run.top[1] = &s;
+        }
+      }
+      prefix[i] = run;
+    }
+    for (const Seen& r2 : spans) {
+      const uint64_t invoke = r2.ref->op->invoke;
       const size_t before = static_cast<size_t>(
           std::partition_point(spans.begin(), spans.end(),
-                               [invoke](const auto& x) { return x.first->op->response < invoke; }) -
+                               [invoke](const Seen& x) { return x.ref->op->response < invoke; }) -
           spans.begin());
-      if (before == 0 || latest_start[before - 1] <= span2.second) continue;
-      for (size_t j = 0; j < before; ++j) {
-        if (spans[j].second.first <= span2.second) continue;
-        Report(ViolationKind::kStale, *r2, "data older than an earlier read saw",
-               "what " + spans[j].first->op->Describe() + " saw, or newer");
-        return;
+      if (before == 0) continue;
+      const Prefix& p = prefix[before - 1];
+      if (p.latest_start > r2.span.second) {
+        for (size_t j = 0; j < before; ++j) {
+          if (spans[j].span.first <= r2.span.second) continue;
+          Report(ViolationKind::kStale, *r2.ref, "data older than an earlier read saw",
+                 "what " + spans[j].ref->op->Describe() + " saw, or newer");
+          return;
+        }
       }
+      if (!r2.single) continue;
+      const Seen* r1 = p.top[0] != nullptr && !same(p.top[0]->value, r2.value) ? p.top[0] : p.top[1];
+      if (r1 == nullptr || r1->ref->op->invoke <= r2.span.second) continue;
+      const bool lost = r2.ref->op->thread == kFinalThread && !r1->value.zero;
+      Report(lost ? ViolationKind::kLost : ViolationKind::kStale, *r2.ref,
+             "a value overwritten before " + r1->ref->op->Describe() + " began",
+             "what it saw, or newer");
+      return;
     }
   }
 
@@ -263,7 +309,7 @@ CheckReport CheckHistory(const History& history) {
   // Only sectors that some read observed are judged: the reads make their
   // entries (with the initial zero write), then the writes join those.
   for (const OpRecord& op : history) {
-    if (op.kind != OpKind::kRead) continue;
+    if (!op.Reads()) continue;
     uint32_t raw_index = 0;
     for (uint32_t i = 0; i < op.observed.size(); ++i) {
       const uint32_t key = op.file * kFileSectors + op.sector + i;

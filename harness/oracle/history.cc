@@ -3,7 +3,7 @@
 namespace pagerace {
 
 const char* FinalPassName(FinalPass pass) {
-  static const char* const kNames[] = {"final/cached", "final/backend"};
+  static const char* const kNames[] = {"final/cached", "final/mapped", "final/backend"};
   return kNames[static_cast<int>(pass)];
 }
 
@@ -41,9 +41,9 @@ std::string DescribeTag(const SectorTag& tag, uint32_t file, uint32_t sector) {
 
 std::string DescribeResult(const OpRecord& rec) {
   if (rec.response == kStampNever) return "failed";
-  if (rec.kind == OpKind::kWrite) return "wrote gen " + std::to_string(rec.gen);
+  if (OpRecord::WritesData(rec.kind)) return "wrote gen " + std::to_string(rec.gen);
   if (rec.kind == OpKind::kPunch) return "punched (gen " + std::to_string(rec.gen) + ")";
-  if (rec.kind != OpKind::kRead) return "ok";
+  if (!rec.Reads()) return "ok";
   // Runs of sectors that read the same thing: "saw s8-15 gen 5, s16 zeros".
   std::string out = "saw";
   for (size_t i = 0; i < rec.observed.size();) {

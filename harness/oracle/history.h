@@ -26,6 +26,7 @@ inline constexpr uint16_t kSetupThread = 0xfffe;
 // The passes of the end-of-run check, as the index of its reads.
 enum class FinalPass : uint16_t {
   kCached,    // the pages left in the cache, read through it
+  kMapped,    // the pages left mapped, loaded through the mapping
   kBackend,   // after write-back and eviction, every page read straight from the backend
 };
 const char* FinalPassName(FinalPass pass);
@@ -43,7 +44,12 @@ struct OpRecord {
   std::vector<SectorTag> observed;   // read: one per sector
   std::vector<uint64_t> raw;         // read: the words of each kMixed sector, in order
 
-  bool Writes() const { return kind == OpKind::kWrite || kind == OpKind::kPunch; }
+  // Ops that put data in the file (punch: zeros) and ops that observe it.
+  bool Writes() const { return WritesData(kind) || kind == OpKind::kPunch; }
+  bool Reads() const { return kind == OpKind::kRead || kind == OpKind::kLoad; }
+  static bool WritesData(OpKind k) {
+    return k == OpKind::kWrite || k == OpKind::kStore || k == OpKind::kWriteMapped;
+  }
   // "t1#4 read f0 s8+16" or "final/cached f0 s0+128".
   std::string Describe() const;
 };

@@ -19,6 +19,8 @@ constexpr uint8_t kRaPagesMask = 0x1f;
 constexpr uint32_t kRaFailShift = 5;
 constexpr uint8_t kRaFailMask = 0x3;
 constexpr uint32_t kPrefillShift = 7;
+constexpr uint8_t kFilesMask = 0x3;
+constexpr uint32_t kFlusherShift = 2;
 constexpr uint8_t kThreadsMask = 0x7;
 constexpr uint32_t kStrategyShift = 3;
 constexpr uint8_t kStrategyMask = 0x3;
@@ -34,6 +36,8 @@ static_assert(kRaPagesMax <= kRaPagesMask);
 static_assert(kRaFailMax == kRaFailMask, "ra_fail is stored raw in two bits");
 static_assert(kFilePagesMax <= 256, "file_pages-1 is one header byte");
 static_assert(kThreadsMax == kThreadsMask + 1);
+static_assert(kFilesMax == kFilesMask + 1);
+static_assert(kFlusherMax == 1, "flusher is one bit");
 static_assert(kStrategies <= kStrategyMask + 1);
 static_assert(kPctDepthMax == kDepthMask + 1);
 static_assert(kPreemptionsMax < 256 && kPreemptStepMax == 0xffff);
@@ -58,7 +62,8 @@ Program DecodeHeader(const std::array<uint8_t, kHeaderBytes>& h) {
   p.threads.assign((h[0] & kThreadsMask) + 1, {});
   p.schedule.strategy = static_cast<Strategy>(((h[0] >> kStrategyShift) & kStrategyMask) % kStrategies);
   p.schedule.pct_depth = static_cast<uint8_t>(((h[0] >> kDepthShift) & kDepthMask) + 1);
-  p.files = static_cast<uint8_t>(h[1] % kFilesMax + 1);
+  p.files = static_cast<uint8_t>((h[1] & kFilesMask) + 1);
+  p.flusher = static_cast<uint8_t>((h[1] >> kFlusherShift) & 1);
   p.file_pages = static_cast<uint16_t>(h[2] % kFilePagesMax + 1);
   p.ra_pages = static_cast<uint8_t>((h[3] & kRaPagesMask) % (kRaPagesMax + 1));
   p.ra_fail = static_cast<uint8_t>((h[3] >> kRaFailShift) & kRaFailMask);
@@ -118,7 +123,7 @@ std::vector<uint8_t> Encode(const Program& p) {
   out.push_back(static_cast<uint8_t>((p.threads.size() - 1) |
                                      static_cast<uint32_t>(p.schedule.strategy) << kStrategyShift |
                                      (p.schedule.pct_depth - 1u) << kDepthShift));
-  out.push_back(static_cast<uint8_t>(p.files - 1));
+  out.push_back(static_cast<uint8_t>((p.files - 1) | p.flusher << kFlusherShift));
   out.push_back(static_cast<uint8_t>(p.file_pages - 1));
   out.push_back(static_cast<uint8_t>(p.ra_pages | (p.ra_fail << kRaFailShift) | (p.prefill << kPrefillShift)));
   StoreLe(out, p.seed, 8);

@@ -1,8 +1,9 @@
 // Tests the binary program codec: the byte layout is pinned by hand-written
-// byte strings (header fields, record bit fields, modulo folding and count
-// clamping), Decode never rejects (empty, short and random inputs all give
-// valid programs), records past kOpsMax and partial records are dropped, and
-// Encode is canonical so that Decode(Encode(p)) == p.
+// byte strings (header fields and the flusher bit, record bit fields, modulo
+// folding and count clamping), Decode never rejects (empty, short and random
+// inputs all give valid programs), every value of the 4-bit kind field
+// decodes to a kind, records past kOpsMax and partial records are dropped,
+// and Encode is canonical so that Decode(Encode(p)) == p.
 #include "harness/program/codec.h"
 
 #include <cstdint>
@@ -22,9 +23,10 @@ std::vector<uint8_t> RandomBytes(Rng& rng, size_t max_size) {
   return bytes;
 }
 
-// 2 threads, random schedule, pct depth 3, 2 files, 16 pages (128 sectors),
-// ra_pages 4, ra_fail 2, seed 0x010000000000002a.
-const std::vector<uint8_t> kHeader = {0x41, 0x05, 0x0f, 0x44, 0x2a, 0, 0, 0, 0, 0, 0, 0x01};
+// 2 threads, random schedule, pct depth 3, 2 files and the flusher (0xfd:
+// bits 3-7 are ignored), 16 pages (128 sectors), ra_pages 4, ra_fail 2,
+// seed 0x010000000000002a.
+const std::vector<uint8_t> kHeader = {0x41, 0xfd, 0x0f, 0x44, 0x2a, 0, 0, 0, 0, 0, 0, 0x01};
 
 Program HandWrittenProgram() {
   Program p;
@@ -32,6 +34,7 @@ Program HandWrittenProgram() {
   p.file_pages = 16;
   p.ra_pages = 4;
   p.ra_fail = 2;
+  p.flusher = 1;
   p.seed = 0x010000000000002aULL;
   p.threads = {{Op{OpKind::kRead, 0, 0, 1}},
                {Op{OpKind::kWrite, 1, 10, 16}, Op{OpKind::kPunch, 0, 72, 56}}};
@@ -47,6 +50,7 @@ TEST(CodecTest, EmptyInputDecodesToMinimalValidProgram) {
   EXPECT_EQ(p.file_pages, 1);
   EXPECT_EQ(p.ra_pages, 0);
   EXPECT_EQ(p.ra_fail, 0);
+  EXPECT_EQ(p.flusher, 0);
   EXPECT_EQ(p.seed, 0u);
 }
 
@@ -55,6 +59,7 @@ TEST(CodecTest, MissingHeaderBytesReadAsZero) {
   const Program p = Decode(bytes);
   EXPECT_EQ(p.threads.size(), 4u);
   EXPECT_EQ(p.files, 3);
+  EXPECT_EQ(p.flusher, 0);
   EXPECT_EQ(p.file_pages, 1);
   EXPECT_EQ(p.ra_pages, 0);
   EXPECT_EQ(p.seed, 0u);
@@ -68,6 +73,7 @@ TEST(CodecTest, HeaderFieldsFoldModulo) {
   EXPECT_EQ(p.schedule.strategy, Strategy::kRandom);  // strategy 3 folds to random
   EXPECT_EQ(p.schedule.pct_depth, 8);
   EXPECT_EQ(p.files, 4);
+  EXPECT_EQ(p.flusher, 1);
   EXPECT_EQ(p.file_pages, 64);
   EXPECT_EQ(p.ra_pages, 31 % 17);  // low 5 bits, mod 17
   EXPECT_EQ(p.ra_fail, 3);         // bits 5-6
@@ -79,9 +85,10 @@ TEST(CodecTest, HandWrittenBytesDecodeExactly) {
   std::vector<uint8_t> bytes = kHeader;
   // write t1 f1 s10 count 16, with the ignored bits 25-31 all set.
   bytes.insert(bytes.end(), {0x91, 0x14, 0x3c, 0xfe});
-  // kind 7 -> punch, thread 3 -> 1, file 2 -> 0, sector 200 -> 72,
+  // kind 13 -> punch (mod 11), thread 3 -> 1, file 2 -> 0, sector 200 -> 72,
   // count 128 clamped to the 56 sectors left.
-  bytes.insert(bytes.end(), {0x37, 0x91, 0xfd, 0x01});
+  static_assert(kOpKinds == 11, "the kind below folds by the number of kinds");
+  bytes.insert(bytes.end(), {0x3d, 0x91, 0xfd, 0x01});
   // read t0 f0 s0 count 1, then a partial record that is ignored.
   bytes.insert(bytes.end(), {0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff});
   const Program p = Decode(bytes);
@@ -89,11 +96,52 @@ TEST(CodecTest, HandWrittenBytesDecodeExactly) {
 }
 
 TEST(CodecTest, EncodeWritesCanonicalBytes) {
-  std::vector<uint8_t> expected = {0x41, 0x01, 0x0f, 0x44, 0x2a, 0, 0, 0, 0, 0, 0, 0x01};
+  std::vector<uint8_t> expected = {0x41, 0x05, 0x0f, 0x44, 0x2a, 0, 0, 0, 0, 0, 0, 0x01};
   expected.insert(expected.end(), {0x00, 0x00, 0x00, 0x00,    // thread 0: read f0 s0+1
                                    0x91, 0x14, 0x3c, 0x00,    // thread 1: write f1 s10+16
                                    0x12, 0x90, 0xdc, 0x00});  // thread 1: punch f0 s72+56
   EXPECT_EQ(Encode(HandWrittenProgram()), expected);
+}
+
+TEST(CodecTest, FlusherIsBitTwoOfTheFilesByte) {
+  for (uint8_t files_byte = 0; files_byte < 8; ++files_byte) {
+    const std::vector<uint8_t> bytes = {0x00, files_byte};
+    const Program p = Decode(bytes);
+    EXPECT_EQ(p.files, (files_byte & 3) + 1) << int{files_byte};
+    EXPECT_EQ(p.flusher, files_byte >> 2) << int{files_byte};
+    EXPECT_EQ(Encode(p)[1], files_byte) << int{files_byte};
+  }
+}
+
+// The kind field has 16 values for kOpKinds kinds: every value decodes to
+// kind (value mod kOpKinds), so each kind is reachable, and the canonical
+// encoding is the value itself.
+TEST(CodecTest, EveryKindValueDecodes) {
+  std::vector<uint8_t> bytes = kHeader;
+  for (uint8_t kind = 0; kind < 16; ++kind) bytes.insert(bytes.end(), {kind, 0x00, 0x00, 0x00});
+  const Program p = Decode(bytes);
+  ASSERT_TRUE(Validate(p).ok());
+  ASSERT_EQ(p.threads[0].size(), 16u);
+  for (uint32_t kind = 0; kind < 16; ++kind)
+    EXPECT_EQ(p.threads[0][kind].kind, static_cast<OpKind>(kind % kOpKinds)) << kind;
+  const std::vector<uint8_t> encoded = Encode(p);
+  for (uint32_t kind = 0; kind < 16; ++kind)
+    EXPECT_EQ(encoded[kHeaderBytes + kind * kRecordBytes], kind % kOpKinds) << kind;
+  EXPECT_EQ(Decode(encoded), p);
+}
+
+TEST(CodecTest, EveryKindRoundTrips) {
+  Program p;
+  p.files = 2;
+  p.file_pages = 4;
+  p.flusher = 1;
+  p.threads.assign(2, {});
+  for (const OpInfo& info : OpTable()) {
+    const uint16_t k = static_cast<uint16_t>(info.kind);
+    p.threads[k % 2].push_back(Op{info.kind, static_cast<uint8_t>(k % 2), k, static_cast<uint16_t>(k + 1)});
+  }
+  ASSERT_TRUE(Validate(p).ok());
+  EXPECT_EQ(Decode(Encode(p)), p);
 }
 
 TEST(CodecTest, DirectedTrailerHoldsPreemptionsSortedByStep) {
@@ -153,9 +201,13 @@ TEST(CodecTest, RecordsPastOpsMaxIgnored) {
 
 TEST(CodecTest, RandomBytesDecodeValidAndRoundTrip) {
   Rng rng(20240611);
+  uint32_t kinds_seen = 0, flushers_seen = 0;  // bit per kind, per flusher value
   for (int i = 0; i < 2000; ++i) {
     const std::vector<uint8_t> bytes = RandomBytes(rng, 1200);
     const Program p = Decode(bytes);
+    flushers_seen |= 1u << p.flusher;
+    for (const auto& ops : p.threads)
+      for (const Op& op : ops) kinds_seen |= 1u << static_cast<uint32_t>(op.kind);
     const Status valid = Validate(p);
     ASSERT_TRUE(valid.ok()) << "input " << i << ": " << valid.message();
     const std::vector<uint8_t> encoded = Encode(p);
@@ -166,6 +218,8 @@ TEST(CodecTest, RandomBytesDecodeValidAndRoundTrip) {
     ASSERT_EQ(Decode(encoded), p) << "input " << i;
     ASSERT_EQ(Encode(Decode(encoded)), encoded) << "input " << i;
   }
+  EXPECT_EQ(kinds_seen, (1u << kOpKinds) - 1);
+  EXPECT_EQ(flushers_seen, 3u);
 }
 
 TEST(CodecTest, MostRandomInputsGiveNonEmptyPrograms) {
@@ -182,12 +236,15 @@ TEST(CodecTest, ExtremeProgramRoundTrips) {
   p.file_pages = kFilePagesMax;
   p.ra_pages = kRaPagesMax;
   p.ra_fail = kRaFailMax;
+  p.prefill = kPrefillMax;
+  p.flusher = kFlusherMax;
   p.seed = ~uint64_t{0};
   p.threads.assign(kThreadsMax, {});
   const uint16_t last = static_cast<uint16_t>(p.file_sectors() - 1);
   p.threads[7] = {Op{OpKind::kEvict, 3, last, 1},
                   Op{OpKind::kReadahead, 2, static_cast<uint16_t>(last + 1 - kOpSectorsMax), kOpSectorsMax}};
-  p.threads[0] = {Op{OpKind::kWrite, 0, 0, kOpSectorsMax}};
+  p.threads[0] = {Op{OpKind::kWrite, 0, 0, kOpSectorsMax},
+                  Op{OpKind::kWriteMapped, 3, static_cast<uint16_t>(last + 1 - kOpSectorsMax), kOpSectorsMax}};
   ASSERT_TRUE(Validate(p).ok());
   EXPECT_EQ(Decode(Encode(p)), p);
 }

@@ -2,23 +2,91 @@
 
 #include <algorithm>
 
+#include "harness/base/check.h"
+
 namespace pagerace {
 namespace {
 
-OpKind PickKind(Rng& rng, const uint32_t* weights) {
-  uint32_t total = 0;
-  for (uint32_t k = 0; k < kOpKinds; ++k) total += weights[k];
+constexpr uint64_t kSwarmOffNum = 1, kSwarmOffDen = 4;
+
+size_t Index(OpKind kind) { return static_cast<size_t>(kind); }
+
+// REQUIRES: total > 0.
+OpKind PickKind(Rng& rng, const Swarm& swarm, uint64_t total) {
   uint64_t x = rng.Below(total);
   for (uint32_t k = 0; k < kOpKinds; ++k) {
-    if (x < weights[k]) return static_cast<OpKind>(k);
-    x -= weights[k];
+    if (x < swarm.weight[k]) return static_cast<OpKind>(k);
+    x -= swarm.weight[k];
   }
   return OpKind::kRead;
 }
 
+// Phased programs: set-up ops first (writes of any kind, then write-back and
+// eviction, then forced readahead), then the racing ones (reads, loads,
+// punches), so threads that start together race on state the set-up built,
+// e.g. punching a page whose readahead failed. Every kind is listed, so a
+// new one has to be placed.
+int Phase(OpKind kind) {
+  switch (kind) {
+    case OpKind::kWrite:
+    case OpKind::kStore:
+    case OpKind::kWriteMapped:
+      return 0;
+    case OpKind::kEvict:
+    case OpKind::kFsync:
+      return 1;
+    case OpKind::kReadahead:
+    case OpKind::kMadvise:
+    case OpKind::kSysReadahead:
+      return 2;
+    case OpKind::kRead:
+    case OpKind::kPunch:
+    case OpKind::kLoad:
+      return 3;
+  }
+  return 3;
+}
+
 }  // namespace
 
+Swarm DrawSwarm(Rng& rng) {
+  Swarm swarm;
+  for (uint32_t k = 0; k < kOpKinds; ++k) {
+    const uint32_t base = OpTable()[k].default_weight;
+    swarm.weight[k] =
+        rng.Chance(kSwarmOffNum, kSwarmOffDen) ? 0 : base + static_cast<uint32_t>(rng.Below(base + 1));
+  }
+  // There is always something to observe.
+  if (swarm.weight[Index(OpKind::kRead)] == 0 && swarm.weight[Index(OpKind::kLoad)] == 0) {
+    const OpKind observer = rng.Chance(1, 2) ? OpKind::kRead : OpKind::kLoad;
+    swarm.weight[Index(observer)] = InfoOf(observer).default_weight;
+  }
+  return swarm;
+}
+
+std::string FormatSwarm(const Swarm& swarm) {
+  std::string on, off;
+  for (const OpInfo& info : OpTable()) {
+    const uint32_t w = swarm.weight[Index(info.kind)];
+    std::string& list = w == 0 ? off : on;
+    if (!list.empty()) list += ", ";
+    list += info.name;
+    if (w != 0) list += " " + std::to_string(w);
+  }
+  if (on.empty()) on = "no kind on";
+  return off.empty() ? on : on + " (off: " + off + ")";
+}
+
 Program Generate(Rng& rng, const GenerateOptions& options) {
+  const Swarm swarm = DrawSwarm(rng);
+  return Generate(rng, options, swarm);
+}
+
+Program Generate(Rng& rng, const GenerateOptions& options, const Swarm& swarm) {
+  uint64_t total_weight = 0;
+  for (uint32_t w : swarm.weight) total_weight += w;
+  PR_CHECK_MSG(total_weight > 0, "Generate with a swarm that has every op kind off");
+
   Program p;
   p.files = static_cast<uint8_t>(rng.Range(1, 2));
   p.file_pages = static_cast<uint16_t>(rng.Range(2, 16));
@@ -26,15 +94,8 @@ Program Generate(Rng& rng, const GenerateOptions& options) {
   p.ra_pages = kRaChoices[rng.Below(sizeof kRaChoices)];
   p.ra_fail = static_cast<uint8_t>(rng.Below(kRaFailMax + 1));
   p.prefill = static_cast<uint8_t>(rng.Below(kPrefillMax + 1));
+  p.flusher = rng.Chance(1, 3) ? 1 : 0;
   p.seed = rng.Next();
-
-  // Swarm: each program drops some op kinds and reweights the rest.
-  uint32_t weights[kOpKinds];
-  for (uint32_t k = 0; k < kOpKinds; ++k) {
-    const uint32_t base = OpTable()[k].default_weight;
-    weights[k] = rng.Chance(1, 6) ? 0 : base + static_cast<uint32_t>(rng.Below(base + 1));
-  }
-  weights[static_cast<size_t>(OpKind::kRead)] += 1;  // there is always something to observe
 
   // A hot window of a few pages where most ops land.
   const uint32_t hot_pages = static_cast<uint32_t>(std::min<uint64_t>(p.file_pages, rng.Range(1, 4)));
@@ -48,7 +109,7 @@ Program Generate(Rng& rng, const GenerateOptions& options) {
     const uint32_t n = static_cast<uint32_t>(rng.Range(1, per_thread));
     for (uint32_t i = 0; i < n; ++i) {
       Op op;
-      op.kind = PickKind(rng, weights);
+      op.kind = PickKind(rng, swarm, total_weight);
       op.file = static_cast<uint8_t>(rng.Below(p.files));
       uint32_t first_page = hot_first, pages = hot_pages;
       if (rng.Chance(1, 5)) first_page = 0, pages = p.file_pages;
@@ -63,20 +124,9 @@ Program Generate(Rng& rng, const GenerateOptions& options) {
       ops.push_back(op);
     }
   }
-  // Phased programs: set-up ops (write, evict, readahead) first, then the
-  // racing ones (read, punch), so threads that start together race on state
-  // the set-up built, e.g. punching a page whose readahead failed.
   if (rng.Chance(1, 2)) {
-    auto phase = [](const Op& op) {
-      switch (op.kind) {
-        case OpKind::kWrite: return 0;
-        case OpKind::kEvict: return 1;
-        case OpKind::kReadahead: return 2;
-        default: return 3;
-      }
-    };
     for (auto& ops : p.threads)
-      std::stable_sort(ops.begin(), ops.end(), [&](const Op& a, const Op& b) { return phase(a) < phase(b); });
+      std::stable_sort(ops.begin(), ops.end(), [](const Op& a, const Op& b) { return Phase(a.kind) < Phase(b.kind); });
   }
   return p;
 }

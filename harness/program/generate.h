@@ -1,11 +1,15 @@
 // Random programs for the soak: a function of the generator's state only.
 // Programs aim at the race windows: ops crowd a few hot pages, punches and
 // writes often have page-unaligned edges, and the cache knobs (readahead
-// window, readahead fail-fast) vary from program to program.
+// window, readahead fail-fast, prefill, the flusher) vary from program to
+// program. Which op kinds a program uses, and how often, is a Swarm: a soak
+// keeps one for a stretch of programs (swarm testing: leaving kinds out lets
+// the rest build up state a full mix never reaches).
 // Not thread-safe (uses the caller's Rng).
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "harness/base/rng.h"
 #include "harness/program/program.h"
@@ -17,6 +21,26 @@ struct GenerateOptions {
   uint32_t ops_per_thread = 12;  // at most; each thread gets [1, this] ops
 };
 
+// Relative weights of the op kinds, indexed by OpKind; 0 = the kind is off.
+struct Swarm {
+  uint32_t weight[kOpKinds] = {};
+  bool operator==(const Swarm&) const = default;
+};
+
+// Drops each op kind with probability 1/4 and weights the rest from their
+// OpTable() default_weight, scaled at random by [1, 2]. Read or load is
+// always on, so that programs observe something.
+Swarm DrawSwarm(Rng& rng);
+
+// One line, kinds in OpTable() order: "read 7, write 4, ... (off: punch, fsync)";
+// the "(off: ...)" part only when some kind is off.
+std::string FormatSwarm(const Swarm& swarm);
+
+// Ops are drawn with the swarm's weights: a kind weighted 0 never appears.
+// REQUIRES: some weight in `swarm` is positive.
+Program Generate(Rng& rng, const GenerateOptions& options, const Swarm& swarm);
+
+// Draws a swarm of its own first (DrawSwarm), then generates with it.
 Program Generate(Rng& rng, const GenerateOptions& options);
 
 }  // namespace pagerace

@@ -11,6 +11,12 @@ constexpr std::array<OpInfo, kOpKinds> kOps = {{
     {OpKind::kPunch, "punch", "fallocate(PUNCH_HOLE|KEEP_SIZE) of the sectors", 2},
     {OpKind::kReadahead, "readahead", "posix_fadvise(WILLNEED): force readahead of the pages", 2},
     {OpKind::kEvict, "evict", "posix_fadvise(DONTNEED): write back, drop clean pages", 1},
+    {OpKind::kLoad, "load", "loads through a shared mapping (read faults, fault-around, fault readahead)", 4},
+    {OpKind::kStore, "store", "stores of generation-tagged sectors through a shared mapping (write faults, page_mkwrite)", 3},
+    {OpKind::kFsync, "fsync", "fsync(2): write back the file's dirty pages and wait", 1},
+    {OpKind::kMadvise, "madvise", "madvise(MADV_WILLNEED) on the mapping: force readahead of the pages", 1},
+    {OpKind::kSysReadahead, "readahead2", "readahead(2): force readahead of the pages", 1},
+    {OpKind::kWriteMapped, "write-mapped", "pwrite(2) from a buffer that maps the same range (prefaults it under i_rwsem)", 1},
 }};
 
 constexpr std::array<const char*, kStrategies> kStrategyNames = {"random", "pct", "directed"};
@@ -48,6 +54,7 @@ Status Validate(const Program& p) {
   if (p.ra_pages > kRaPagesMax) return bad("ra-pages must be in [0, 16]");
   if (p.ra_fail > kRaFailMax) return bad("ra-fail must be in [0, 3]");
   if (p.prefill > kPrefillMax) return bad("prefill must be 0 or 1");
+  if (p.flusher > kFlusherMax) return bad("flusher must be 0 or 1");
   if (p.threads.empty() || p.threads.size() > kThreadsMax) return bad("threads must be in [1, 8]");
   if (p.op_count() > kOpsMax) return bad("at most 256 ops in all");
   const ScheduleSpec& sc = p.schedule;

@@ -25,6 +25,7 @@ inline constexpr uint32_t kFilePagesMax = 64;
 inline constexpr uint32_t kRaPagesMax = 16;
 inline constexpr uint32_t kRaFailMax = 3;       // fail-fast rate in quarters
 inline constexpr uint32_t kPrefillMax = 1;
+inline constexpr uint32_t kFlusherMax = 1;
 inline constexpr uint32_t kOpsMax = 256;        // all threads together
 inline constexpr uint32_t kOpSectorsMax = 128;  // one op's length
 
@@ -36,7 +37,13 @@ enum class OpKind : uint8_t {
   kPunch,      // fallocate(PUNCH_HOLE|KEEP_SIZE)
   kReadahead,  // posix_fadvise(WILLNEED): force readahead of the range
   kEvict,      // posix_fadvise(DONTNEED): write back, drop clean pages
-  kMaxValue = kEvict,
+  kLoad,       // loads through a shared mapping of the file (read faults)
+  kStore,      // stores of generation-tagged sectors through the mapping (write faults, page_mkwrite)
+  kFsync,      // fsync(2): write back the file's dirty pages and wait
+  kMadvise,    // madvise(MADV_WILLNEED) on the mapping: forced readahead
+  kSysReadahead,  // readahead(2): forced readahead
+  kWriteMapped,   // pwrite(2) from a buffer that is a shared mapping of the same range
+  kMaxValue = kWriteMapped,
 };
 inline constexpr uint32_t kOpKinds = static_cast<uint32_t>(OpKind::kMaxValue) + 1;
 
@@ -96,11 +103,13 @@ struct Program {
   uint8_t ra_pages = 4;     // [0, kRaPagesMax]: sync readahead window on a read miss; 0 = none
   uint8_t ra_fail = 0;      // [0, kRaFailMax]: share (in quarters) of readahead I/O that fails fast
   uint8_t prefill = 0;      // [0, kPrefillMax]: 1 = files start full of tagged data (generation 1), 0 = zeros
+  uint8_t flusher = 0;      // [0, kFlusherMax]: 1 = a flusher thread writes back dirty pages as they appear
   uint64_t seed = 0;        // scheduling (jitter; random and PCT schedules) is drawn from it
   ScheduleSpec schedule;    // the controlled scheduler's strategy
   std::vector<std::vector<Op>> threads = {{}};  // [1, kThreadsMax] threads
 
   uint32_t file_sectors() const { return uint32_t{file_pages} * kSectorsPerPage; }
+  uint32_t logical_threads() const { return static_cast<uint32_t>(threads.size()) + flusher; }
   size_t op_count() const;
   bool operator==(const Program&) const = default;
 };

@@ -24,7 +24,7 @@ constexpr size_t kQuoteMax = 40;  // longer tokens are cut in error messages
 constexpr std::string_view kScheduleWord = "schedule";
 constexpr std::string_view kPreemptWord = "preempt";
 
-enum class Key : uint8_t { kFiles, kFilePages, kRaPages, kRaFail, kPrefill, kSeed, kPctDepth };
+enum class Key : uint8_t { kFiles, kFilePages, kRaPages, kRaFail, kPrefill, kFlusher, kSeed, kPctDepth };
 
 struct KeyInfo {
   Key key;
@@ -33,12 +33,13 @@ struct KeyInfo {
   uint64_t max;
 };
 
-constexpr std::array<KeyInfo, 7> kKeys = {{
+constexpr std::array<KeyInfo, 8> kKeys = {{
     {Key::kFiles, "files", 1, kFilesMax},
     {Key::kFilePages, "file-pages", 1, kFilePagesMax},
     {Key::kRaPages, "ra-pages", 0, kRaPagesMax},
     {Key::kRaFail, "ra-fail", 0, kRaFailMax},
     {Key::kPrefill, "prefill", 0, kPrefillMax},
+    {Key::kFlusher, "flusher", 0, kFlusherMax},
     {Key::kSeed, "seed", 0, std::numeric_limits<uint64_t>::max()},
     {Key::kPctDepth, "pct-depth", 1, kPctDepthMax},
 }};
@@ -56,6 +57,7 @@ uint64_t GetKey(const Program& p, Key key) {
     case Key::kRaPages: return p.ra_pages;
     case Key::kRaFail: return p.ra_fail;
     case Key::kPrefill: return p.prefill;
+    case Key::kFlusher: return p.flusher;
     case Key::kSeed: return p.seed;
     case Key::kPctDepth: return p.schedule.pct_depth;
   }
@@ -70,6 +72,7 @@ void SetKey(Program& p, Key key, uint64_t value) {
     case Key::kRaPages: p.ra_pages = static_cast<uint8_t>(value); break;
     case Key::kRaFail: p.ra_fail = static_cast<uint8_t>(value); break;
     case Key::kPrefill: p.prefill = static_cast<uint8_t>(value); break;
+    case Key::kFlusher: p.flusher = static_cast<uint8_t>(value); break;
     case Key::kSeed: p.seed = value; break;
     case Key::kPctDepth: p.schedule.pct_depth = static_cast<uint8_t>(value); break;
   }

@@ -6,13 +6,15 @@
 //   files 2             <- header keys, each optional and at most once,
 //   file-pages 16          in any order, before the first thread:
 //   ra-pages 4             files, file-pages, ra-pages, ra-fail,
-//   ra-fail 1              prefill, seed (seed takes decimal or 0x hex),
-//   seed 0x2a              pct-depth, schedule
+//   ra-fail 1              prefill, flusher (0 or 1: a flusher thread
+//   flusher 1              writes dirty pages back), seed (decimal or
+//   seed 0x2a              0x hex), pct-depth, schedule
 //   schedule directed   <- controlled strategy: random (the default), pct
 //   pct-depth 3            (with pct-depth 1-8) or directed, which takes
 //   preempt 40 t1          preemptions: at step 40 run thread 1 if it can
 //   thread 0            <- threads numbered 0, 1, 2 ... in order
-//   read f0 s0+16       <- op: <kind> f<file> s<first sector>+<sector count>
+//   read f0 s0+16       <- op: <kind> f<file> s<first sector>+<sector count>,
+//                          the kind named as in OpTable()
 //   punch f0 s4+20
 //   thread 1            <- a thread may have no ops
 //

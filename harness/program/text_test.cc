@@ -1,5 +1,6 @@
 // Tests the text program format: a hand-written text (comments, blank lines,
-// indentation, keys in any order) parses to the exact expected Program,
+// indentation, keys in any order) parses to the exact expected Program, and
+// so does one with every op kind (names with '-' and digits) and the flusher,
 // PrintText's output is pinned, ParseText(PrintText(p)) == p for many random
 // valid programs, every class of parse error names the right line:column,
 // garbage and mutated texts fail cleanly, and LooksLikeText sniffs correctly.
@@ -73,6 +74,47 @@ TEST(TextTest, HandWrittenTextParses) {
   EXPECT_EQ(parsed.value(), expected);
 }
 
+TEST(TextTest, EveryOpKindAndTheFlusherParse) {
+  const std::string text =
+      "pagerace 1\n"
+      "flusher 1\n"
+      "prefill 1\n"
+      "thread 0\n"
+      "load f0 s0+8\n"
+      "store f0 s3+2\n"
+      "fsync f0 s0+128\n"
+      "madvise f0 s8+16\n"
+      "thread 1\n"
+      "readahead2 f0 s0+32\n"
+      "write-mapped f0 s5+11   # pwrite from a mapping of itself\n"
+      "read f0 s0+1\n"
+      "write f0 s0+1\n"
+      "punch f0 s0+1\n"
+      "readahead f0 s0+1\n"
+      "evict f0 s0+1\n";
+  const Result<Program> parsed = ParseText(text);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  Program expected;
+  expected.flusher = 1;
+  expected.prefill = 1;
+  expected.threads = {
+      {Op{OpKind::kLoad, 0, 0, 8}, Op{OpKind::kStore, 0, 3, 2}, Op{OpKind::kFsync, 0, 0, 128},
+       Op{OpKind::kMadvise, 0, 8, 16}},
+      {Op{OpKind::kSysReadahead, 0, 0, 32}, Op{OpKind::kWriteMapped, 0, 5, 11}, Op{OpKind::kRead, 0, 0, 1},
+       Op{OpKind::kWrite, 0, 0, 1}, Op{OpKind::kPunch, 0, 0, 1}, Op{OpKind::kReadahead, 0, 0, 1},
+       Op{OpKind::kEvict, 0, 0, 1}},
+  };
+  EXPECT_EQ(parsed.value(), expected);
+  // Every kind is used, and the program survives printing.
+  EXPECT_EQ(expected.op_count(), kOpKinds);
+  const std::string printed = PrintText(expected);
+  EXPECT_NE(printed.find("prefill 1\nflusher 1\n"), std::string::npos) << printed;
+  EXPECT_NE(printed.find("\nwrite-mapped f0 s5+11\n"), std::string::npos) << printed;
+  const Result<Program> again = ParseText(printed);
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(again.value(), expected);
+}
+
 TEST(TextTest, OmittedKeysKeepDefaultsAndSeedTakesDecimal) {
   const Result<Program> parsed = ParseText("pagerace 1\nseed 18446744073709551615\nthread 0\n");
   ASSERT_TRUE(parsed.ok()) << parsed.status().message();
@@ -96,6 +138,7 @@ TEST(TextTest, PrintTextFormatIsPinned) {
             "ra-pages 3\n"
             "ra-fail 1\n"
             "prefill 0\n"
+            "flusher 0\n"
             "seed 0xdeadbeef\n"
             "pct-depth 3\n"
             "schedule random\n"
@@ -141,7 +184,11 @@ std::string Lines(int n, const std::string& line) {
 const std::vector<ErrorCase>& ErrorCases() {
   static const std::vector<ErrorCase> kCases = {
       {"unknown kind", "pagerace 1\nthread 0\n  reed f0 s0+1\n",
-       "3:3: unknown op kind 'reed' (expected one of: read write punch readahead evict)"},
+       "3:3: unknown op kind 'reed' (expected one of: read write punch readahead evict load store fsync "
+       "madvise readahead2 write-mapped)"},
+      {"prefix of a kind", "pagerace 1\nthread 0\nwrite-map f0 s0+1\n",
+       "3:1: unknown op kind 'write-map' (expected one of: read write punch readahead evict load store fsync "
+       "madvise readahead2 write-mapped)"},
       {"bad file", "pagerace 1\nfiles 2\nthread 0\nread f2 s0+1\n", "4:6: file 2 out of range [0, 2) (files 2)"},
       {"file syntax", "pagerace 1\nthread 0\nread 0 s0+1\n", "3:6: expected a file 'f<N>', got '0'"},
       {"sector out of range", "pagerace 1\nthread 0\n  write f0 s600+4\n", "3:12: sector 600 out of range [0, 128)"},
@@ -157,7 +204,10 @@ const std::vector<ErrorCase>& ErrorCases() {
       {"key after thread", "pagerace 1\nthread 0\nseed 1\n",
        "3:1: header key 'seed' after the first thread (header keys go before 'thread 0')"},
       {"unknown key", "pagerace 1\nfilez 2\n",
-       "2:1: unknown key 'filez' (expected one of: files file-pages ra-pages ra-fail prefill seed pct-depth schedule preempt thread)"},
+       "2:1: unknown key 'filez' (expected one of: files file-pages ra-pages ra-fail prefill flusher seed pct-depth "
+       "schedule preempt thread)"},
+      {"flusher out of range", "pagerace 1\nflusher 2\n", "2:9: flusher 2 out of range [0, 1]"},
+      {"duplicate flusher", "pagerace 1\nflusher 1\nflusher 1\n", "3:1: duplicate key 'flusher'"},
       {"key out of range", "pagerace 1\nfiles 5\n", "2:7: files 5 out of range [1, 4]"},
       {"key not a number", "pagerace 1\nra-pages four\n",
        "2:10: expected ra-pages as a decimal number, got 'four'"},
@@ -201,7 +251,8 @@ const std::vector<ErrorCase>& ErrorCases() {
       {"preempt after thread", "pagerace 1\nthread 0\npreempt 1 t0\n",
        "3:1: header key 'preempt' after the first thread (header keys go before 'thread 0')"},
       {"binary junk", "pagerace 1\n\x01\xff\n", "2:1: unknown key '\\x01\\xff' (expected one of: "
-                                                "files file-pages ra-pages ra-fail prefill seed pct-depth schedule preempt thread)"},
+                                                "files file-pages ra-pages ra-fail prefill flusher seed pct-depth "
+                                                "schedule preempt thread)"},
   };
   return kCases;
 }

@@ -3,6 +3,8 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 
 #include "harness/base/check.h"
 #include "harness/base/rng.h"
@@ -29,7 +31,9 @@ std::vector<PageRange> Reach(const Program& program) {
   for (const auto& ops : program.threads) {
     for (const Op& op : ops) {
       auto& [lo, hi] = reach[op.file];
-      lo = std::min<uint32_t>(lo, op.sector / kSectorsPerPage);
+      // A fault reads ahead around the faulting page.
+      const uint32_t first = op.sector / kSectorsPerPage;
+      lo = std::min<uint32_t>(lo, first - std::min<uint32_t>(first, program.ra_pages / 2));
       hi = std::max<uint32_t>(hi, (op.sector + op.count - 1) / kSectorsPerPage + 1 + margin);
     }
   }
@@ -42,7 +46,7 @@ uint64_t WrittenPages(const Program& program, uint32_t file) {
   uint64_t mask = 0;
   for (const auto& ops : program.threads)
     for (const Op& op : ops)
-      if (op.file == file && (op.kind == OpKind::kWrite || op.kind == OpKind::kPunch))
+      if (op.file == file && (OpRecord::WritesData(op.kind) || op.kind == OpKind::kPunch))
         for (uint32_t p = op.sector / kSectorsPerPage, last = (op.sector + op.count - 1u) / kSectorsPerPage;
              p <= last; ++p)
           mask |= uint64_t{1} << p;
@@ -83,7 +87,9 @@ void Executor::Prefill(const Program& program, History& history, std::vector<Bac
 Result<std::unique_ptr<Executor>> Executor::Create(const ExecutorOptions& options) {
   if (options.backend == BackendKind::kMemory)
     return std::unique_ptr<Executor>(new Executor(options, CreateMemoryBackend()));
-  Result<std::unique_ptr<Backend>> backend = CreateFileBackend({options.dir, options.io});
+  Result<std::unique_ptr<Backend>> backend = options.backend == BackendKind::kBlockmap
+                                                 ? CreateBlockmapBackend({options.dir, options.io})
+                                                 : CreateFileBackend({options.dir, options.io});
   if (!backend.ok()) return backend.status();
   return std::unique_ptr<Executor>(new Executor(options, std::move(*backend)));
 }
@@ -103,6 +109,7 @@ Executor::Executor(const ExecutorOptions& options, std::unique_ptr<Backend> back
     : options_(options), backend_(std::move(backend)), cache_(*backend_) {}
 
 Executor::~Executor() {
+  PR_CHECK_MSG(!wedged_, "destroying a wedged executor: its threads are stuck in it (leak it instead)");
   stop_.store(true);
   round_.fetch_add(1);
   round_.notify_all();
@@ -123,19 +130,47 @@ void Executor::WorkerLoop(size_t id, uint32_t seen) {
     round_.wait(seen, std::memory_order_acquire);
     seen = round_.load(std::memory_order_acquire);
     if (stop_.load()) return;
-    const size_t n = program_->threads.size();
+    const size_t n = program_->logical_threads();
     if (id < n) {
       // Start barrier: racing ops begin together.
       arrived_.fetch_add(1, std::memory_order_acq_rel);
       while (arrived_.load(std::memory_order_acquire) < n) sched_yield();
       RunThread(id);
     }
-    if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == pool_size_.load(std::memory_order_acquire))
-      done_.notify_one();
+    if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == pool_size_.load(std::memory_order_acquire)) {
+      std::lock_guard<std::mutex> lock(done_mu_);  // no lost wake-up between RunFree's check and its wait
+      done_cv_.notify_one();
+    }
+  }
+}
+
+// The flusher (Program::flusher): writes back what is dirty, then sleeps
+// until something is dirtied, until every program thread has finished. Its
+// passes are bounded (one per op of the program), as a real flusher's are by
+// its period: an unbounded one could write-protect a page after every write
+// fault of a store, so that under an unfair schedule the store never lands.
+void Executor::RunFlusher() {
+  const uint32_t n = static_cast<uint32_t>(program_->threads.size());
+  for (size_t pass = 0; pass < program_->op_count(); ++pass) {
+    const uint32_t seen = cache_.DirtySeq();
+    Status st = cache_.Flush();
+    if (!st.ok() && flusher_status_.ok()) flusher_status_ = st;
+    if (threads_done_.load(std::memory_order_acquire) >= n) return;
+    cache_.WaitDirty(seen);
   }
 }
 
 void Executor::RunThread(size_t t) {
+  if (t == program_->threads.size()) {
+    RunFlusher();
+    return;
+  }
+  RunOps(t);
+  if (threads_done_.fetch_add(1, std::memory_order_acq_rel) + 1 == program_->threads.size() && program_->flusher)
+    cache_.Kick();
+}
+
+void Executor::RunOps(size_t t) {
   const std::vector<Op>& ops = program_->threads[t];
   // Swarm over schedules too: the seed's top bits scale the chance of a pause at
   // a race window by 1/2, 1, 2 or 4.
@@ -146,6 +181,7 @@ void Executor::RunThread(size_t t) {
   History& h = histories_[t];
   h.reserve(ops.size());
   for (size_t i = 0; i < ops.size(); ++i) {
+    if (i > 0) sched::At(sched::Point::kOpStart);
     h.emplace_back();
     Status st = RunOp(t, i, h.back(), buf);
     if (!st.ok()) {
@@ -165,7 +201,7 @@ Status Executor::RunOp(size_t t, size_t i, OpRecord& rec, std::vector<uint64_t>&
   rec.count = op.count;
   buf.resize(size_t{op.count} * kSectorWords);
   Status st;
-  if (op.kind == OpKind::kWrite) {
+  if (OpRecord::WritesData(op.kind)) {
     rec.gen = gen_.fetch_add(1, std::memory_order_relaxed);
     for (uint32_t s = 0; s < op.count; ++s)
       FillSector(op.file, op.sector + s, rec.gen, buf.data() + size_t{s} * kSectorWords);
@@ -180,20 +216,30 @@ Status Executor::RunOp(size_t t, size_t i, OpRecord& rec, std::vector<uint64_t>&
     case OpKind::kPunch: st = cache_.Punch(op.file, op.sector, op.count); break;
     case OpKind::kReadahead: st = cache_.Readahead(op.file, op.sector, op.count); break;
     case OpKind::kEvict: st = cache_.Evict(op.file, op.sector, op.count); break;
+    case OpKind::kLoad: st = cache_.Load(op.file, op.sector, op.count, buf.data()); break;
+    case OpKind::kStore: st = cache_.Store(op.file, op.sector, op.count, buf.data()); break;
+    case OpKind::kFsync: st = cache_.Fsync(op.file); break;
+    case OpKind::kMadvise: st = cache_.Madvise(op.file, op.sector, op.count); break;
+    case OpKind::kSysReadahead: st = cache_.SysReadahead(op.file, op.sector, op.count); break;
+    case OpKind::kWriteMapped: st = cache_.WriteMapped(op.file, op.sector, op.count, buf.data()); break;
   }
   rec.response = stamp_.fetch_add(1, std::memory_order_acq_rel);
   if (!st.ok()) {
     if (rec.Writes()) rec.response = kStampNever;
     return st;
   }
-  if (op.kind == OpKind::kRead) ObserveSectors(buf.data(), op.count, rec);
+  if (rec.Reads()) ObserveSectors(buf.data(), op.count, rec);
   sched::Note(sched::EventKind::kOp, [&] { return "done: " + DescribeResult(rec); });
   return st;
 }
 
 Result<RunOutcome> Executor::Run(const Program& program) {
   PR_CHECK_MSG(Validate(program).ok(), "Executor::Run: invalid program");
-  cache_.Reset({program.files, program.file_pages, program.ra_pages, program.ra_fail, options_.mutant});
+  PR_CHECK_MSG(!wedged_, "Executor::Run after a hung free run");
+  cache_.Reset({program.files, program.file_pages, program.ra_pages, program.ra_fail, program.flusher != 0,
+                options_.mutant});
+  threads_done_.store(0);
+  flusher_status_ = Status::Ok();
   stamp_.store(1);
   gen_.store(program.prefill ? kPrefillGen + 1 : 1);
   History setup;
@@ -211,8 +257,20 @@ Result<RunOutcome> Executor::Run(const Program& program) {
       program_ = nullptr;
       return outcome;  // deadlock or livelock: the model's state is abandoned
     }
-  } else {
-    RunFree(n);
+  } else if (!RunFree(program.logical_threads())) {
+    // Real threads stuck: a deadlock (or a livelock) in the model. They can
+    // never be joined; the executor is wedged and must be leaked.
+    Violation v;
+    v.kind = ViolationKind::kDeadlock;
+    v.stamp = stamp_.load();
+    v.reader = "the free-mode watchdog";
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "threads still running after %g s", options_.hang_s);
+    v.observed = buf;
+    v.expected = "every thread to finish";
+    outcome.report.violations.push_back(std::move(v));
+    outcome.report.total = 1;
+    return outcome;
   }
   program_ = nullptr;
 
@@ -220,6 +278,7 @@ Result<RunOutcome> Executor::Run(const Program& program) {
   size_t records = outcome.history.size() + 2 * kFilesMax * kFilePagesMax;  // room for the end-of-run reads
   for (const History& h : histories_) records += h.size();
   outcome.history.reserve(records);
+  PR_RETURN_IF_ERROR(flusher_status_);
   for (size_t t = 0; t < n; ++t) {
     PR_RETURN_IF_ERROR(statuses_[t]);
     outcome.ops += histories_[t].size();
@@ -228,20 +287,33 @@ Result<RunOutcome> Executor::Run(const Program& program) {
   sched::SetThreadJitter(0, {});
   PR_RETURN_IF_ERROR(FinalCheck(outcome.history, program));
   outcome.report = CheckHistory(outcome.history);
+  if (std::string what = cache_.assertion(); !what.empty()) {
+    Violation v;
+    v.kind = ViolationKind::kAssert;
+    v.stamp = stamp_.load();
+    v.reader = "the model";
+    v.observed = what;
+    v.expected = "the kernel's invariant to hold";
+    outcome.report.violations.insert(outcome.report.violations.begin(), std::move(v));
+    ++outcome.report.total;
+  }
   return outcome;
 }
 
 // Free mode: the pool's threads run the program's threads, started together.
-void Executor::RunFree(size_t n) {
+bool Executor::RunFree(size_t n) {
   EnsureWorkers(n);
   pool_size_.store(static_cast<uint32_t>(workers_.size()));
   arrived_.store(0);
   done_.store(0);
   round_.fetch_add(1, std::memory_order_acq_rel);
   round_.notify_all();
-  for (uint32_t d = done_.load(std::memory_order_acquire); d < workers_.size();
-       d = done_.load(std::memory_order_acquire))
-    done_.wait(d, std::memory_order_acquire);
+  std::unique_lock<std::mutex> lock(done_mu_);
+  const auto limit = std::chrono::duration<double>(options_.hang_s);
+  if (done_cv_.wait_for(lock, limit, [&] { return done_.load(std::memory_order_acquire) == workers_.size(); }))
+    return true;
+  wedged_ = true;
+  return false;
 }
 
 sched::Controller::Options ControllerOptions(const Program& program, uint64_t steps_max) {
@@ -271,7 +343,7 @@ bool Executor::RunControlled(const Program& program, CheckReport& report) {
   o.steps = hooks_.steps;
   controller_.set_options(o);
   std::vector<std::function<void()>> bodies;
-  for (size_t t = 0; t < program.threads.size(); ++t) bodies.push_back([this, t] { RunThread(t); });
+  for (size_t t = 0; t < program.logical_threads(); ++t) bodies.push_back([this, t] { RunThread(t); });
   const sched::Controller::Outcome out = controller_.Run(std::move(bodies));
   steps_ = controller_.steps();
   if (out == sched::Controller::Outcome::kDone) return true;
@@ -290,22 +362,31 @@ bool Executor::RunControlled(const Program& program, CheckReport& report) {
 
 // The end-of-run check, on the calling thread after the workers are idle.
 // First the pages left in the cache are read through it (stale pages left
-// behind). Then, after write-back and eviction, the backend is read over every
-// page that a write or punch names (lost writes) or that the cache wrote or
-// punched there (corruption). Any other page still holds what the run began
+// behind), then the pages left mapped are loaded through the mapping (a PTE
+// left on a page the cache no longer holds). Then, after write-back, unmap
+// and eviction, the backend is read over every page that a write or punch
+// names (lost writes), that the cache wrote or punched there, or that the
+// backend reports changed otherwise (corruption through a stale block
+// mapping). Any other page still holds what the run began
 // with, which every read may see, so reading it could find nothing. (A cold
 // read through the cache would only copy the backend again.) Contiguous pages
 // are read as one range.
 Status Executor::FinalCheck(History& history, const Program& program) {
   uint64_t pages[kFilesMax] = {};
-  for (FinalPass pass : {FinalPass::kCached, FinalPass::kBackend}) {
+  for (FinalPass pass : {FinalPass::kCached, FinalPass::kMapped, FinalPass::kBackend}) {
     if (pass == FinalPass::kBackend) {
       PR_RETURN_IF_ERROR(cache_.WritebackAll());
+      cache_.UnmapAll();
       cache_.EvictAll();
     }
     for (uint32_t file = 0; file < program.files; ++file) {
-      pages[file] = pass == FinalPass::kCached ? cache_.CachedMask(file)
-                                               : WrittenPages(program, file) | cache_.BackendWritten(file);
+      switch (pass) {
+        case FinalPass::kCached: pages[file] = cache_.CachedMask(file); break;
+        case FinalPass::kMapped: pages[file] = cache_.MappedMask(file); break;
+        case FinalPass::kBackend:
+          pages[file] = WrittenPages(program, file) | cache_.BackendWritten(file) | backend_->ChangedPages(file);
+          break;
+      }
     }
     for (uint32_t file = 0; file < program.files; ++file) {
       for (uint32_t lo = 0; lo < program.file_pages;) {
@@ -323,10 +404,16 @@ Status Executor::FinalCheck(History& history, const Program& program) {
         rec.count = (hi - lo) * kSectorsPerPage;
         final_buf_.resize(size_t{rec.count} * kSectorWords);
         rec.invoke = stamp_.fetch_add(1);
-        if (pass == FinalPass::kBackend) {
-          PR_RETURN_IF_ERROR(backend_->ReadPages(file, lo, hi - lo, final_buf_.data()));
-        } else {
-          PR_RETURN_IF_ERROR(cache_.Read(file, rec.sector, rec.count, final_buf_.data()));
+        switch (pass) {
+          case FinalPass::kCached:
+            PR_RETURN_IF_ERROR(cache_.Read(file, rec.sector, rec.count, final_buf_.data()));
+            break;
+          case FinalPass::kMapped:
+            PR_RETURN_IF_ERROR(cache_.Load(file, rec.sector, rec.count, final_buf_.data()));
+            break;
+          case FinalPass::kBackend:
+            PR_RETURN_IF_ERROR(backend_->ReadPages(file, lo, hi - lo, final_buf_.data()));
+            break;
         }
         rec.response = stamp_.fetch_add(1);
         ObserveSectors(final_buf_.data(), rec.count, rec);

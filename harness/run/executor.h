@@ -12,6 +12,8 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -61,6 +63,7 @@ struct ExecutorOptions {
   Schedule schedule = Schedule::kFree;
   uint64_t steps_max = 1'000'000;  // controlled: scheduling points before a livelock
   sched::Jitter jitter{96, 2000};  // scheduling noise at the named race windows
+  double hang_s = 10;              // free: a run still going after this long is a DEADLOCK finding
 };
 
 // Scheduling steps the PCT change points are drawn from, per op of the
@@ -104,14 +107,19 @@ class Executor {
   void set_hooks(const ControlledHooks& hooks) { hooks_ = hooks; }
   // Scheduling steps of the last controlled run.
   uint64_t steps() const { return steps_; }
+  // A free run hung (a DEADLOCK finding): its threads are stuck for good, so
+  // the executor can run nothing more and must not be destroyed (leak it).
+  bool wedged() const { return wedged_; }
 
  private:
   Executor(const ExecutorOptions& options, std::unique_ptr<Backend> backend);
   void EnsureWorkers(size_t n);
   void WorkerLoop(size_t id, uint32_t seen);
-  void RunFree(size_t n);
+  bool RunFree(size_t n);
   bool RunControlled(const Program& program, CheckReport& report);
   void RunThread(size_t t);
+  void RunOps(size_t t);
+  void RunFlusher();
   Status RunOp(size_t t, size_t i, OpRecord& rec, std::vector<uint64_t>& buf);
   void Prefill(const Program& program, History& history, std::vector<Backend::Initial>& initial);
   Status FinalCheck(History& history, const Program& program);
@@ -133,6 +141,8 @@ class Executor {
   std::atomic<uint64_t> gen_{1};
   std::vector<History> histories_;       // one per program thread
   std::vector<Status> statuses_;         // one per program thread
+  Status flusher_status_;
+  std::atomic<uint32_t> threads_done_{0};  // program threads finished (the flusher stops after all)
   std::vector<std::vector<uint64_t>> op_bufs_;  // one per program thread: an op's data
 
   // The pool.
@@ -140,6 +150,9 @@ class Executor {
   std::atomic<uint32_t> round_{0};       // bumped to start a run
   std::atomic<uint32_t> arrived_{0};     // start barrier
   std::atomic<uint32_t> done_{0};        // workers finished this run
+  std::mutex done_mu_;
+  std::condition_variable done_cv_;
+  bool wedged_ = false;
   std::atomic<uint32_t> pool_size_{0};   // workers_.size(), for the workers to read
   std::atomic<bool> stop_{false};
 };

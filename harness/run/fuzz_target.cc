@@ -21,8 +21,9 @@ namespace {
 // `parse`; a value it rejects exits 2 with a message naming `choices`.
 template <typename Parse>
 auto FromEnv(const char* var, const char* fallback, Parse parse, const char* choices) {
-  const char* value = std::getenv(var);
-  auto parsed = parse(value == nullptr ? fallback : value);
+  const char* env = std::getenv(var);
+  const char* value = env == nullptr ? fallback : env;
+  auto parsed = parse(value);
   if (!parsed) {
     std::fprintf(stderr, "pagerace: unknown %s '%s' (%s)\n", var, value, choices);
     std::exit(2);
@@ -36,8 +37,11 @@ FuzzTarget* FuzzTarget::FromEnvironment() {
   const Mutant mutant = FromEnv("PAGERACE_MUTANT", "", MutantFromName, "see: pagerace mutants");
   const Schedule schedule = FromEnv("PAGERACE_SCHEDULE", ScheduleName(Schedule::kControlled), ScheduleFromName,
                                     "controlled or free");
+  // Unset: memory, or blockmap for a mutant that shows only there.
+  const MutantInfo* info = InfoOf(mutant);
+  const BackendKind fallback = info != nullptr && info->blockmap ? BackendKind::kBlockmap : BackendKind::kMemory;
   const BackendKind backend =
-      FromEnv("PAGERACE_BACKEND", BackendName(BackendKind::kMemory), BackendFromName, "memory or file");
+      FromEnv("PAGERACE_BACKEND", BackendName(fallback), BackendFromName, "memory, file or blockmap");
   // Lives until exit; the engines may call Run until then. At exit (libFuzzer
   // ends -runs and -max_total_time with exit()) the executor is destroyed,
   // which removes its private directory.

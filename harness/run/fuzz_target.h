@@ -5,8 +5,10 @@
 // the input. Programs run under the controlled scheduler (fibers; the
 // program's seed fixes the interleaving, so every crash replays exactly)
 // unless PAGERACE_SCHEDULE=free. The backend is in memory (no system call
-// per I/O: throughput) unless PAGERACE_BACKEND=file. The executor is made on the first input, so
-// AFL++'s fork server never forks a live thread pool.
+// per I/O: throughput) unless PAGERACE_BACKEND says otherwise (file,
+// blockmap); unset, a mutant that shows only on blockmap gets blockmap. The
+// executor is made on the first input, so AFL++'s fork server never forks a
+// live thread pool.
 // Thread-safety: one input at a time, as the engines call it.
 #pragma once
 

@@ -16,6 +16,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// Seeds the soak's swarm generator apart from its program generator.
+constexpr uint64_t kSwarmSalt = 0x5357'4152'4d00'0000;  // "SWARM"
+
 double Since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
@@ -79,6 +82,12 @@ Result<Finding> SaveFinding(const SoakOptions& options, const SoakResult& so_far
   return f;
 }
 
+// A free run that hung left threads stuck inside the executor for good: it
+// must outlive them (the process), so it is leaked rather than destroyed.
+void LeakIfWedged(std::unique_ptr<Executor>& exec) {
+  if (exec->wedged()) static_cast<void>(exec.release());
+}
+
 }  // namespace
 
 std::string ReplayCommand(Mutant mutant, Schedule schedule, const std::string& path) {
@@ -104,6 +113,10 @@ Result<SoakResult> Soak(const SoakOptions& options, std::FILE* out) {
   go.threads = options.threads;
   go.ops_per_thread = options.ops_per_thread;
   Rng rng(options.seed);
+  // Swarms come from a stream of their own: how often one is drawn does not
+  // shift the stream the programs are drawn from.
+  Rng swarm_rng(options.seed ^ kSwarmSalt);
+  Swarm swarm;
   const Clock::time_point t0 = Clock::now();
   double next_status = 1;
   Program program;
@@ -116,7 +129,17 @@ Result<SoakResult> Soak(const SoakOptions& options, std::FILE* out) {
       std::fflush(out);
       next_status = elapsed + 1;
     }
-    program = Generate(rng, go);
+    if (options.swarm_programs == 0 || result.rounds % options.swarm_programs == 0) {
+      swarm = DrawSwarm(swarm_rng);
+      if (options.swarm_programs != 0) {
+        const uint64_t first = result.rounds;
+        std::fprintf(out, "swarm %" PRIu64 " (programs %" PRIu64 "-%" PRIu64 "): %s\n",
+                     first / options.swarm_programs, first, first + options.swarm_programs - 1,
+                     FormatSwarm(swarm).c_str());
+        std::fflush(out);
+      }
+    }
+    program = Generate(rng, go, swarm);
     SetCrashContext([&] {
       return "pagerace soak: seed " + std::to_string(options.seed) + " round " + std::to_string(result.rounds) +
              "; the program:\n" + PrintText(program);
@@ -133,6 +156,7 @@ Result<SoakResult> Soak(const SoakOptions& options, std::FILE* out) {
       ++result.rounds;
       SetCrashContext(nullptr);
       result.degraded = (*exec)->BackendDegraded();
+      LeakIfWedged(*exec);
       return result;
     }
     ++result.rounds;
@@ -188,6 +212,7 @@ Result<ReplayResult> Replay(const Program& program, const ReplayOptions& options
     ++result.runs;
     if (!outcome->report.ok()) {
       result.violating = std::move(outcome->report);
+      LeakIfWedged(*exec);
       break;
     }
   }

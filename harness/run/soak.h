@@ -1,9 +1,11 @@
 // The soak loop and replay: the one API the CLI and the fuzz targets use.
 // Soak runs rounds of fresh programs drawn from the seed until the duration
-// or op budget is spent, or a finding. A finding under real threads is first
-// searched for a controlled schedule that shows it (explore.h), so that the
-// saved artifact replays exactly; the program is saved either way. Replay
-// runs one program under the controlled scheduler (once: the run is a
+// or op budget is spent, or a finding. Every swarm_programs programs it draws
+// a new swarm (generate.h: which op kinds, how often) from a generator of its
+// own, also seeded from the seed, and prints it. A finding under real threads
+// is first searched for a controlled schedule that shows it (explore.h), so
+// that the saved artifact replays exactly; the program is saved either way.
+// Replay runs one program under the controlled scheduler (once: the run is a
 // function of the program) and, if that shows nothing, searches schedules;
 // under real threads it reruns until the violation shows.
 // Not thread-safe: one call at a time.
@@ -35,6 +37,7 @@ struct SoakOptions {
   IoMode io = IoMode::kPread;
   uint32_t ops_per_thread = 12;
   double search_s = 20;          // free-mode finding: seconds to search for a controlled schedule
+  uint32_t swarm_programs = 1000;  // programs per swarm (op kind mix); 0: a fresh, unprinted swarm per program
 };
 
 struct Finding {

@@ -2,6 +2,8 @@
 
 #include <sched.h>
 
+#include <system_error>
+
 #include "harness/sched/controller.h"
 
 namespace pagerace::sched {
@@ -22,7 +24,8 @@ ThreadState& State() {
 const char* PointName(Point point) {
   static const char* const kNames[] = {
       "create-after-add",    "read-folio-before-io", "readahead-after-add", "update-before-read",
-      "punch-after-truncate", "writeback-before-io", "backend-io",         "lock-acquire",
+      "punch-after-truncate", "writeback-before-io", "mkwrite-before-dirty", "backend-io",
+      "op-start",             "lock-acquire",
   };
   return kNames[static_cast<int>(point)];
 }
@@ -41,7 +44,7 @@ bool Controlled() { return Controller::Active() != nullptr; }
 
 void At(Point point) {
   if (Controller* c = Controller::Active()) {
-    if (point != Point::kLockAcquire) Note(EventKind::kPoint, [&] { return PointName(point); });
+    if (point != Point::kLockAcquire && point != Point::kOpStart) Note(EventKind::kPoint, [&] { return PointName(point); });
     c->Switch();
     return;
   }
@@ -101,13 +104,31 @@ bool ControlledRelease(const LockName& name, bool shared) {
   return true;
 }
 
+// A free-mode lock the caller already holds (the C library reports EDEADLK
+// instead of blocking): the thread waits forever, as the kernel's would, for
+// the hang watchdog to report.
+[[noreturn]] void SelfDeadlock() {
+  std::atomic<uint32_t> never{0};
+  for (;;) never.wait(0);
+}
+
+template <typename Acquire>
+void FreeAcquire(Acquire acquire) {
+  try {
+    acquire();
+  } catch (const std::system_error& e) {
+    if (e.code() != std::errc::resource_deadlock_would_occur) throw;
+    SelfDeadlock();
+  }
+}
+
 }  // namespace
 
 void Mutex::Lock() {
   if (ControlledAcquire([this] { return !held_; }, name_, false)) {
     held_ = true;
   } else {
-    mu_.lock();
+    FreeAcquire([this] { mu_.lock(); });
   }
 }
 
@@ -123,7 +144,7 @@ void RwSem::Lock() {
   if (ControlledAcquire([this] { return writers_ == 0 && readers_ == 0; }, name_, false)) {
     ++writers_;
   } else {
-    mu_.lock();
+    FreeAcquire([this] { mu_.lock(); });
   }
 }
 
@@ -139,7 +160,7 @@ void RwSem::LockShared() {
   if (ControlledAcquire([this] { return writers_ == 0; }, name_, true)) {
     ++readers_;
   } else {
-    mu_.lock_shared();
+    FreeAcquire([this] { mu_.lock_shared(); });
   }
 }
 

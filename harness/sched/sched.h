@@ -31,7 +31,9 @@ enum class Point : uint8_t {
   kUpdateBeforeRead,    // filemap_update_page: locked, checked, before ->read_folio
   kPunchAfterTruncate,  // punch: page cache truncated, blocks not yet freed
   kWritebackBeforeIo,   // writeback: folio cleaned and unlocked, before the I/O
-  kBackendIo,           // before any other backend call (batched readahead, fadvise)
+  kMkwriteBeforeDirty,  // page_mkwrite: blocks mapped, before the fault dirties and maps
+  kBackendIo,           // before any other backend call (fadvise)
+  kOpStart,             // between two ops of a thread (a system call boundary)
   kLockAcquire,         // before any lock or wait of the model
   kMaxValue = kLockAcquire,
 };

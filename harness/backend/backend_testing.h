@@ -1,0 +1,113 @@
+// Test helpers for the backend tests: a parent directory for a backend's
+// private one, and the contract every backend keeps (pages round-trip, punch
+// zeroes exactly its range, Reset and ResetWith start over). Test code only.
+#pragma once
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "harness/backend/backend.h"
+
+namespace pagerace {
+
+inline constexpr uint32_t kWords = kPageBytes / 8;
+
+// A fresh parent directory for a backend's private one, removed after the
+// test (which fails to remove it if the backend left anything behind).
+class ParentDirTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    char templ[] = "/tmp/pagerace-test.XXXXXX";
+    ASSERT_NE(mkdtemp(templ), nullptr);
+    parent_ = templ;
+  }
+  void TearDown() override { rmdir(parent_.c_str()); }
+  size_t Entries() {
+    std::string cmd = "ls -A " + parent_ + " | wc -l";
+    FILE* f = popen(cmd.c_str(), "r");
+    size_t n = 0;
+    EXPECT_EQ(fscanf(f, "%zu", &n), 1);
+    pclose(f);
+    return n;
+  }
+  // The backend that `make` creates in parent_ (and writes to) removes its
+  // private directory when destroyed, and leaves what it did not make.
+  void CheckRemovesItsDirectoryAndNothingElse(
+      const std::function<Result<std::unique_ptr<Backend>>(const std::string& parent)>& make) {
+    const std::string mine = parent_ + "/not-ours";
+    FILE* f = fopen(mine.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    fclose(f);
+    {
+      auto backend = make(parent_);
+      ASSERT_TRUE(backend.ok()) << backend.status().ToString();
+      ASSERT_TRUE((*backend)->Reset(3, 1).ok());
+      const std::vector<uint64_t> page(kWords, 1);
+      ASSERT_TRUE((*backend)->WritePages(2, 0, 1, page.data()).ok());
+      EXPECT_EQ(Entries(), 2u);  // ours (a directory) and not-ours
+    }
+    EXPECT_EQ(Entries(), 1u);
+    struct stat st;
+    EXPECT_EQ(stat(mine.c_str(), &st), 0);
+    unlink(mine.c_str());
+  }
+  std::string parent_;
+};
+
+// The backend contract, for every backend.
+inline void CheckRoundTripAndPunch(Backend& b) {
+  ASSERT_TRUE(b.Reset(2, 4).ok());
+  std::vector<uint64_t> page(kWords), got(kWords);
+  for (uint32_t i = 0; i < kWords; ++i) page[i] = i + 1;
+  ASSERT_TRUE(b.WritePages(1, 2, 1, page.data()).ok());
+  ASSERT_TRUE(b.ReadPages(1, 2, 1, got.data()).ok());
+  EXPECT_EQ(got, page);
+  ASSERT_TRUE(b.ReadPages(0, 2, 1, got.data()).ok());
+  EXPECT_EQ(got, std::vector<uint64_t>(kWords, 0));  // other file untouched
+
+  // Punch sectors 3..5 of page 2 (bytes 2*4096 + 1536, 1536 long).
+  ASSERT_TRUE(b.Punch(1, 2 * kPageBytes + 3 * kSectorBytes, 3 * kSectorBytes).ok());
+  ASSERT_TRUE(b.ReadPages(1, 2, 1, got.data()).ok());
+  for (uint32_t i = 0; i < kWords; ++i) {
+    const bool punched = i >= 3 * 64 && i < 6 * 64;
+    EXPECT_EQ(got[i], punched ? 0 : page[i]) << "word " << i;
+  }
+  ASSERT_TRUE(b.Reset(2, 4).ok());
+  ASSERT_TRUE(b.ReadPages(1, 2, 1, got.data()).ok());
+  EXPECT_EQ(got, std::vector<uint64_t>(kWords, 0));
+}
+
+// ResetWith: the initial pages and zeros elsewhere, again after a run wrote
+// and punched them (a backend that keeps unchanged pages must notice).
+inline void CheckResetWith(Backend& b) {
+  std::vector<uint64_t> image(4 * kWords), got(kWords);
+  for (size_t i = 0; i < image.size(); ++i) image[i] = i * 7 + 1;
+  const Backend::Initial initial[] = {{1, 3, image.data()}};
+  for (int run = 0; run < 3; ++run) {
+    ASSERT_TRUE(b.ResetWith(2, 4, initial).ok());
+    for (uint32_t p = 0; p < 4; ++p) {
+      ASSERT_TRUE(b.ReadPages(0, p, 1, got.data()).ok());
+      const bool in = p >= 1 && p < 3;
+      EXPECT_EQ(got, in ? std::vector<uint64_t>(image.begin() + p * kWords, image.begin() + (p + 1) * kWords)
+                        : std::vector<uint64_t>(kWords, 0))
+          << "run " << run << " page " << p;
+      ASSERT_TRUE(b.ReadPages(1, p, 1, got.data()).ok());
+      EXPECT_EQ(got, std::vector<uint64_t>(kWords, 0));
+    }
+    // The run changes the initial pages; the next ResetWith must restore them.
+    std::vector<uint64_t> other(kWords, 99);
+    ASSERT_TRUE(b.WritePages(0, run % 2 == 0 ? 1 : 3, 1, other.data()).ok());
+    ASSERT_TRUE(b.Punch(0, 2 * kPageBytes + kSectorBytes, kSectorBytes).ok());
+  }
+}
+
+}  // namespace pagerace

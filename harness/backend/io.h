@@ -1,0 +1,62 @@
+// The host side of the backends that sit on real files (file, blockmap): a
+// private directory to keep them in, and page data moved by pread/pwrite or
+// io_uring. Internal to harness/backend. Thread-safety: IoEngine's Read and
+// Write may be called from any thread concurrently (a ring per caller).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "harness/backend/backend.h"
+#include "harness/base/status.h"
+
+namespace pagerace {
+
+// Makes a directory with mkdtemp under `parent_dir` (empty: $TMPDIR or
+// /tmp) and returns its path.
+Result<std::string> MakePrivateDir(const std::string& parent_dir);
+
+// Creates `path`, which must not exist (O_EXCL), for reading and writing.
+Result<int> CreateExclusive(const std::string& path);
+
+// One transfer: `bytes` at `offset` of `fd`, to (read) or from (write) `p`.
+struct IoSegment {
+  int fd = -1;
+  char* p = nullptr;  // only read from by Write
+  size_t bytes = 0;
+  off_t offset = 0;
+};
+
+class RingPool;
+
+class IoEngine {
+ public:
+  // With IoMode::kUring, sets a ring up at once: refused here means refused
+  // for good, and the engine uses pread/pwrite (said by degraded()).
+  IoEngine(IoMode mode, unsigned ring_entries);
+  ~IoEngine();
+  IoEngine(const IoEngine&) = delete;
+  IoEngine& operator=(const IoEngine&) = delete;
+
+  // Reads every segment; bytes past the end of the file read as zeros.
+  // Through a ring, the segments go in one submission (in chunks of the
+  // ring's size) and all completions are reaped before it returns.
+  Status Read(std::span<const IoSegment> segments) { return Batch(false, segments); }
+  // Writes every segment, the same way.
+  Status Write(std::span<const IoSegment> segments) { return Batch(true, segments); }
+
+  // "io: io_uring refused (<reason>), using pread/pwrite", or "".
+  const std::string& degraded() const { return degraded_; }
+
+ private:
+  Status Batch(bool write, std::span<const IoSegment> segments);
+
+  std::unique_ptr<RingPool> rings_;  // io_uring; null: pread/pwrite
+  std::string degraded_;             // why io_uring is not used, when it was asked for
+};
+
+}  // namespace pagerace

@@ -1,0 +1,119 @@
+// Tests program generation and its swarm: DrawSwarm is a function of the
+// seed, always keeps an observer (read or load) on, and over many draws turns
+// every kind both on and off; FormatSwarm's line is pinned and names the kinds
+// that are off; Generate is a function of the seed, gives valid programs,
+// sets the flusher sometimes, and never uses a kind its swarm weights 0.
+#include "harness/program/generate.h"
+
+#include <cstdint>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "harness/base/rng.h"
+#include "harness/program/program.h"
+
+namespace pagerace {
+namespace {
+
+uint32_t& WeightOf(Swarm& swarm, OpKind kind) { return swarm.weight[static_cast<size_t>(kind)]; }
+
+Swarm DefaultSwarm() {
+  Swarm swarm;
+  for (const OpInfo& info : OpTable()) WeightOf(swarm, info.kind) = info.default_weight;
+  return swarm;
+}
+
+// Bit per op kind the program uses.
+uint32_t KindsUsed(const Program& p) {
+  uint32_t kinds = 0;
+  for (const auto& ops : p.threads)
+    for (const Op& op : ops) kinds |= 1u << static_cast<uint32_t>(op.kind);
+  return kinds;
+}
+
+TEST(GenerateTest, DrawSwarmIsAFunctionOfTheSeed) {
+  int differ = 0;
+  for (uint64_t seed = 0; seed < 50; ++seed) {
+    Rng a(seed), b(seed), other(seed + 1000);
+    const Swarm swarm = DrawSwarm(a);
+    const Swarm again = DrawSwarm(b);
+    EXPECT_EQ(swarm, again);
+    EXPECT_EQ(FormatSwarm(swarm), FormatSwarm(again));
+    differ += !(DrawSwarm(other) == swarm);
+  }
+  EXPECT_GT(differ, 40);
+}
+
+TEST(GenerateTest, DrawSwarmKeepsAnObserverAndVariesEveryKind) {
+  Rng rng(17);
+  uint32_t on = 0, off = 0;  // bit per kind seen on, seen off
+  for (int i = 0; i < 2000; ++i) {
+    Swarm swarm = DrawSwarm(rng);
+    ASSERT_TRUE(WeightOf(swarm, OpKind::kRead) > 0 || WeightOf(swarm, OpKind::kLoad) > 0) << FormatSwarm(swarm);
+    for (const OpInfo& info : OpTable()) {
+      const uint32_t w = WeightOf(swarm, info.kind);
+      if (w == 0) {
+        off |= 1u << static_cast<uint32_t>(info.kind);
+      } else {
+        on |= 1u << static_cast<uint32_t>(info.kind);
+        ASSERT_GE(w, info.default_weight) << info.name;
+        ASSERT_LE(w, 2 * info.default_weight) << info.name;
+      }
+    }
+  }
+  EXPECT_EQ(on, (1u << kOpKinds) - 1);
+  EXPECT_EQ(off, (1u << kOpKinds) - 1);
+}
+
+TEST(GenerateTest, FormatSwarmNamesTheKindsThatAreOff) {
+  Swarm swarm = DefaultSwarm();
+  EXPECT_EQ(FormatSwarm(swarm),
+            "read 6, write 4, punch 2, readahead 2, evict 1, load 4, store 3, fsync 1, madvise 1, readahead2 1, "
+            "write-mapped 1");
+  WeightOf(swarm, OpKind::kPunch) = 0;
+  WeightOf(swarm, OpKind::kFsync) = 0;
+  WeightOf(swarm, OpKind::kRead) = 7;
+  EXPECT_EQ(FormatSwarm(swarm),
+            "read 7, write 4, readahead 2, evict 1, load 4, store 3, madvise 1, readahead2 1, write-mapped 1 "
+            "(off: punch, fsync)");
+}
+
+TEST(GenerateTest, GenerateIsAFunctionOfTheSeedAndValid) {
+  uint32_t flushers = 0;  // bit per flusher value seen
+  for (uint64_t seed = 0; seed < 300; ++seed) {
+    Rng a(seed), b(seed);
+    const Program p = Generate(a, {.threads = 4, .ops_per_thread = 12});
+    ASSERT_EQ(p, Generate(b, {.threads = 4, .ops_per_thread = 12}));
+    const Status valid = Validate(p);
+    ASSERT_TRUE(valid.ok()) << valid.message();
+    ASSERT_EQ(p.threads.size(), 4u);
+    flushers |= 1u << p.flusher;
+  }
+  EXPECT_EQ(flushers, 3u);
+}
+
+TEST(GenerateTest, AKindWeightedZeroNeverAppears) {
+  for (const OpInfo& dropped : OpTable()) {
+    SCOPED_TRACE(dropped.name);
+    Swarm swarm = DefaultSwarm();
+    WeightOf(swarm, dropped.kind) = 0;
+    Rng rng(static_cast<uint64_t>(dropped.kind));
+    uint32_t used = 0;
+    for (int i = 0; i < 200; ++i) used |= KindsUsed(Generate(rng, {.threads = 8, .ops_per_thread = 16}, swarm));
+    EXPECT_EQ(used, ((1u << kOpKinds) - 1) & ~(1u << static_cast<uint32_t>(dropped.kind)));
+  }
+}
+
+TEST(GenerateTest, ASwarmOfOneKindGivesOnlyThatKind) {
+  Swarm swarm;
+  WeightOf(swarm, OpKind::kWriteMapped) = 1;
+  Rng rng(5);
+  for (int i = 0; i < 50; ++i) {
+    const Program p = Generate(rng, {}, swarm);
+    ASSERT_EQ(KindsUsed(p), 1u << static_cast<uint32_t>(OpKind::kWriteMapped));
+  }
+}
+
+}  // namespace
+}  // namespace pagerace
