@@ -2,7 +2,9 @@
 // page (reads, writeback) and by byte range (punch). The model's ->read_folio
 // and writeback call it; the end-of-run check reads it directly.
 // Thread-safety: every method may be called from any thread concurrently,
-// except Reset, which requires that no other call is in progress.
+// except Reset, which requires that no other call is in progress; with a
+// block map (blockmap), MapPage and Punch of a file need its i_data_sem (see
+// MapPage), and ReadPages, WritePages and ChangedPages that nothing else runs.
 #pragma once
 
 #include <cstdint>

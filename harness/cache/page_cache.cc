@@ -489,7 +489,6 @@ Status PageCache::ReadaheadRange(Inode& ino, uint32_t index, uint32_t nr, uint32
   const bool lock = TakesInvalidateLock(site);
   std::vector<Folio*> batch;
   batch.reserve(nr);
-  Status st;
   if (lock) ino.invalidate_lock.LockShared();
   for (uint32_t i = 0; i < nr && index + i < config_.file_pages; ++i) {
     if (ino.pages[index + i].load(std::memory_order_acquire) != nullptr) continue;
@@ -502,8 +501,7 @@ Status PageCache::ReadaheadRange(Inode& ino, uint32_t index, uint32_t nr, uint32
   // read_pages: ->readahead maps every folio's blocks at submission.
   for (Folio* f : batch) MapBlocks(ino, f, /*create=*/false, 0, 0);
   if (lock) ino.invalidate_lock.UnlockShared();
-  st = ReadPages(ino, batch);
-  return st;
+  return ReadPages(ino, batch);
 }
 
 // Readahead I/O completion for a batch whose blocks are mapped: one batched
@@ -913,7 +911,10 @@ Status PageCache::Access(Inode& ino, uint32_t sector, uint32_t count, uint64_t* 
   for (uint32_t index = sector / kSectorsPerPage; index <= last; ++index) {
     const Clip c = ClipToPage(sector, count, index);
     for (uint32_t attempt = 0;; ++attempt) {
-      PR_CHECK_MSG(attempt < kRetriesMax, "livelock in a fault");
+      if (attempt == kRetriesMax) {  // e.g. page_mkwrite refusing a PTE's page for good
+        ModelCheck(false, "handle_mm_fault: the access faults forever (livelock)");
+        break;
+      }
       ino.ptl.Lock();
       const Pte& pte = ino.ptes[index];
       if (pte.folio != nullptr && (!write || pte.writable)) {

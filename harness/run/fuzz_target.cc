@@ -11,8 +11,8 @@
 
 namespace pagerace {
 
-FuzzTarget::FuzzTarget(Mutant mutant, Schedule schedule, BackendKind backend)
-    : mutant_(mutant), schedule_(schedule), backend_(backend) {}
+FuzzTarget::FuzzTarget(Mutant mutant, Schedule schedule, BackendKind backend, IoMode io)
+    : mutant_(mutant), schedule_(schedule), backend_(backend), io_(io) {}
 FuzzTarget::~FuzzTarget() = default;
 
 namespace {
@@ -42,10 +42,11 @@ FuzzTarget* FuzzTarget::FromEnvironment() {
   const BackendKind fallback = info != nullptr && info->blockmap ? BackendKind::kBlockmap : BackendKind::kMemory;
   const BackendKind backend =
       FromEnv("PAGERACE_BACKEND", BackendName(fallback), BackendFromName, "memory, file or blockmap");
+  const IoMode io = FromEnv("PAGERACE_IO", IoModeName(IoMode::kPread), IoModeFromName, "pread or uring");
   // Lives until exit; the engines may call Run until then. At exit (libFuzzer
   // ends -runs and -max_total_time with exit()) the executor is destroyed,
   // which removes its private directory.
-  static FuzzTarget* target = new FuzzTarget(mutant, schedule, backend);
+  static FuzzTarget* target = new FuzzTarget(mutant, schedule, backend, io);
   static const int registered = std::atexit([] { target->executor_.reset(); });
   (void)registered;
   return target;
@@ -57,14 +58,20 @@ int FuzzTarget::Run(std::span<const uint8_t> data) {
   if (executor_ == nullptr) {
     const char* dir = std::getenv("PAGERACE_DIR");
     Result<std::unique_ptr<Executor>> exec =
-        Executor::Create(mutant_, schedule_, backend_, IoMode::kPread, dir == nullptr ? "" : dir);
+        Executor::Create(mutant_, schedule_, backend_, io_, dir == nullptr ? "" : dir);
     PR_CHECK_MSG(exec.ok(), "environment: " + exec.status().ToString());
     executor_ = std::move(*exec);
   }
   Result<RunOutcome> outcome = executor_->Run(program);
   PR_CHECK_MSG(outcome.ok(), "environment: " + outcome.status().ToString());
   if (outcome->report.ok()) return 0;
-  executor_.reset();  // removes the backend's files before we abort
+  // Removes the backend's files before we abort; a free run that hung left
+  // threads inside the executor, so that one stays.
+  if (executor_->wedged()) {
+    static_cast<void>(executor_.release());
+  } else {
+    executor_.reset();
+  }
   const Violation& v = outcome->report.violations.front();
   std::fprintf(stderr, "pagerace: %s\n(%zu violations in this run)\nREPRO: %s\nthe program:\n%s",
                v.ToString().c_str(), outcome->report.total,

@@ -6,7 +6,8 @@
 // program's seed fixes the interleaving, so every crash replays exactly)
 // unless PAGERACE_SCHEDULE=free. The backend is in memory (no system call
 // per I/O: throughput) unless PAGERACE_BACKEND says otherwise (file,
-// blockmap); unset, a mutant that shows only on blockmap gets blockmap. The
+// blockmap); unset, a mutant that shows only on blockmap gets blockmap.
+// PAGERACE_IO=uring moves the file backends' data through io_uring. The
 // executor is made on the first input, so AFL++'s fork server never forks a
 // live thread pool.
 // Thread-safety: one input at a time, as the engines call it.
@@ -23,18 +24,18 @@ namespace pagerace {
 
 class FuzzTarget {
  public:
-  // Reads PAGERACE_MUTANT, PAGERACE_SCHEDULE, PAGERACE_BACKEND and
-  // PAGERACE_DIR; a bad name
-  // exits 2.
+  // Reads PAGERACE_MUTANT, PAGERACE_SCHEDULE, PAGERACE_BACKEND, PAGERACE_IO
+  // and PAGERACE_DIR; a bad name exits 2.
   static FuzzTarget* FromEnvironment();
   int Run(std::span<const uint8_t> data);
   ~FuzzTarget();
 
  private:
-  FuzzTarget(Mutant mutant, Schedule schedule, BackendKind backend);
+  FuzzTarget(Mutant mutant, Schedule schedule, BackendKind backend, IoMode io);
   Mutant mutant_;
   Schedule schedule_;
   BackendKind backend_;
+  IoMode io_;
   std::unique_ptr<Executor> executor_;
 };
 
