@@ -42,17 +42,69 @@ class PageCacheTest : public testing::Test {
   std::vector<int64_t> Read(uint32_t file, uint32_t sector, uint32_t count) {
     std::vector<uint64_t> words(size_t{count} * kSectorWords);
     EXPECT_TRUE(cache_->Read(file, sector, count, words.data()).ok());
+    return Gens(words, file, sector);
+  }
+  // The generation of each sector of `words`, which hold `file` from
+  // `sector` on (0 for zeros, -1 for anything else).
+  static std::vector<int64_t> Gens(const std::vector<uint64_t>& words, uint32_t file, uint32_t sector) {
     std::vector<int64_t> gens;
-    for (uint32_t s = 0; s < count; ++s) {
+    for (uint32_t s = 0; s < words.size() / kSectorWords; ++s) {
       SectorTag t = ClassifySector(words.data() + s * kSectorWords);
       bool right_place = t.kind == SectorTag::kWhole && t.file == file && t.sector == sector + s;
       gens.push_back(t.kind == SectorTag::kZero ? 0 : right_place ? static_cast<int64_t>(t.gen) : -1);
     }
     return gens;
   }
+  void Store(uint32_t file, uint32_t sector, uint32_t count, uint64_t gen) {
+    std::vector<uint64_t> words(size_t{count} * kSectorWords);
+    for (uint32_t s = 0; s < count; ++s) FillSector(file, sector + s, gen, words.data() + s * kSectorWords);
+    ASSERT_TRUE(cache_->Store(file, sector, count, words.data()).ok());
+  }
+  std::vector<int64_t> Load(uint32_t file, uint32_t sector, uint32_t count) {
+    std::vector<uint64_t> words(size_t{count} * kSectorWords);
+    EXPECT_TRUE(cache_->Load(file, sector, count, words.data()).ok());
+    return Gens(words, file, sector);
+  }
+  // The generation of each sector of the backend's copy of `page`.
+  std::vector<int64_t> OnBackend(uint32_t file, uint32_t page) {
+    std::vector<uint64_t> words(kPageBytes / 8);
+    EXPECT_TRUE(backend_->ReadPages(file, page, 1, words.data()).ok());
+    return Gens(words, file, page * kSectorsPerPage);
+  }
   std::unique_ptr<Backend> backend_;
   std::unique_ptr<PageCache> cache_;
 };
+
+TEST_F(PageCacheTest, LoadsFaultPagesInAndSeeWrites) {
+  Write(0, 8, 8, 4);
+  EXPECT_EQ(Load(0, 6, 4), (std::vector<int64_t>{0, 0, 4, 4}));
+  EXPECT_EQ(cache_->MappedMask(0) & 0b11, 0b11u);
+  Write(0, 9, 1, 5);  // write(2) into a mapped page: the mapping sees it
+  EXPECT_EQ(Load(0, 8, 2), (std::vector<int64_t>{4, 5}));
+}
+
+TEST_F(PageCacheTest, StoresReachTheFileAndFaultAgainAfterWriteback) {
+  Store(0, 0, 8, 3);
+  EXPECT_EQ(Read(0, 0, 2), (std::vector<int64_t>{3, 3}));
+  ASSERT_TRUE(cache_->Fsync(0).ok());
+  EXPECT_EQ(OnBackend(0, 0)[0], 3);
+  // Write-back write-protected the page: the next store faults, dirties it
+  // again, and the next fsync writes it.
+  Store(0, 0, 1, 6);
+  ASSERT_TRUE(cache_->Fsync(0).ok());
+  EXPECT_EQ(OnBackend(0, 0)[0], 6);
+}
+
+TEST_F(PageCacheTest, PunchUnmapsAndLoadsSeeTheHole) {
+  Store(0, 0, 16, 2);
+  ASSERT_TRUE(cache_->Punch(0, 2, 12).ok());  // partial pages 0 and 1: zeroed in the cache, still mapped
+  EXPECT_EQ(Load(0, 0, 16), (std::vector<int64_t>{2, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2}));
+  ASSERT_TRUE(cache_->Punch(0, 0, 16).ok());  // now both whole pages: unmapped, removed
+  EXPECT_EQ(cache_->MappedMask(0) & 0b11, 0u);
+  EXPECT_EQ(cache_->CachedMask(0) & 0b11, 0u);
+  EXPECT_EQ(Load(0, 0, 16), std::vector<int64_t>(16, 0));
+  EXPECT_EQ(cache_->assertion(), "");
+}
 
 TEST_F(PageCacheTest, ReadSeesLatestWriteAndZerosElsewhere) {
   Write(0, 4, 8, 7);   // spans pages 0 and 1, unaligned

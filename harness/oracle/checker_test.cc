@@ -558,6 +558,31 @@ TEST(CheckerFlags, FailedWriteSeenThenUnseenIsStale) {
   ExpectOne(h, ViolationKind::kStale, 0, 7, 7);
 }
 
+TEST(CheckerFlags, TwoLaterReadsThatDisagreeOnOverlappingWritesGoBack) {
+  // The store and the punch overlap, so either may come last, and each read
+  // alone is legal. But the first read, after both ended, saw the store: the
+  // punch came first, and the second read may not see its zeros again.
+  History h = {
+      Write(0, 3, 1, 5, 1, 8),
+      Punch(0, 3, 1, 6, 2, 4),
+      Read(0, 3, {Tagged(0, 3, 5)}, 10, 11),
+      FinalRead(FinalPass::kBackend, 0, 3, {Zeros()}, 12, 13),
+  };
+  ExpectOne(h, ViolationKind::kLost, 0, 3, 13);
+}
+
+TEST(CheckerPasses, ALaterReadMaySeeAWriteThatCouldFollowTheEarlierRead) {
+  // The first read saw the punch's zeros while the write was still running:
+  // the write may come after it, so a later read may see the write.
+  History h = {
+      Write(0, 3, 1, 5, 1, 8),
+      Punch(0, 3, 1, 6, 2, 4),
+      Read(0, 3, {Zeros()}, 5, 6),
+      Read(0, 3, {Tagged(0, 3, 5)}, 10, 11),
+  };
+  ExpectOk(h);
+}
+
 TEST(CheckerFlags, FailedWriteSeenBeforeInvokeIsGarbage) {
   History h = {
       Read(0, 7, {Tagged(0, 7, 2)}, 1, 2),
