@@ -103,8 +103,8 @@ Result<SoakResult> Soak(const SoakOptions& options, std::FILE* out) {
   std::fprintf(out, "pagerace soak: seed %" PRIu64 ", %u threads, %.0f s, mutant %s, schedule %s, backend %s%s%s\n",
                options.seed, options.threads, options.duration_s, MutantName(options.mutant),
                ScheduleName(options.schedule), BackendName(options.backend),
-               options.backend == BackendKind::kFile ? ", io " : "",
-               options.backend == BackendKind::kFile ? IoModeName(options.io) : "");
+               options.backend != BackendKind::kMemory ? ", io " : "",
+               options.backend != BackendKind::kMemory ? IoModeName(options.io) : "");
   Result<std::unique_ptr<Executor>> exec =
       Executor::Create(options.mutant, options.schedule, options.backend, options.io, options.dir);
   if (!exec.ok()) return exec.status();
