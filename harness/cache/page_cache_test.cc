@@ -33,10 +33,14 @@ class PageCacheTest : public testing::Test {
     ASSERT_TRUE(backend_->Reset(config.files, config.file_pages).ok());
     cache_->Reset(config);
   }
-  void Write(uint32_t file, uint32_t sector, uint32_t count, uint64_t gen) {
+  // The tagged content `gen` writes to `count` sectors of `file` from `sector`.
+  static std::vector<uint64_t> Tagged(uint32_t file, uint32_t sector, uint32_t count, uint64_t gen) {
     std::vector<uint64_t> words(size_t{count} * kSectorWords);
     for (uint32_t s = 0; s < count; ++s) FillSector(file, sector + s, gen, words.data() + s * kSectorWords);
-    ASSERT_TRUE(cache_->Write(file, sector, count, words.data()).ok());
+    return words;
+  }
+  void Write(uint32_t file, uint32_t sector, uint32_t count, uint64_t gen) {
+    ASSERT_TRUE(cache_->Write(file, sector, count, Tagged(file, sector, count, gen).data()).ok());
   }
   // The generation of each sector read (0 for zeros, -1 for anything else).
   std::vector<int64_t> Read(uint32_t file, uint32_t sector, uint32_t count) {
@@ -56,9 +60,7 @@ class PageCacheTest : public testing::Test {
     return gens;
   }
   void Store(uint32_t file, uint32_t sector, uint32_t count, uint64_t gen) {
-    std::vector<uint64_t> words(size_t{count} * kSectorWords);
-    for (uint32_t s = 0; s < count; ++s) FillSector(file, sector + s, gen, words.data() + s * kSectorWords);
-    ASSERT_TRUE(cache_->Store(file, sector, count, words.data()).ok());
+    ASSERT_TRUE(cache_->Store(file, sector, count, Tagged(file, sector, count, gen).data()).ok());
   }
   std::vector<int64_t> Load(uint32_t file, uint32_t sector, uint32_t count) {
     std::vector<uint64_t> words(size_t{count} * kSectorWords);
