@@ -184,6 +184,13 @@ Clip ClipToPage(uint32_t sector, uint32_t count, uint32_t index) {
           (end - first) * kSectorWordsInPage, end - first == kSectorsPerPage};
 }
 
+// True if `map` (valid: looked up at all) has a block for each of sectors
+// [first, end) of its page: buffer_mapped, so no get_block is needed.
+bool Covers(bool valid, const Backend::PageMap& map, uint32_t first, uint32_t end) {
+  for (uint32_t s = first; valid && s < end; ++s) valid = map.block[s] != Backend::kHole;
+  return valid;
+}
+
 }  // namespace
 
 PageCache::PageCache(Backend& backend) : backend_(backend) {}
@@ -359,6 +366,15 @@ void PageCache::MapBlocks(Inode& ino, Folio* f, bool create, uint32_t first, uin
   } else {
     ino.i_data_sem.UnlockShared();
   }
+}
+
+// write_begin's and page_mkwrite's get_block: allocate the blocks of sectors
+// [first, end) of the folio's page unless the folio already has them (a
+// block-mapped backend only: the others need no allocation). REQUIRES: f
+// locked.
+void PageCache::EnsureBlocks(Inode& ino, Folio* f, uint32_t first, uint32_t end) {
+  if (backend_.BlockMapped() && !Covers(f->blocks_valid, f->blocks, first, end))
+    MapBlocks(ino, f, /*create=*/true, first, end);
 }
 
 // ->read_folio, done synchronously: map the blocks, read them, mark
@@ -599,12 +615,9 @@ Status PageCache::WritePage(Inode& ino, uint32_t index, uint32_t sector, uint32_
   const Clip c = ClipToPage(sector, count, index);
   Status st;
   if (!c.whole_page && !Has(f, kUptodate)) st = ReadFolio(ino, f, /*keep_locked=*/true);
-  if (st.ok() && backend_.BlockMapped()) {
+  if (st.ok()) {
     const uint32_t first = c.page_word / kSectorWordsInPage;
-    const uint32_t end = first + c.words / kSectorWordsInPage;
-    bool mapped = f->blocks_valid;
-    for (uint32_t s = first; mapped && s < end; ++s) mapped = f->blocks.block[s] != Backend::kHole;
-    if (!mapped) MapBlocks(ino, f, /*create=*/true, first, end);  // buffer_mapped: reuse without a lookup
+    EnsureBlocks(ino, f, first, first + c.words / kSectorWordsInPage);
   }
   if (st.ok()) {
     CopyIn(f->data + c.page_word, words + c.buf_word, c.words);
@@ -778,20 +791,16 @@ Status PageCache::WritebackFolio(Inode& ino, Folio* f) {
   MkClean(ino, f);
   SetFlag(f, kWriteback);
   Backend::PageMap map = f->blocks;
-  bool mapped = f->blocks_valid;
+  const bool mapped = Covers(f->blocks_valid, map, 0, kSectorsPerPage);
   Unlock(f);
   sched::At(sched::Point::kWritebackBeforeIo);
-  if (backend_.BlockMapped()) {
-    for (uint32_t s = 0; mapped && s < kSectorsPerPage; ++s) mapped = map.block[s] != Backend::kHole;
-    if (!mapped) {
-      // Map (allocate) the blocks at submission; not kept in the folio, which
-      // is no longer locked.
-      ino.i_data_sem.Lock();
-      backend_.MapPage(ino.id, f->index, /*create=*/true, 0, kSectorsPerPage, map);
-      ino.i_data_sem.Unlock();
-    }
-  } else if (!mapped) {
-    backend_.MapPage(ino.id, f->index, /*create=*/false, 0, 0, map);
+  if (!mapped) {
+    // Map (allocate) the blocks at submission; not kept in the folio, which
+    // is no longer locked.
+    const bool create = backend_.BlockMapped();
+    if (create) ino.i_data_sem.Lock();
+    backend_.MapPage(ino.id, f->index, create, 0, kSectorsPerPage, map);
+    if (create) ino.i_data_sem.Unlock();
   }
   uint64_t buf[kPageWords];
   const bool in_place = sched::Controlled();
@@ -1103,11 +1112,7 @@ PageCache::Mkwrite PageCache::PageMkwrite(Inode& ino, Folio* f) {
     if (lock) ino.invalidate_lock.UnlockShared();
     return Mkwrite::kNoPage;
   }
-  if (backend_.BlockMapped()) {
-    bool mapped = f->blocks_valid;
-    for (uint32_t s = 0; mapped && s < kSectorsPerPage; ++s) mapped = f->blocks.block[s] != Backend::kHole;
-    if (!mapped) MapBlocks(ino, f, /*create=*/true, 0, kSectorsPerPage);  // block_page_mkwrite's get_block
-  }
+  EnsureBlocks(ino, f, 0, kSectorsPerPage);  // block_page_mkwrite's get_block
   sched::At(sched::Point::kMkwriteBeforeDirty);
   WaitClear(f, kWriteback);
   if (lock) ino.invalidate_lock.UnlockShared();

@@ -111,6 +111,7 @@ class PageCache {
   void TruncateFolio(Inode& ino, Folio* f);
 
   void MapBlocks(Inode& ino, Folio* f, bool create, uint32_t first, uint32_t end);
+  void EnsureBlocks(Inode& ino, Folio* f, uint32_t first, uint32_t end);
   Status ReadFolio(Inode& ino, Folio* f, bool keep_locked);
   Result<Folio*> GetReadFolio(Inode& ino, uint32_t index, uint32_t req_pages);
   Result<Folio*> CreateFolio(Inode& ino, uint32_t index);

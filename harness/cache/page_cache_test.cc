@@ -42,11 +42,19 @@ class PageCacheTest : public testing::Test {
   void Write(uint32_t file, uint32_t sector, uint32_t count, uint64_t gen) {
     ASSERT_TRUE(cache_->Write(file, sector, count, Tagged(file, sector, count, gen).data()).ok());
   }
-  // The generation of each sector read (0 for zeros, -1 for anything else).
-  std::vector<int64_t> Read(uint32_t file, uint32_t sector, uint32_t count) {
+  // The generation of each sector that `get` (Read or Load) returns (0 for
+  // zeros, -1 for anything else).
+  using Get = Status (PageCache::*)(uint32_t, uint32_t, uint32_t, uint64_t*);
+  std::vector<int64_t> Observe(Get get, uint32_t file, uint32_t sector, uint32_t count) {
     std::vector<uint64_t> words(size_t{count} * kSectorWords);
-    EXPECT_TRUE(cache_->Read(file, sector, count, words.data()).ok());
+    EXPECT_TRUE((cache_.get()->*get)(file, sector, count, words.data()).ok());
     return Gens(words, file, sector);
+  }
+  std::vector<int64_t> Read(uint32_t file, uint32_t sector, uint32_t count) {
+    return Observe(&PageCache::Read, file, sector, count);
+  }
+  std::vector<int64_t> Load(uint32_t file, uint32_t sector, uint32_t count) {
+    return Observe(&PageCache::Load, file, sector, count);
   }
   // The generation of each sector of `words`, which hold `file` from
   // `sector` on (0 for zeros, -1 for anything else).
@@ -61,11 +69,6 @@ class PageCacheTest : public testing::Test {
   }
   void Store(uint32_t file, uint32_t sector, uint32_t count, uint64_t gen) {
     ASSERT_TRUE(cache_->Store(file, sector, count, Tagged(file, sector, count, gen).data()).ok());
-  }
-  std::vector<int64_t> Load(uint32_t file, uint32_t sector, uint32_t count) {
-    std::vector<uint64_t> words(size_t{count} * kSectorWords);
-    EXPECT_TRUE(cache_->Load(file, sector, count, words.data()).ok());
-    return Gens(words, file, sector);
   }
   // The generation of each sector of the backend's copy of `page`.
   std::vector<int64_t> OnBackend(uint32_t file, uint32_t page) {
