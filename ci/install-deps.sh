@@ -9,6 +9,7 @@ packages=(
   libcli11-dev                   # the command line
   libgtest-dev                   # the tests
   liburing-dev                   # io_uring I/O (--io uring)
+  xfsprogs btrfs-progs           # ci/fs-matrix.sh: the kernel target on xfs and btrfs
 )
 
 missing=()

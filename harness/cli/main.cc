@@ -15,6 +15,7 @@
 
 #include "harness/cache/mutant.h"
 #include "harness/program/codec.h"
+#include "harness/program/generate.h"
 #include "harness/program/text.h"
 #include "harness/run/artifact.h"
 #include "harness/run/explore.h"
@@ -26,6 +27,11 @@ namespace {
 
 constexpr int kExitOk = 0, kExitFinding = 1, kExitUsage = 2, kExitEnvironment = 3;
 
+// The kernel target's rounds cost more than the model's (the files are
+// reset by a punch, written back and read again with O_DIRECT), so its
+// programs are longer by default.
+constexpr uint32_t kKernelOpsPerThread = 32;
+
 // Defaults live here, once.
 struct CliOptions {
   SoakOptions soak;
@@ -35,12 +41,16 @@ struct CliOptions {
   std::string replay_schedule = ScheduleName(Schedule::kControlled);
   std::string backend = BackendName(BackendKind::kFile);
   std::string io = IoModeName(IoMode::kPread);
+  std::string target = TargetName(TargetKind::kModel);
+  std::string mix;
   std::string json;
   bool trace = false;
   std::string html;
   ExploreOptions explore;
   bool seed_given = false;
   bool backend_given = false;
+  bool schedule_given = false;
+  bool ops_per_thread_given = false;
   std::vector<std::string> files;
   bool long_list = false;
   std::string input, output;
@@ -68,11 +78,35 @@ BackendKind ChooseBackend(const CliOptions& o, Mutant mutant) {
   return BackendKind::kBlockmap;
 }
 
+// The kernel target runs the host kernel under real threads: the model's
+// flags make no sense with it. False (after a message) if one was given.
+bool CheckKernelFlags(const CliOptions& o, TargetKind target, Schedule schedule) {
+  if (target != TargetKind::kKernel) return true;
+  const char* bad = !o.mutant.empty()                 ? "--mutant (mutants are of the model)"
+                    : o.backend_given                 ? "--backend (the kernel target uses real files in --dir)"
+                    : schedule != Schedule::kFree     ? "--schedule controlled (the kernel cannot be scheduled)"
+                                                      : nullptr;
+  if (bad == nullptr) return true;
+  std::fprintf(stderr, "pagerace: --target kernel does not take %s\n", bad);
+  return false;
+}
+
 int RunSoak(CliOptions& o) {
   std::optional<Mutant> mutant = ParseMutant(o.mutant);
   if (!mutant) return kExitUsage;
+  o.soak.target = *TargetFromName(o.target);        // checked by CLI11
   o.soak.mutant = *mutant;
   o.soak.schedule = *ScheduleFromName(o.schedule);  // checked by CLI11
+  if (!CheckKernelFlags(o, o.soak.target, o.soak.schedule)) return kExitUsage;
+  if (o.soak.target == TargetKind::kKernel && !o.ops_per_thread_given) o.soak.ops_per_thread = kKernelOpsPerThread;
+  if (!o.mix.empty()) {
+    Result<Swarm> mix = ParseSwarm(o.mix);
+    if (!mix.ok()) {
+      std::fprintf(stderr, "pagerace: --mix: %s\n", mix.status().message().c_str());
+      return kExitUsage;
+    }
+    o.soak.mix = *mix;
+  }
   o.soak.backend = ChooseBackend(o, *mutant);
   o.soak.io = *IoModeFromName(o.io);                 // checked by CLI11
   if (!o.seed_given) o.soak.seed = (uint64_t{std::random_device{}()} << 32) | std::random_device{}();
@@ -89,7 +123,9 @@ int RunSoak(CliOptions& o) {
   if (!r->finding) return kExitOk;
   const Finding& f = *r->finding;
   std::printf("FINDING: %s\n", f.violation.ToString().c_str());
-  if (o.soak.schedule == Schedule::kFree) {
+  if (o.soak.target == TargetKind::kKernel) {
+    std::printf("on the host kernel: replay reruns the program under real threads until it shows\n");
+  } else if (o.soak.schedule == Schedule::kFree) {
     if (f.deterministic) {
       std::printf("deterministic: a controlled schedule shows it (found in %" PRIu64 " tries)\n", f.search_tries);
     } else {
@@ -115,8 +151,11 @@ int RunReplay(const CliOptions& o) {
   std::optional<Mutant> mutant = ParseMutant(o.mutant);
   if (!mutant) return kExitUsage;
   ReplayOptions ro = o.replay;
+  ro.target = *TargetFromName(o.target);  // checked by CLI11
   ro.mutant = *mutant;
   ro.schedule = *ScheduleFromName(o.replay_schedule);  // checked by CLI11
+  if (ro.target == TargetKind::kKernel && !o.schedule_given) ro.schedule = Schedule::kFree;
+  if (!CheckKernelFlags(o, ro.target, ro.schedule)) return kExitUsage;
   ro.backend = ChooseBackend(o, *mutant);
   ro.io = *IoModeFromName(o.io);                       // checked by CLI11
   ro.dir = o.soak.dir;
@@ -289,11 +328,17 @@ int main(int argc, char** argv) {
   auto backend_given = [&](const std::string&) { o.backend_given = true; };
   const std::string backend_help =
       "file (real files), memory or blockmap (default for a mutant that needs it)";
+  auto target_check = CLI::Validator(
+      [](std::string& s) { return TargetFromName(s) ? std::string() : "unknown target '" + s + "' (model or kernel)"; },
+      "TARGET");
+  const std::string target_help =
+      "model (the page-cache model) or kernel (the host kernel's page cache on real files in --dir)";
   auto io_check = CLI::Validator(
       [](std::string& s) { return IoModeFromName(s) ? std::string() : "unknown io '" + s + "' (pread or uring)"; },
       "IO");
 
   CLI::App* soak = app.add_subcommand("soak", "Stress soak: rounds of random multi-threaded programs");
+  soak->add_option("--target", o.target, target_help)->check(target_check)->capture_default_str();
   soak->add_option("--threads", o.soak.threads, "Threads per program")->check(CLI::Range(1, 8))->capture_default_str();
   soak->add_option("--duration", o.soak.duration_s, "Seconds to run")->check(CLI::PositiveNumber)->capture_default_str();
   soak->add_option("--ops", o.soak.ops_max, "Stop after this many ops (0: no limit)")->capture_default_str();
@@ -304,7 +349,7 @@ int main(int argc, char** argv) {
   soak->add_option("--artifacts", o.soak.artifacts_dir, "Where findings are written")->capture_default_str();
   soak->add_option("--json", o.json, "Write a JSON summary here");
   soak->add_option("--schedule", o.schedule, "free (real threads) or controlled (fibers; the seed fixes the run)")
-      ->check(schedule_check)->capture_default_str();
+      ->check(schedule_check)->each([&](const std::string&) { o.schedule_given = true; })->capture_default_str();
   soak->add_option("--backend", o.backend, backend_help)->check(backend_check)->each(backend_given)
       ->capture_default_str();
   soak->add_option("--io", o.io, "file backend I/O: pread (pread/pwrite) or uring (io_uring)")
@@ -316,19 +361,31 @@ int main(int argc, char** argv) {
                    "Programs per swarm (the op kinds in use and their weights), printed when drawn; "
                    "0: a new swarm per program, not printed")
       ->capture_default_str();
+  soak->add_option("--mix", o.mix,
+                   "A fixed op mix instead of swarms, e.g. read=6,write=4,punch=1 (kinds not named are off)");
+  soak->add_option("--ops-per-thread", o.soak.ops_per_thread,
+                   "Most ops per thread in a program (--target kernel: " + std::to_string(kKernelOpsPerThread) + ")")
+      ->check(CLI::Range(1u, kOpsMax))->each([&](const std::string&) { o.ops_per_thread_given = true; })
+      ->capture_default_str();
+  soak->add_option("--jitter", o.soak.jitter,
+                   "Free schedule: chance in 1024 of a pause at each scheduling point (the model's race windows; "
+                   "the kernel target: op starts); 0: none")
+      ->check(CLI::Range(0u, 1024u))->capture_default_str();
   soak->callback([&] { action = [&] { return RunSoak(o); }; });
 
   CLI::App* replay = app.add_subcommand(
       "replay", "Run programs (text or binary) under their controlled schedule, or until their violation shows");
   replay->add_option("files", o.files, "Artifacts or fuzzer crash files")->required()->check(CLI::ExistingFile);
+  replay->add_option("--target", o.target, target_help)->check(target_check)->capture_default_str();
   replay->add_option("--mutant", o.mutant, "Model mutant to run")->check(mutant_check);
   replay->add_option("--runs", o.replay.runs,
                      "Runs per file before giving up (controlled: schedules searched when the file's shows nothing)")
       ->check(CLI::Range(1u, 100'000'000u))->capture_default_str();
   replay->add_option("--duration", o.replay.duration_s, "Seconds per file before giving up")
       ->check(CLI::PositiveNumber)->capture_default_str();
-  replay->add_option("--schedule", o.replay_schedule, "controlled (the file's schedule, exactly) or free (real threads)")
-      ->check(schedule_check)->capture_default_str();
+  replay->add_option("--schedule", o.replay_schedule,
+                     "controlled (the file's schedule, exactly) or free (real threads; the kernel target's)")
+      ->check(schedule_check)->each([&](const std::string&) { o.schedule_given = true; })->capture_default_str();
   replay->add_option("--backend", o.backend, backend_help)->check(backend_check)->each(backend_given)
       ->capture_default_str();
   replay->add_option("--io", o.io, "file backend I/O: pread or uring")->check(io_check)->capture_default_str();

@@ -59,8 +59,9 @@ struct Seen {
 
 class SectorChecker {
  public:
-  SectorChecker(uint32_t file, uint32_t sector, const SectorHistory& h, CheckReport& report)
-      : file_(file), sector_(sector), h_(h), report_(report) {}
+  SectorChecker(uint32_t file, uint32_t sector, const SectorHistory& h, const CheckOptions& options,
+                CheckReport& report)
+      : file_(file), sector_(sector), h_(h), options_(options), report_(report) {}
 
   void Run() {
     thread_local std::vector<Seen> spans;
@@ -68,8 +69,8 @@ class SectorChecker {
     spans.clear();
     for (const ReadRef& r : h_.reads) {
       values.clear();
-      if (!Attribute(r, values)) continue;
       const Writer& must = *MustSee(*r.op);
+      if (!Attribute(r, must, values)) continue;
       if (!CheckValues(r, values, must)) continue;
       const bool single = values.size() == 1 && (values[0].zero || values[0].writer != nullptr);
       spans.push_back({&r, Span(r, values, must), single, single ? values[0] : Value{}});
@@ -85,7 +86,7 @@ class SectorChecker {
   }
 
   // Fills `values` with what the read saw; false if it already reported.
-  bool Attribute(const ReadRef& r, std::vector<Value>& values) {
+  bool Attribute(const ReadRef& r, const Writer& must, std::vector<Value>& values) {
     const SectorTag& tag = r.op->observed[r.at];
     if (tag.kind == SectorTag::kZero) {
       values.push_back({true, nullptr});
@@ -129,6 +130,10 @@ class SectorChecker {
       const Writer* found = nullptr;
       for (const Writer& w : h_.writers)
         if (!w.zero && TagWord(file_, sector_, w.gen, k) == word) found = &w;
+      if (found == nullptr && options_.byte_tearing) {
+        if (!AttributeBytes(r, must, k, word, written, values)) return false;
+        continue;
+      }
       if (found == nullptr) {
         char buf[64];
         std::snprintf(buf, sizeof buf, "word %u = 0x%016llx", k, static_cast<unsigned long long>(word));
@@ -142,6 +147,48 @@ class SectorChecker {
     values.erase(std::unique(values.begin(), values.end(),
                              [](const Value& a, const Value& b) { return !(a < b) && !(b < a); }),
                  values.end());
+    return true;
+  }
+
+  // Byte tearing: a word no single write produced must be, byte by byte,
+  // bytes of writes the read may see. Adds each byte's valid sources to
+  // `values` (more sources only widen what rule 2 allows); false if it
+  // reported: GARBAGE for a byte no write of this sector produced, TORN for
+  // one that only writes the read may not see produced.
+  bool AttributeBytes(const ReadRef& ref, const Writer& must, uint32_t k, uint64_t word, bool written,
+                      std::vector<Value>& values) {
+    const OpRecord& r = *ref.op;
+    auto byte_of = [](uint64_t w, uint32_t j) { return static_cast<uint8_t>(w >> (8 * j)); };
+    for (uint32_t j = 0; j < 8; ++j) {
+      const uint8_t b = byte_of(word, j);
+      const Writer* invalid = nullptr;  // a source the read may not see
+      bool valid = false, zero_source = false;
+      auto consider = [&](const Value& v) {
+        if (ValueValid(v, r, must)) {
+          values.push_back(v);
+          valid = true;
+        } else if (v.writer != nullptr) {
+          invalid = v.writer;
+        } else {
+          zero_source |= v.zero;
+        }
+      };
+      if (b == 0) consider({true, nullptr});
+      if (written && k < 2 && byte_of(TagWord(file_, sector_, 1, k), j) == b) consider({false, nullptr});
+      for (const Writer& w : h_.writers)
+        if (!w.zero && byte_of(TagWord(file_, sector_, w.gen, k), j) == b) consider({false, &w});
+      if (valid) continue;
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "byte %u of word %u = 0x%02x", j, k, b);
+      if (invalid == nullptr && !zero_source) {
+        Report(ViolationKind::kGarbage, ref, buf, "bytes of writes of this sector");
+      } else {
+        Report(ViolationKind::kTorn, ref,
+               std::string(buf) + ", only from " + (invalid != nullptr ? DescribeWriter(*invalid) : "zeros"),
+               DescribeWriter(must) + " or newer");
+      }
+      return false;
+    }
     return true;
   }
 
@@ -278,13 +325,14 @@ class SectorChecker {
 
   uint32_t file_, sector_;
   const SectorHistory& h_;
+  const CheckOptions& options_;
   CheckReport& report_;
 };
 
 }  // namespace
 
 const char* ViolationKindName(ViolationKind kind) {
-  static const char* const kNames[] = {"STALE", "FOREIGN", "TORN", "LOST", "GARBAGE", "DEADLOCK", "LIVELOCK", "ASSERT"};
+  static const char* const kNames[] = {"STALE", "FOREIGN", "TORN", "LOST", "GARBAGE", "DEADLOCK", "LIVELOCK", "ASSERT", "SIGBUS"};
   return kNames[static_cast<int>(kind)];
 }
 
@@ -295,7 +343,7 @@ std::string Violation::ToString() const {
          std::to_string(sector) + ": " + reader + " saw " + observed + "; expected " + expected;
 }
 
-CheckReport CheckHistory(const History& history) {
+CheckReport CheckHistory(const History& history, const CheckOptions& options) {
   // Every sector's history in one flat table, kept (with the capacity of its
   // vectors) between calls: a run allocates nothing here once warm.
   constexpr uint32_t kFileSectors = kFilePagesMax * kSectorsPerPage;
@@ -327,13 +375,13 @@ CheckReport CheckHistory(const History& history) {
     for (uint32_t i = 0; i < op.count; ++i) {
       SectorHistory& h = table[op.file * kFileSectors + op.sector + i];
       if (h.writers.empty()) continue;  // no read observed this sector
-      h.writers.push_back({&op, op.invoke, op.response, op.gen, op.kind == OpKind::kPunch});
+      h.writers.push_back({&op, op.invoke, op.response, op.gen, OpRecord::WritesZeros(op.kind)});
     }
   }
   CheckReport report;
   // Any order: the violations are sorted below by (stamp, file, sector), which
   // is unique (one finding per read and sector).
-  for (uint32_t key : used) SectorChecker(key / kFileSectors, key % kFileSectors, table[key], report).Run();
+  for (uint32_t key : used) SectorChecker(key / kFileSectors, key % kFileSectors, table[key], options, report).Run();
   std::sort(report.violations.begin(), report.violations.end(), [](const Violation& a, const Violation& b) {
     return std::tie(a.stamp, a.file, a.sector) < std::tie(b.stamp, b.file, b.sector);
   });

@@ -10,7 +10,11 @@
 //     (w.response < w'.invoke and w'.response < r.invoke).
 //  2. Reads that do not overlap must not go backwards in time.
 //  3. A sector may mix words of several writes (tearing) only if each of them
-//     is valid for that read; otherwise it is TORN.
+//     is valid for that read; otherwise it is TORN. With byte tearing (the
+//     kernel target: the kernel copies page data with no lock against
+//     concurrent writers, byte by byte as far as the oracle can tell), a word
+//     may also mix bytes of several writes, each byte from one valid for the
+//     read.
 //  4. A whole sector naming another file or sector is FOREIGN; a word no write
 //     of this sector produced is GARBAGE.
 #pragma once
@@ -33,7 +37,8 @@ enum class ViolationKind : uint8_t {
   kDeadlock,  // no thread can make progress (scheduler)
   kLivelock,  // threads ran past the scheduler's step bound
   kAssert,    // a model invariant failed (the kernel's BUG_ON/WARN_ON)
-  kMaxValue = kAssert,
+  kSigbus,    // a mapped access within the file's size got SIGBUS (kernel target)
+  kMaxValue = kSigbus,
 };
 const char* ViolationKindName(ViolationKind kind);
 
@@ -55,6 +60,10 @@ struct CheckReport {
   bool ok() const { return total == 0; }
 };
 
-CheckReport CheckHistory(const History& history);
+struct CheckOptions {
+  bool byte_tearing = false;  // rule 3 at byte granularity (the kernel target)
+};
+
+CheckReport CheckHistory(const History& history, const CheckOptions& options = {});
 
 }  // namespace pagerace

@@ -883,7 +883,7 @@ TEST(CheckerReport, ToStringOfEveryKind) {
     EXPECT_EQ(line.rfind(name + (scheduler ? ": " : " f1 s17"), 0), 0u) << line;
   }
   EXPECT_EQ(names, (std::set<std::string>{"STALE", "FOREIGN", "TORN", "LOST", "GARBAGE", "DEADLOCK",
-                                          "LIVELOCK", "ASSERT"}));
+                                          "LIVELOCK", "ASSERT", "SIGBUS"}));
 }
 
 TEST(CheckerReport, FinalPassReaderIsNamed) {

@@ -42,7 +42,7 @@ std::string DescribeTag(const SectorTag& tag, uint32_t file, uint32_t sector) {
 std::string DescribeResult(const OpRecord& rec) {
   if (rec.response == kStampNever) return "failed";
   if (OpRecord::WritesData(rec.kind)) return "wrote gen " + std::to_string(rec.gen);
-  if (rec.kind == OpKind::kPunch) return "punched (gen " + std::to_string(rec.gen) + ")";
+  if (OpRecord::WritesZeros(rec.kind)) return "zeroed (gen " + std::to_string(rec.gen) + ")";
   if (!rec.Reads()) return "ok";
   // Runs of sectors that read the same thing: "saw s8-15 gen 5, s16 zeros".
   std::string out = "saw";

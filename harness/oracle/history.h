@@ -45,11 +45,12 @@ struct OpRecord {
   std::vector<uint64_t> raw;         // read: the words of each kMixed sector, in order
 
   // Ops that put data in the file (punch: zeros) and ops that observe it.
-  bool Writes() const { return WritesData(kind) || kind == OpKind::kPunch; }
+  bool Writes() const { return WritesData(kind) || WritesZeros(kind); }
   bool Reads() const { return kind == OpKind::kRead || kind == OpKind::kLoad; }
   static bool WritesData(OpKind k) {
     return k == OpKind::kWrite || k == OpKind::kStore || k == OpKind::kWriteMapped;
   }
+  static bool WritesZeros(OpKind k) { return k == OpKind::kPunch || k == OpKind::kZeroRange; }
   // "t1#4 read f0 s8+16" or "final/cached f0 s0+128".
   std::string Describe() const;
 };

@@ -85,10 +85,10 @@ TEST(CodecTest, HandWrittenBytesDecodeExactly) {
   std::vector<uint8_t> bytes = kHeader;
   // write t1 f1 s10 count 16, with the ignored bits 25-31 all set.
   bytes.insert(bytes.end(), {0x91, 0x14, 0x3c, 0xfe});
-  // kind 13 -> punch (mod 11), thread 3 -> 1, file 2 -> 0, sector 200 -> 72,
+  // kind 15 -> punch (mod 13), thread 3 -> 1, file 2 -> 0, sector 200 -> 72,
   // count 128 clamped to the 56 sectors left.
-  static_assert(kOpKinds == 11, "the kind below folds by the number of kinds");
-  bytes.insert(bytes.end(), {0x3d, 0x91, 0xfd, 0x01});
+  static_assert(kOpKinds == 13, "the kind below folds by the number of kinds");
+  bytes.insert(bytes.end(), {0x3f, 0x91, 0xfd, 0x01});
   // read t0 f0 s0 count 1, then a partial record that is ignored.
   bytes.insert(bytes.end(), {0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff});
   const Program p = Decode(bytes);

@@ -1,6 +1,7 @@
 #include "harness/program/generate.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "harness/base/check.h"
 
@@ -34,6 +35,7 @@ int Phase(OpKind kind) {
       return 0;
     case OpKind::kEvict:
     case OpKind::kFsync:
+    case OpKind::kFdatasync:
       return 1;
     case OpKind::kReadahead:
     case OpKind::kMadvise:
@@ -41,6 +43,7 @@ int Phase(OpKind kind) {
       return 2;
     case OpKind::kRead:
     case OpKind::kPunch:
+    case OpKind::kZeroRange:
     case OpKind::kLoad:
       return 3;
   }
@@ -75,6 +78,38 @@ std::string FormatSwarm(const Swarm& swarm) {
   }
   if (on.empty()) on = "no kind on";
   return off.empty() ? on : on + " (off: " + off + ")";
+}
+
+Result<Swarm> ParseSwarm(std::string_view text) {
+  Swarm swarm;
+  bool any = false;
+  for (size_t at = 0; at <= text.size();) {
+    const size_t end = std::min(text.find(',', at), text.size());
+    const std::string_view item = text.substr(at, end - at);
+    at = end + 1;
+    const size_t eq = item.find('=');
+    const std::string quoted = "'" + std::string(item) + "'";
+    if (eq == std::string_view::npos)
+      return Status::InvalidArgument("mix item " + quoted + ": expected KIND=WEIGHT");
+    const std::optional<OpKind> kind = OpKindFromName(item.substr(0, eq));
+    if (!kind) {
+      std::string names;
+      for (const OpInfo& info : OpTable()) names += std::string(names.empty() ? "" : " ") + info.name;
+      return Status::InvalidArgument("mix item " + quoted + ": unknown op kind (expected one of: " + names + ")");
+    }
+    const std::string_view digits = item.substr(eq + 1);
+    uint32_t weight = 0;
+    bool ok = !digits.empty() && digits.size() <= 4;
+    for (char c : digits) {
+      ok = ok && c >= '0' && c <= '9';
+      weight = weight * 10 + static_cast<uint32_t>(c - '0');
+    }
+    if (!ok || weight > 1000) return Status::InvalidArgument("mix item " + quoted + ": weight must be 0..1000");
+    swarm.weight[Index(*kind)] = weight;
+    any = any || weight > 0;
+  }
+  if (!any) return Status::InvalidArgument("mix: every op kind is off");
+  return swarm;
 }
 
 Program Generate(Rng& rng, const GenerateOptions& options) {

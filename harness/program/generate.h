@@ -10,8 +10,10 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "harness/base/rng.h"
+#include "harness/base/status.h"
 #include "harness/program/program.h"
 
 namespace pagerace {
@@ -35,6 +37,11 @@ Swarm DrawSwarm(Rng& rng);
 // One line, kinds in OpTable() order: "read 7, write 4, ... (off: punch, fsync)";
 // the "(off: ...)" part only when some kind is off.
 std::string FormatSwarm(const Swarm& swarm);
+
+// A fixed mix, as the user writes it: "read=6,write=4,punch=1" (kinds by
+// their OpTable() names, weights 0..1000; kinds not named are off). Errors
+// name the offending item.
+Result<Swarm> ParseSwarm(std::string_view text);
 
 // Ops are drawn with the swarm's weights: a kind weighted 0 never appears.
 // REQUIRES: some weight in `swarm` is positive.

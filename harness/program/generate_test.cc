@@ -70,13 +70,13 @@ TEST(GenerateTest, FormatSwarmNamesTheKindsThatAreOff) {
   Swarm swarm = DefaultSwarm();
   EXPECT_EQ(FormatSwarm(swarm),
             "read 6, write 4, punch 2, readahead 2, evict 1, load 4, store 3, fsync 1, madvise 1, readahead2 1, "
-            "write-mapped 1");
+            "write-mapped 1, zero 1, fdatasync 1");
   WeightOf(swarm, OpKind::kPunch) = 0;
   WeightOf(swarm, OpKind::kFsync) = 0;
   WeightOf(swarm, OpKind::kRead) = 7;
   EXPECT_EQ(FormatSwarm(swarm),
-            "read 7, write 4, readahead 2, evict 1, load 4, store 3, madvise 1, readahead2 1, write-mapped 1 "
-            "(off: punch, fsync)");
+            "read 7, write 4, readahead 2, evict 1, load 4, store 3, madvise 1, readahead2 1, write-mapped 1, zero 1, "
+            "fdatasync 1 (off: punch, fsync)");
 }
 
 TEST(GenerateTest, GenerateIsAFunctionOfTheSeedAndValid) {

@@ -17,6 +17,8 @@ constexpr std::array<OpInfo, kOpKinds> kOps = {{
     {OpKind::kMadvise, "madvise", "madvise(MADV_WILLNEED) on the mapping: force readahead of the pages", 1},
     {OpKind::kSysReadahead, "readahead2", "readahead(2): force readahead of the pages", 1},
     {OpKind::kWriteMapped, "write-mapped", "pwrite(2) from a buffer that maps the same range (prefaults it under i_rwsem)", 1},
+    {OpKind::kZeroRange, "zero", "fallocate(ZERO_RANGE|KEEP_SIZE) of the sectors (the model: as punch)", 1},
+    {OpKind::kFdatasync, "fdatasync", "fdatasync(2) (the model: as fsync)", 1},
 }};
 
 constexpr std::array<const char*, kStrategies> kStrategyNames = {"random", "pct", "directed"};

@@ -43,7 +43,9 @@ enum class OpKind : uint8_t {
   kMadvise,    // madvise(MADV_WILLNEED) on the mapping: forced readahead
   kSysReadahead,  // readahead(2): forced readahead
   kWriteMapped,   // pwrite(2) from a buffer that is a shared mapping of the same range
-  kMaxValue = kWriteMapped,
+  kZeroRange,     // fallocate(ZERO_RANGE|KEEP_SIZE)
+  kFdatasync,     // fdatasync(2)
+  kMaxValue = kFdatasync,
 };
 inline constexpr uint32_t kOpKinds = static_cast<uint32_t>(OpKind::kMaxValue) + 1;
 

@@ -91,7 +91,9 @@ TEST(TextTest, EveryOpKindAndTheFlusherParse) {
       "write f0 s0+1\n"
       "punch f0 s0+1\n"
       "readahead f0 s0+1\n"
-      "evict f0 s0+1\n";
+      "evict f0 s0+1\n"
+      "zero f0 s2+3\n"
+      "fdatasync f0 s0+1\n";
   const Result<Program> parsed = ParseText(text);
   ASSERT_TRUE(parsed.ok()) << parsed.status().message();
   Program expected;
@@ -102,7 +104,7 @@ TEST(TextTest, EveryOpKindAndTheFlusherParse) {
        Op{OpKind::kMadvise, 0, 8, 16}},
       {Op{OpKind::kSysReadahead, 0, 0, 32}, Op{OpKind::kWriteMapped, 0, 5, 11}, Op{OpKind::kRead, 0, 0, 1},
        Op{OpKind::kWrite, 0, 0, 1}, Op{OpKind::kPunch, 0, 0, 1}, Op{OpKind::kReadahead, 0, 0, 1},
-       Op{OpKind::kEvict, 0, 0, 1}},
+       Op{OpKind::kEvict, 0, 0, 1}, Op{OpKind::kZeroRange, 0, 2, 3}, Op{OpKind::kFdatasync, 0, 0, 1}},
   };
   EXPECT_EQ(parsed.value(), expected);
   // Every kind is used, and the program survives printing.
@@ -185,10 +187,10 @@ const std::vector<ErrorCase>& ErrorCases() {
   static const std::vector<ErrorCase> kCases = {
       {"unknown kind", "pagerace 1\nthread 0\n  reed f0 s0+1\n",
        "3:3: unknown op kind 'reed' (expected one of: read write punch readahead evict load store fsync "
-       "madvise readahead2 write-mapped)"},
+       "madvise readahead2 write-mapped zero fdatasync)"},
       {"prefix of a kind", "pagerace 1\nthread 0\nwrite-map f0 s0+1\n",
        "3:1: unknown op kind 'write-map' (expected one of: read write punch readahead evict load store fsync "
-       "madvise readahead2 write-mapped)"},
+       "madvise readahead2 write-mapped zero fdatasync)"},
       {"bad file", "pagerace 1\nfiles 2\nthread 0\nread f2 s0+1\n", "4:6: file 2 out of range [0, 2) (files 2)"},
       {"file syntax", "pagerace 1\nthread 0\nread 0 s0+1\n", "3:6: expected a file 'f<N>', got '0'"},
       {"sector out of range", "pagerace 1\nthread 0\n  write f0 s600+4\n", "3:12: sector 600 out of range [0, 128)"},

@@ -8,6 +8,8 @@
 
 #include "harness/base/check.h"
 #include "harness/base/rng.h"
+#include "harness/run/kernel_target.h"
+#include "harness/run/model_target.h"
 #include "harness/sched/controller.h"
 #include "harness/sched/trace.h"
 
@@ -20,6 +22,14 @@ const char* ScheduleName(Schedule schedule) {
 std::optional<Schedule> ScheduleFromName(std::string_view name) {
   for (Schedule s : {Schedule::kFree, Schedule::kControlled})
     if (name == ScheduleName(s)) return s;
+  return std::nullopt;
+}
+
+const char* TargetName(TargetKind kind) { return kind == TargetKind::kModel ? "model" : "kernel"; }
+
+std::optional<TargetKind> TargetFromName(std::string_view name) {
+  for (TargetKind k : {TargetKind::kModel, TargetKind::kKernel})
+    if (name == TargetName(k)) return k;
   return std::nullopt;
 }
 
@@ -46,7 +56,7 @@ uint64_t WrittenPages(const Program& program, uint32_t file) {
   uint64_t mask = 0;
   for (const auto& ops : program.threads)
     for (const Op& op : ops)
-      if (op.file == file && (OpRecord::WritesData(op.kind) || op.kind == OpKind::kPunch))
+      if (op.file == file && (OpRecord::WritesData(op.kind) || OpRecord::WritesZeros(op.kind)))
         for (uint32_t p = op.sector / kSectorsPerPage, last = (op.sector + op.count - 1u) / kSectorsPerPage;
              p <= last; ++p)
           mask |= uint64_t{1} << p;
@@ -85,35 +95,40 @@ void Executor::Prefill(const Program& program, History& history, std::vector<Bac
 }
 
 Result<std::unique_ptr<Executor>> Executor::Create(const ExecutorOptions& options) {
-  if (options.backend == BackendKind::kMemory)
-    return std::unique_ptr<Executor>(new Executor(options, CreateMemoryBackend()));
-  Result<std::unique_ptr<Backend>> backend = options.backend == BackendKind::kBlockmap
-                                                 ? CreateBlockmapBackend({options.dir, options.io})
-                                                 : CreateFileBackend({options.dir, options.io});
-  if (!backend.ok()) return backend.status();
-  return std::unique_ptr<Executor>(new Executor(options, std::move(*backend)));
+  Result<std::unique_ptr<Target>> target = Status::Ok();
+  if (options.target == TargetKind::kKernel) {
+    if (options.schedule != Schedule::kFree)
+      return Status::InvalidArgument("the kernel target runs real threads only (schedule free)");
+    if (options.mutant != Mutant::kNone)
+      return Status::InvalidArgument("mutants are of the model; the kernel target runs the host kernel");
+    target = CreateKernelTarget({options.dir, options.io});
+  } else {
+    target = CreateModelTarget(options.mutant, options.backend, options.io, options.dir);
+  }
+  if (!target.ok()) return target.status();
+  return std::unique_ptr<Executor>(new Executor(options, std::move(*target)));
 }
 
 Result<std::unique_ptr<Executor>> Executor::Create(Mutant mutant, Schedule schedule, BackendKind backend,
-                                                   IoMode io, const std::string& dir) {
-  ExecutorOptions options;
-  options.mutant = mutant;
-  options.schedule = schedule;
-  options.backend = backend;
-  options.io = io;
-  options.dir = dir;
-  return Create(options);
+                                                   IoMode io, const std::string& dir, TargetKind target) {
+  return Create({.target = target, .backend = backend, .io = io, .dir = dir, .mutant = mutant, .schedule = schedule});
 }
 
-Executor::Executor(const ExecutorOptions& options, std::unique_ptr<Backend> backend)
-    : options_(options), backend_(std::move(backend)), cache_(*backend_) {}
+Executor::Executor(const ExecutorOptions& options, std::unique_ptr<Target> target)
+    : options_(options), target_(std::move(target)) {}
 
 Executor::~Executor() {
   PR_CHECK_MSG(!wedged_, "destroying a wedged executor: its threads are stuck in it (leak it instead)");
+  StopWorkers();
+}
+
+void Executor::StopWorkers() {
   stop_.store(true);
   round_.fetch_add(1);
   round_.notify_all();
   for (auto& w : workers_) w.join();
+  workers_.clear();
+  stop_.store(false);
 }
 
 void Executor::EnsureWorkers(size_t n) {
@@ -144,22 +159,13 @@ void Executor::WorkerLoop(size_t id, uint32_t seen) {
   }
 }
 
-// The flusher (Program::flusher): writes back what is dirty, then sleeps
-// until something is dirtied, until every program thread has finished. Its
-// passes are bounded (one per op of the program), as a real flusher's are by
-// its period: an unbounded one could write-protect a page after every write
-// fault of a store, so that under an unfair schedule the store never lands.
+// The flusher (Program::flusher): the target's, with its passes bounded by
+// the program's op count.
 void Executor::RunFlusher() {
-  const uint32_t n = static_cast<uint32_t>(program_->threads.size());
-  for (size_t pass = 0; pass < program_->op_count(); ++pass) {
-    const uint32_t seen = cache_.DirtySeq();
-    Status st = cache_.Flush();
-    if (!st.ok() && flusher_status_.ok()) flusher_status_ = st;
-    if (threads_done_.load(std::memory_order_acquire) >= n) return;
-    cache_.WaitDirty(seen);
-  }
+  Status st = target_->RunFlusher(program_->op_count(), threads_done_,
+                                  static_cast<uint32_t>(program_->threads.size()));
+  if (!st.ok()) flusher_status_ = st;
 }
-
 void Executor::RunThread(size_t t) {
   if (t == program_->threads.size()) {
     RunFlusher();
@@ -167,7 +173,7 @@ void Executor::RunThread(size_t t) {
   }
   RunOps(t);
   if (threads_done_.fetch_add(1, std::memory_order_acq_rel) + 1 == program_->threads.size() && program_->flusher)
-    cache_.Kick();
+    target_->ThreadsDone();
 }
 
 void Executor::RunOps(size_t t) {
@@ -176,6 +182,7 @@ void Executor::RunOps(size_t t) {
   // a race window by 1/2, 1, 2 or 4.
   sched::Jitter j = options_.jitter;
   j.pause_per_1024 = std::min<uint32_t>(1024, (j.pause_per_1024 << (program_->seed >> 62)) >> 1);
+  if (program_->logical_threads() == 1) j.pause_per_1024 = 0;  // no one to race: pauses only cost
   sched::SetThreadJitter(Mix64(program_->seed ^ Mix64(t + 1)), j);
   std::vector<uint64_t>& buf = op_bufs_[t];  // kept between runs: no zero-fill per op
   History& h = histories_[t];
@@ -205,26 +212,18 @@ Status Executor::RunOp(size_t t, size_t i, OpRecord& rec, std::vector<uint64_t>&
     rec.gen = gen_.fetch_add(1, std::memory_order_relaxed);
     for (uint32_t s = 0; s < op.count; ++s)
       FillSector(op.file, op.sector + s, rec.gen, buf.data() + size_t{s} * kSectorWords);
-  } else if (op.kind == OpKind::kPunch) {
+  } else if (OpRecord::WritesZeros(op.kind)) {
     rec.gen = gen_.fetch_add(1, std::memory_order_relaxed);
   }
   rec.invoke = stamp_.fetch_add(1, std::memory_order_acq_rel);
   sched::Note(sched::EventKind::kOp, [&] { return rec.Describe(); });
-  switch (op.kind) {
-    case OpKind::kRead: st = cache_.Read(op.file, op.sector, op.count, buf.data()); break;
-    case OpKind::kWrite: st = cache_.Write(op.file, op.sector, op.count, buf.data()); break;
-    case OpKind::kPunch: st = cache_.Punch(op.file, op.sector, op.count); break;
-    case OpKind::kReadahead: st = cache_.Readahead(op.file, op.sector, op.count); break;
-    case OpKind::kEvict: st = cache_.Evict(op.file, op.sector, op.count); break;
-    case OpKind::kLoad: st = cache_.Load(op.file, op.sector, op.count, buf.data()); break;
-    case OpKind::kStore: st = cache_.Store(op.file, op.sector, op.count, buf.data()); break;
-    case OpKind::kFsync: st = cache_.Fsync(op.file); break;
-    case OpKind::kMadvise: st = cache_.Madvise(op.file, op.sector, op.count); break;
-    case OpKind::kSysReadahead: st = cache_.SysReadahead(op.file, op.sector, op.count); break;
-    case OpKind::kWriteMapped: st = cache_.WriteMapped(op.file, op.sector, op.count, buf.data()); break;
-  }
+  bool failed = false;
+  st = target_->Apply(static_cast<uint32_t>(t), op, buf.data(), &failed);
   rec.response = stamp_.fetch_add(1, std::memory_order_acq_rel);
-  if (!st.ok()) {
+  if (!st.ok() || failed) {
+    // A failed write may or may not have taken effect; a failed read
+    // observed nothing. The thread goes on after a failure the target
+    // decided (failed); an environment failure stops it.
     if (rec.Writes()) rec.response = kStampNever;
     return st;
   }
@@ -236,8 +235,6 @@ Status Executor::RunOp(size_t t, size_t i, OpRecord& rec, std::vector<uint64_t>&
 Result<RunOutcome> Executor::Run(const Program& program) {
   PR_CHECK_MSG(Validate(program).ok(), "Executor::Run: invalid program");
   PR_CHECK_MSG(!wedged_, "Executor::Run after a hung free run");
-  cache_.Reset({program.files, program.file_pages, program.ra_pages, program.ra_fail, program.flusher != 0,
-                options_.mutant});
   threads_done_.store(0);
   flusher_status_ = Status::Ok();
   stamp_.store(1);
@@ -245,7 +242,7 @@ Result<RunOutcome> Executor::Run(const Program& program) {
   History setup;
   initial_.clear();
   if (program.prefill) Prefill(program, setup, initial_);
-  PR_RETURN_IF_ERROR(backend_->ResetWith(program.files, program.file_pages, initial_));
+  PR_RETURN_IF_ERROR(target_->Reset(program, initial_));
   program_ = &program;
   const size_t n = program.threads.size();
   histories_.assign(n, History());
@@ -286,14 +283,14 @@ Result<RunOutcome> Executor::Run(const Program& program) {
   }
   sched::SetThreadJitter(0, {});
   PR_RETURN_IF_ERROR(FinalCheck(outcome.history, program));
-  outcome.report = CheckHistory(outcome.history);
-  if (std::string what = cache_.assertion(); !what.empty()) {
+  outcome.report = CheckHistory(outcome.history, {target_->ByteTearing()});
+  if (std::optional<Anomaly> a = target_->TakeAnomaly()) {
     Violation v;
-    v.kind = ViolationKind::kAssert;
+    v.kind = a->sigbus ? ViolationKind::kSigbus : ViolationKind::kAssert;
     v.stamp = stamp_.load();
-    v.reader = "the model";
-    v.observed = what;
-    v.expected = "the kernel's invariant to hold";
+    v.reader = std::move(a->reader);
+    v.observed = std::move(a->observed);
+    v.expected = std::move(a->expected);
     outcome.report.violations.insert(outcome.report.violations.begin(), std::move(v));
     ++outcome.report.total;
   }
@@ -310,10 +307,13 @@ bool Executor::RunFree(size_t n) {
   round_.notify_all();
   std::unique_lock<std::mutex> lock(done_mu_);
   const auto limit = std::chrono::duration<double>(options_.hang_s);
-  if (done_cv_.wait_for(lock, limit, [&] { return done_.load(std::memory_order_acquire) == workers_.size(); }))
-    return true;
-  wedged_ = true;
-  return false;
+  if (!done_cv_.wait_for(lock, limit, [&] { return done_.load(std::memory_order_acquire) == workers_.size(); })) {
+    wedged_ = true;
+    return false;
+  }
+  lock.unlock();
+  if (options_.join_threads) StopWorkers();
+  return true;
 }
 
 sched::Controller::Options ControllerOptions(const Program& program, uint64_t steps_max) {
@@ -374,19 +374,10 @@ bool Executor::RunControlled(const Program& program, CheckReport& report) {
 Status Executor::FinalCheck(History& history, const Program& program) {
   uint64_t pages[kFilesMax] = {};
   for (FinalPass pass : {FinalPass::kCached, FinalPass::kMapped, FinalPass::kBackend}) {
-    if (pass == FinalPass::kBackend) {
-      PR_RETURN_IF_ERROR(cache_.WritebackAll());
-      cache_.UnmapAll();
-      cache_.EvictAll();
-    }
+    if (pass == FinalPass::kBackend) PR_RETURN_IF_ERROR(target_->Settle());
     for (uint32_t file = 0; file < program.files; ++file) {
-      switch (pass) {
-        case FinalPass::kCached: pages[file] = cache_.CachedMask(file); break;
-        case FinalPass::kMapped: pages[file] = cache_.MappedMask(file); break;
-        case FinalPass::kBackend:
-          pages[file] = WrittenPages(program, file) | cache_.BackendWritten(file) | backend_->ChangedPages(file);
-          break;
-      }
+      pages[file] = target_->FinalPages(pass, file);
+      if (pass == FinalPass::kBackend) pages[file] |= WrittenPages(program, file);
     }
     for (uint32_t file = 0; file < program.files; ++file) {
       for (uint32_t lo = 0; lo < program.file_pages;) {
@@ -404,17 +395,7 @@ Status Executor::FinalCheck(History& history, const Program& program) {
         rec.count = (hi - lo) * kSectorsPerPage;
         final_buf_.resize(size_t{rec.count} * kSectorWords);
         rec.invoke = stamp_.fetch_add(1);
-        switch (pass) {
-          case FinalPass::kCached:
-            PR_RETURN_IF_ERROR(cache_.Read(file, rec.sector, rec.count, final_buf_.data()));
-            break;
-          case FinalPass::kMapped:
-            PR_RETURN_IF_ERROR(cache_.Load(file, rec.sector, rec.count, final_buf_.data()));
-            break;
-          case FinalPass::kBackend:
-            PR_RETURN_IF_ERROR(backend_->ReadPages(file, lo, hi - lo, final_buf_.data()));
-            break;
-        }
+        PR_RETURN_IF_ERROR(target_->FinalRead(pass, file, lo, hi - lo, final_buf_.data()));
         rec.response = stamp_.fetch_add(1);
         ObserveSectors(final_buf_.data(), rec.count, rec);
         lo = hi;

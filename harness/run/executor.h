@@ -1,7 +1,8 @@
-// The executor: runs a Program against the page-cache model over a backend,
-// free-running on real threads or under the controlled scheduler. Free: a
-// persistent pool (one OS thread per program thread) starts each run's
-// threads together at a barrier. Controlled: the threads are fibers on the
+// The executor: runs a Program against a Target (target.h) — the page-cache
+// model over a backend, or the host kernel on real files — free-running on
+// real threads or (the model only) under the controlled scheduler. Free: a
+// persistent pool (one OS thread per program thread; or threads made and
+// joined per run) starts each run's threads together at a barrier. Controlled: the threads are fibers on the
 // calling thread and the program's schedule picks every switch. Every op is
 // stamped from one counter; after the threads finish, the end-of-run check
 // reads the pages left in the cache through it, writes back and evicts, and
@@ -27,12 +28,12 @@
 #include "harness/backend/backend.h"
 #include "harness/base/status.h"
 #include "harness/cache/mutant.h"
-#include "harness/cache/page_cache.h"
 #include "harness/oracle/checker.h"
 #include "harness/oracle/history.h"
 #include "harness/program/program.h"
 #include "harness/sched/controller.h"
 #include "harness/sched/sched.h"
+#include "harness/run/target.h"
 
 namespace pagerace {
 
@@ -56,6 +57,7 @@ const char* ScheduleName(Schedule schedule);
 std::optional<Schedule> ScheduleFromName(std::string_view name);
 
 struct ExecutorOptions {
+  TargetKind target = TargetKind::kModel;  // kKernel: free schedule, no mutant, backend unused
   BackendKind backend = BackendKind::kFile;
   IoMode io = IoMode::kPread;    // file backend: how page data moves
   std::string dir;               // file backend: parent of its private directory; "" = $TMPDIR
@@ -64,6 +66,7 @@ struct ExecutorOptions {
   uint64_t steps_max = 1'000'000;  // controlled: scheduling points before a livelock
   sched::Jitter jitter{96, 2000};  // scheduling noise at the named race windows
   double hang_s = 10;              // free: a run still going after this long is a DEADLOCK finding
+  bool join_threads = false;       // free: make the threads per run and join them (no pool between runs)
 };
 
 // Scheduling steps the PCT change points are drawn from, per op of the
@@ -92,7 +95,8 @@ class Executor {
   static Result<std::unique_ptr<Executor>> Create(const ExecutorOptions& options);
   // The same, from the fields the soak, replay and search options carry.
   static Result<std::unique_ptr<Executor>> Create(Mutant mutant, Schedule schedule, BackendKind backend,
-                                                  IoMode io, const std::string& dir);
+                                                  IoMode io, const std::string& dir,
+                                                  TargetKind target = TargetKind::kModel);
   ~Executor();
   Executor(const Executor&) = delete;
   Executor& operator=(const Executor&) = delete;
@@ -101,7 +105,9 @@ class Executor {
   // failed (backend I/O); findings are in the outcome's report.
   Result<RunOutcome> Run(const Program& program);
 
-  std::string BackendDegraded() const { return backend_->Degraded(); }
+  std::string BackendDegraded() const { return target_->Degraded(); }
+  // What the target runs on (Target::Facts).
+  std::vector<std::pair<std::string, std::string>> Facts() const { return target_->Facts(); }
 
   // Controlled runs from now on record or follow these.
   void set_hooks(const ControlledHooks& hooks) { hooks_ = hooks; }
@@ -112,8 +118,9 @@ class Executor {
   bool wedged() const { return wedged_; }
 
  private:
-  Executor(const ExecutorOptions& options, std::unique_ptr<Backend> backend);
+  Executor(const ExecutorOptions& options, std::unique_ptr<Target> target);
   void EnsureWorkers(size_t n);
+  void StopWorkers();
   void WorkerLoop(size_t id, uint32_t seen);
   bool RunFree(size_t n);
   bool RunControlled(const Program& program, CheckReport& report);
@@ -125,8 +132,7 @@ class Executor {
   Status FinalCheck(History& history, const Program& program);
 
   ExecutorOptions options_;
-  std::unique_ptr<Backend> backend_;
-  PageCache cache_;
+  std::unique_ptr<Target> target_;
 
   std::vector<uint64_t> prefill_[kFilesMax];  // prefill content of each whole file, made on first use
   std::vector<Backend::Initial> initial_;     // this run's prefilled pages

@@ -11,8 +11,6 @@
 
 namespace pagerace {
 
-FuzzTarget::FuzzTarget(Mutant mutant, Schedule schedule, BackendKind backend, IoMode io)
-    : mutant_(mutant), schedule_(schedule), backend_(backend), io_(io) {}
 FuzzTarget::~FuzzTarget() = default;
 
 namespace {
@@ -33,10 +31,16 @@ auto FromEnv(const char* var, const char* fallback, Parse parse, const char* cho
 
 }  // namespace
 
-FuzzTarget* FuzzTarget::FromEnvironment() {
+FuzzTarget* FuzzTarget::FromEnvironment(TargetKind kind) {
+  const bool kernel = kind == TargetKind::kKernel;
   const Mutant mutant = FromEnv("PAGERACE_MUTANT", "", MutantFromName, "see: pagerace mutants");
-  const Schedule schedule = FromEnv("PAGERACE_SCHEDULE", ScheduleName(Schedule::kControlled), ScheduleFromName,
-                                    "controlled or free");
+  const Schedule schedule =
+      FromEnv("PAGERACE_SCHEDULE", ScheduleName(kernel ? Schedule::kFree : Schedule::kControlled), ScheduleFromName,
+              "controlled or free");
+  if (kernel && (mutant != Mutant::kNone || schedule != Schedule::kFree)) {
+    std::fprintf(stderr, "pagerace: the kernel target takes no PAGERACE_MUTANT and only PAGERACE_SCHEDULE=free\n");
+    std::exit(2);
+  }
   // Unset: memory, or blockmap for a mutant that shows only there.
   const MutantInfo* info = InfoOf(mutant);
   const BackendKind fallback = info != nullptr && info->blockmap ? BackendKind::kBlockmap : BackendKind::kMemory;
@@ -46,7 +50,15 @@ FuzzTarget* FuzzTarget::FromEnvironment() {
   // Lives until exit; the engines may call Run until then. At exit (libFuzzer
   // ends -runs and -max_total_time with exit()) the executor is destroyed,
   // which removes its private directory.
-  static FuzzTarget* target = new FuzzTarget(mutant, schedule, backend, io);
+  const char* dir = std::getenv("PAGERACE_DIR");
+  const ExecutorOptions o{.target = kind,
+                          .backend = backend,
+                          .io = io,
+                          .dir = dir != nullptr ? dir : kernel ? "/tmp" : "",
+                          .mutant = mutant,
+                          .schedule = schedule,
+                          .join_threads = kernel};
+  static FuzzTarget* target = new FuzzTarget(o);
   static const int registered = std::atexit([] { target->executor_.reset(); });
   (void)registered;
   return target;
@@ -56,9 +68,7 @@ int FuzzTarget::Run(std::span<const uint8_t> data) {
   const Program program = Decode(data);
   if (program.op_count() == 0) return 0;
   if (executor_ == nullptr) {
-    const char* dir = std::getenv("PAGERACE_DIR");
-    Result<std::unique_ptr<Executor>> exec =
-        Executor::Create(mutant_, schedule_, backend_, io_, dir == nullptr ? "" : dir);
+    Result<std::unique_ptr<Executor>> exec = Executor::Create(options_);
     PR_CHECK_MSG(exec.ok(), "environment: " + exec.status().ToString());
     executor_ = std::move(*exec);
   }
@@ -75,7 +85,7 @@ int FuzzTarget::Run(std::span<const uint8_t> data) {
   const Violation& v = outcome->report.violations.front();
   std::fprintf(stderr, "pagerace: %s\n(%zu violations in this run)\nREPRO: %s\nthe program:\n%s",
                v.ToString().c_str(), outcome->report.total,
-               ReplayCommand(mutant_, schedule_, "<crash file>").c_str(), PrintText(program).c_str());
+               ReplayCommand(options_.mutant, options_.schedule, "<crash file>", options_.target).c_str(), PrintText(program).c_str());
   std::fflush(stderr);
   std::abort();
 }

@@ -10,6 +10,12 @@
 // PAGERACE_IO=uring moves the file backends' data through io_uring. The
 // executor is made on the first input, so AFL++'s fork server never forks a
 // live thread pool.
+//
+// The kernel target (kernel_file_fuzzer) runs each input on the host kernel
+// instead: real files in a private directory under PAGERACE_DIR (default
+// /tmp, whatever TMPDIR says), real threads made and joined per input, a
+// watchdog that reports a run still going after 10 s as a DEADLOCK. It takes
+// no mutant and no controlled schedule (either set exits 2).
 // Thread-safety: one input at a time, as the engines call it.
 #pragma once
 
@@ -19,6 +25,7 @@
 
 #include "harness/cache/mutant.h"
 #include "harness/run/executor.h"
+#include "harness/run/target.h"
 
 namespace pagerace {
 
@@ -26,16 +33,13 @@ class FuzzTarget {
  public:
   // Reads PAGERACE_MUTANT, PAGERACE_SCHEDULE, PAGERACE_BACKEND, PAGERACE_IO
   // and PAGERACE_DIR; a bad name exits 2.
-  static FuzzTarget* FromEnvironment();
+  static FuzzTarget* FromEnvironment(TargetKind target = TargetKind::kModel);
   int Run(std::span<const uint8_t> data);
   ~FuzzTarget();
 
  private:
-  FuzzTarget(Mutant mutant, Schedule schedule, BackendKind backend, IoMode io);
-  Mutant mutant_;
-  Schedule schedule_;
-  BackendKind backend_;
-  IoMode io_;
+  explicit FuzzTarget(const ExecutorOptions& options) : options_(options) {}
+  ExecutorOptions options_;
   std::unique_ptr<Executor> executor_;
 };
 

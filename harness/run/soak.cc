@@ -1,5 +1,6 @@
 #include "harness/run/soak.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cinttypes>
 
@@ -28,6 +29,17 @@ const char* MutantName(Mutant m) {
   return info == nullptr ? "none" : info->name;
 }
 
+// "backend file, io pread" or "target kernel, kernel 6.1.0, fs ext4, ...".
+std::string FormatFacts(const std::vector<std::pair<std::string, std::string>>& facts) {
+  std::string s;
+  for (const auto& [key, value] : facts) {
+    std::string k = key;
+    std::replace(k.begin(), k.end(), '_', ' ');
+    s += (s.empty() ? "" : ", ") + k + " " + value;
+  }
+  return s;
+}
+
 // A free-mode finding is searched for a controlled schedule first, so that
 // the artifact replays exactly; without one the program is saved for replay
 // under real threads.
@@ -39,7 +51,9 @@ Result<Finding> SaveFinding(const SoakOptions& options, const SoakResult& so_far
   f.program = program;
   Schedule replay_schedule = options.schedule;
   std::string how;
-  if (options.schedule == Schedule::kFree) {
+  if (options.target == TargetKind::kKernel) {
+    how = "the host kernel under real threads: replay reruns the program until it shows, maybe after many runs";
+  } else if (options.schedule == Schedule::kFree) {
     SearchOptions so;
     so.mutant = options.mutant;
     so.duration_s = options.search_s;
@@ -72,12 +86,13 @@ Result<Finding> SaveFinding(const SoakOptions& options, const SoakResult& so_far
       "found by: pagerace soak --seed " + std::to_string(so_far.seed) + " --threads " +
           std::to_string(options.threads) + " --schedule " + ScheduleName(options.schedule) + " (round " +
           std::to_string(so_far.rounds) + ")",
+      "on: " + FormatFacts(so_far.facts),
       how,
   };
   Result<std::string> path = WriteArtifact(options.artifacts_dir, stem, comments, f.program);
   if (path.ok()) {
     f.artifact = *path;
-    f.replay = ReplayCommand(options.mutant, replay_schedule, f.artifact);
+    f.replay = ReplayCommand(options.mutant, replay_schedule, f.artifact, options.target, options.dir);
   }
   return f;
 }
@@ -90,8 +105,14 @@ void LeakIfWedged(std::unique_ptr<Executor>& exec) {
 
 }  // namespace
 
-std::string ReplayCommand(Mutant mutant, Schedule schedule, const std::string& path) {
+std::string ReplayCommand(Mutant mutant, Schedule schedule, const std::string& path, TargetKind target,
+                          const std::string& dir) {
   std::string cmd = "pagerace replay ";
+  if (target == TargetKind::kKernel) {
+    cmd += std::string("--target ") + TargetName(target) + " ";
+    if (!dir.empty()) cmd += "--dir " + dir + " ";
+    return cmd + path;
+  }
   if (mutant != Mutant::kNone) cmd += std::string("--mutant ") + MutantName(mutant) + " ";
   if (schedule != Schedule::kControlled) cmd += std::string("--schedule ") + ScheduleName(schedule) + " ";
   return cmd + path;
@@ -100,14 +121,19 @@ std::string ReplayCommand(Mutant mutant, Schedule schedule, const std::string& p
 Result<SoakResult> Soak(const SoakOptions& options, std::FILE* out) {
   SoakResult result;
   result.seed = options.seed;
-  std::fprintf(out, "pagerace soak: seed %" PRIu64 ", %u threads, %.0f s, mutant %s, schedule %s, backend %s%s%s\n",
-               options.seed, options.threads, options.duration_s, MutantName(options.mutant),
-               ScheduleName(options.schedule), BackendName(options.backend),
-               options.backend != BackendKind::kMemory ? ", io " : "",
-               options.backend != BackendKind::kMemory ? IoModeName(options.io) : "");
-  Result<std::unique_ptr<Executor>> exec =
-      Executor::Create(options.mutant, options.schedule, options.backend, options.io, options.dir);
+  ExecutorOptions eo{.target = options.target,
+                     .backend = options.backend,
+                     .io = options.io,
+                     .dir = options.dir,
+                     .mutant = options.mutant,
+                     .schedule = options.schedule};
+  eo.jitter.pause_per_1024 = options.jitter;
+  Result<std::unique_ptr<Executor>> exec = Executor::Create(eo);
   if (!exec.ok()) return exec.status();
+  result.facts = (*exec)->Facts();
+  std::fprintf(out, "pagerace soak: seed %" PRIu64 ", %u threads, %.0f s, mutant %s, schedule %s, %s\n",
+               options.seed, options.threads, options.duration_s, MutantName(options.mutant),
+               ScheduleName(options.schedule), FormatFacts(result.facts).c_str());
 
   GenerateOptions go;
   go.threads = options.threads;
@@ -129,7 +155,10 @@ Result<SoakResult> Soak(const SoakOptions& options, std::FILE* out) {
       std::fflush(out);
       next_status = elapsed + 1;
     }
-    if (options.swarm_programs == 0 || result.rounds % options.swarm_programs == 0) {
+    if (options.mix) {
+      if (result.rounds == 0) std::fprintf(out, "mix: %s\n", FormatSwarm(*options.mix).c_str());
+      swarm = *options.mix;
+    } else if (options.swarm_programs == 0 || result.rounds % options.swarm_programs == 0) {
       swarm = DrawSwarm(swarm_rng);
       if (options.swarm_programs != 0) {
         const uint64_t first = result.rounds;
@@ -170,7 +199,7 @@ Result<SoakResult> Soak(const SoakOptions& options, std::FILE* out) {
 Result<ReplayResult> Replay(const Program& program, const ReplayOptions& options) {
   PR_RETURN_IF_ERROR(Validate(program));
   Result<std::unique_ptr<Executor>> exec =
-      Executor::Create(options.mutant, options.schedule, options.backend, options.io, options.dir);
+      Executor::Create(options.mutant, options.schedule, options.backend, options.io, options.dir, options.target);
   if (!exec.ok()) return exec.status();
   ReplayResult result;
   SetCrashContext([&] { return "pagerace replay; the program:\n" + PrintText(program); });
@@ -225,10 +254,9 @@ std::string SoakJson(const SoakOptions& options, const SoakResult& r) {
   std::snprintf(buf, sizeof buf,
                 "{\"seed\": %" PRIu64 ", \"duration_s\": %.3f, \"ops\": %" PRIu64
                 ", \"ops_per_sec\": %.1f, \"rounds\": %" PRIu64 ", \"violations\": %" PRIu64
-                ", \"threads\": %u, \"mutant\": \"%s\", \"schedule\": \"%s\", \"backend\": \"%s\", \"io\": \"%s\"",
+                ", \"threads\": %u, \"mutant\": \"%s\", \"schedule\": \"%s\", \"target\": \"%s\"",
                 r.seed, r.duration_s, r.ops, r.ops_per_sec(), r.rounds, r.violations, options.threads,
-                MutantName(options.mutant), ScheduleName(options.schedule), BackendName(options.backend),
-                IoModeName(options.io));
+                MutantName(options.mutant), ScheduleName(options.schedule), TargetName(options.target));
   std::string json = buf;
   auto quote = [](const std::string& s) {
     std::string q = "\"";
@@ -242,6 +270,9 @@ std::string SoakJson(const SoakOptions& options, const SoakResult& r) {
     }
     return q + "\"";
   };
+  for (const auto& [key, value] : r.facts) {
+    if (key != "target") json += ", " + quote(key) + ": " + quote(value);
+  }
   if (r.finding) {
     json += ", \"finding\": {\"kind\": \"" + std::string(ViolationKindName(r.finding->violation.kind)) +
             "\", \"violation\": " + quote(r.finding->violation.ToString()) +

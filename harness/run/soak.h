@@ -19,12 +19,15 @@
 #include "harness/base/status.h"
 #include "harness/cache/mutant.h"
 #include "harness/oracle/checker.h"
+#include "harness/program/generate.h"
 #include "harness/program/program.h"
 #include "harness/run/executor.h"
+#include "harness/run/target.h"
 
 namespace pagerace {
 
 struct SoakOptions {
+  TargetKind target = TargetKind::kModel;
   uint32_t threads = 4;
   double duration_s = 60;
   uint64_t ops_max = 0;          // 0: no op budget
@@ -38,6 +41,8 @@ struct SoakOptions {
   uint32_t ops_per_thread = 12;
   double search_s = 20;          // free-mode finding: seconds to search for a controlled schedule
   uint32_t swarm_programs = 1000;  // programs per swarm (op kind mix); 0: a fresh, unprinted swarm per program
+  std::optional<Swarm> mix;        // a fixed op kind mix instead of drawn swarms
+  uint32_t jitter = 96;            // free: chance in 1024 of a pause at a scheduling point
 };
 
 struct Finding {
@@ -57,6 +62,7 @@ struct SoakResult {
   uint64_t rounds = 0;
   uint64_t violations = 0;
   std::string degraded;          // what the backend had to do without
+  std::vector<std::pair<std::string, std::string>> facts;  // what it ran on (Target::Facts)
   std::optional<Finding> finding;
   double ops_per_sec() const { return duration_s > 0 ? ops / duration_s : 0; }
 };
@@ -66,6 +72,7 @@ struct SoakResult {
 Result<SoakResult> Soak(const SoakOptions& options, std::FILE* out);
 
 struct ReplayOptions {
+  TargetKind target = TargetKind::kModel;  // kernel: real threads, rerun until it shows
   Mutant mutant = Mutant::kNone;
   uint32_t runs = 100000;   // stop after this many runs without the violation,
   double duration_s = 60;   // or after this long
@@ -88,7 +95,9 @@ Result<ReplayResult> Replay(const Program& program, const ReplayOptions& options
 // The soak's --json document.
 std::string SoakJson(const SoakOptions& options, const SoakResult& result);
 
-// "pagerace replay [--mutant M] [--schedule free] FILE".
-std::string ReplayCommand(Mutant mutant, Schedule schedule, const std::string& path);
+// "pagerace replay [--mutant M] [--schedule free] FILE", or for the kernel
+// target "pagerace replay --target kernel [--dir DIR] FILE".
+std::string ReplayCommand(Mutant mutant, Schedule schedule, const std::string& path,
+                          TargetKind target = TargetKind::kModel, const std::string& dir = "");
 
 }  // namespace pagerace

@@ -1,0 +1,78 @@
+// What the executor runs a program against: the page-cache model over a
+// backend (model_target.cc), or the host kernel's page cache on real files
+// (kernel_target.h). The executor owns the threads, the stamps and the
+// history; a Target only performs operations and the end-of-run reads.
+// Thread-safety: Apply may be called from every program thread at once (and
+// RunFlusher from one more); everything else from one thread, between runs.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "harness/backend/backend.h"
+#include "harness/base/status.h"
+#include "harness/oracle/history.h"
+#include "harness/program/program.h"
+
+namespace pagerace {
+
+enum class TargetKind : uint8_t {
+  kModel,   // the page-cache model (mutants, controlled schedules)
+  kKernel,  // the host kernel on real files (free schedule only)
+};
+const char* TargetName(TargetKind kind);
+std::optional<TargetKind> TargetFromName(std::string_view name);
+
+// An anomaly the target saw besides what the history shows: a model
+// assertion, or a SIGBUS from the kernel. Reported as one violation.
+struct Anomaly {
+  bool sigbus = false;   // else a model assertion
+  std::string reader;    // who saw it
+  std::string observed;
+  std::string expected;
+};
+
+class Target {
+ public:
+  virtual ~Target() = default;
+
+  // Starts a run: files [0, program.files) hold initial[i] (zeros elsewhere).
+  virtual Status Reset(const Program& program, std::span<const Backend::Initial> initial) = 0;
+
+  // Performs `op` for program thread `thread`: reads fill `buf`, writes take
+  // it (op.count sectors). An error Status is an environment failure.
+  // *failed: the op failed as the system under test decided (a write may or
+  // may not have taken effect; a read observed nothing).
+  virtual Status Apply(uint32_t thread, const Op& op, uint64_t* buf, bool* failed) = 0;
+
+  // The flusher thread (Program::flusher): at most `passes` passes of
+  // write-back, until `threads_done` reaches `threads`. ThreadsDone wakes it.
+  virtual Status RunFlusher(size_t passes, const std::atomic<uint32_t>& threads_done, uint32_t threads) = 0;
+  virtual void ThreadsDone() = 0;
+
+  // The end-of-run check: pages of `file` to read in `pass` (besides those
+  // the program wrote, for kBackend), Settle before kBackend (write back,
+  // unmap, evict), and the reads.
+  virtual uint64_t FinalPages(FinalPass pass, uint32_t file) = 0;
+  virtual Status Settle() = 0;
+  virtual Status FinalRead(FinalPass pass, uint32_t file, uint32_t page, uint32_t pages, uint64_t* words) = 0;
+
+  // The first anomaly of the run, if any.
+  virtual std::optional<Anomaly> TakeAnomaly() = 0;
+  // Whether reads may tear at byte granularity (CheckOptions::byte_tearing).
+  virtual bool ByteTearing() const = 0;
+  // What the target had to do without ("" if nothing).
+  virtual std::string Degraded() const = 0;
+  // What it runs on, as (key, value) pairs for the soak's header and --json:
+  // the backend and io of the model; the kernel release, file system, mount
+  // and mount options of the kernel target.
+  virtual std::vector<std::pair<std::string, std::string>> Facts() const = 0;
+};
+
+}  // namespace pagerace
