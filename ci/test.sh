@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds the dev preset and runs every test
-# (ctest), then builds the fuzz preset (clang, libFuzzer + ASan + UBSan),
-# fuzzes each target briefly on the correct model, and checks that a crash the
-# fuzzer finds for each mutant replays exactly in both builds. Exits non-zero
-# on any failure. Takes a few minutes on 2 cores.
+# (ctest), soaks the kernel target briefly on every file system it can set
+# up here (ci/fs-matrix.sh), then builds the fuzz preset (clang, libFuzzer +
+# ASan + UBSan), fuzzes each target briefly on the correct model and the host
+# kernel, and checks that a crash the fuzzer finds for each mutant replays
+# exactly in both builds. Exits non-zero on any failure. Takes a few minutes
+# on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fuzz_seconds=${PAGERACE_FUZZ_SECONDS:-30}
@@ -12,6 +14,7 @@ ci/install-deps.sh
 cmake --preset dev >/dev/null
 cmake --build --preset dev
 ctest --preset dev -j2
+ci/fs-matrix.sh --pagerace build/dev/pagerace --duration "${PAGERACE_FS_SECONDS:-15}" --out build/dev/fs-matrix
 
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz
@@ -20,7 +23,7 @@ asan=$(options asan)
 ubsan=$(options ubsan)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-for target in pagecache_fuzzer program_codec_fuzzer; do
+for target in pagecache_fuzzer kernel_file_fuzzer program_codec_fuzzer; do
   mkdir -p "$work/$target"
   cp build/fuzz/corpus/$target/* "$work/$target/"
   echo "fuzzing $target for ${fuzz_seconds}s"

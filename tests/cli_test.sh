@@ -183,6 +183,29 @@ check "controlled artifact replays at once" 1 "reproduced on run 1:" -- "$bin" r
 check "controlled artifact is clean on the correct model" 0 "no violation in 1 runs" -- "$bin" replay \
   --runs 1 "$artifact"
 
+# The kernel target: the host's page cache on real files in --dir (here the
+# test's temp dir), named in the header and the JSON; the model's flags are
+# refused.
+check "kernel soak" 0 "target kernel, kernel [^,]+, fs [a-z0-9]+, mount " -- "$bin" soak --target kernel \
+  --duration 2 --seed 5 --json "$work/k.json"
+if grep -Eq '"target": "kernel", .*"kernel": "[^"]+", "fs": "[a-z0-9]+", "mount": ".+ on .+", "mount_options": "[^"]+"' \
+  "$work/k.json"; then
+  echo "ok   kernel json"; passed=$((passed + 1))
+else
+  echo "FAIL kernel json"; cat "$work/k.json"; failed=$((failed + 1))
+fi
+check "kernel soak through io_uring, a fixed mix" 0 "mix: read 3, write 2, punch 1, load 2, store 1" -- "$bin" soak \
+  --target kernel --io uring --duration 1 --seed 6 --mix read=3,write=2,punch=1,load=2,store=1
+check "kernel takes no mutant" 2 "does not take --mutant" -- "$bin" soak --target kernel \
+  --mutant no-invalidate-lock-read
+check "kernel takes no controlled schedule" 2 "does not take --schedule" -- "$bin" soak --target kernel \
+  --schedule controlled
+check "kernel takes no backend" 2 "does not take --backend" -- "$bin" replay --target kernel --backend memory "$reg"
+check "bad --target" 2 "unknown target 'vm'" -- "$bin" soak --target vm
+check "bad --mix kind" 2 "mix item 'wrte=2': unknown op kind" -- "$bin" soak --mix read=1,wrte=2
+check "bad --mix weight" 2 "weight must be 0..1000" -- "$bin" soak --mix read=x
+check "kernel replay reruns" 0 "no violation in 3 runs" -- "$bin" replay --target kernel --runs 3 "$reg"
+
 # The soak's private directory is gone afterwards; nothing else was touched.
 left=$(ls -A "$TMPDIR")
 [[ -z $left ]] && { echo "ok   temp dir cleaned"; passed=$((passed + 1)); } ||

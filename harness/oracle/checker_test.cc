@@ -47,6 +47,15 @@ Words Splice(const Words& a, const Words& b, uint32_t from) {
   return w;
 }
 
+// Words [0, word) of a, then in word `word` bytes [0, byte) of a and the rest
+// of b, then b: a tear in the middle of a word, as a byte-wise copy makes.
+Words ByteSplice(const Words& a, const Words& b, uint32_t word, uint32_t byte) {
+  Words w = Splice(a, b, word);
+  const uint64_t low = byte == 0 ? 0 : ~uint64_t{0} >> (64 - 8 * byte);
+  w[word] = (a[word] & low) | (b[word] & ~low);
+  return w;
+}
+
 // Even words of a, odd words of b.
 Words Interleave(const Words& a, const Words& b) {
   Words w = a;
@@ -107,17 +116,17 @@ std::string Dump(const CheckReport& report) {
   return s;
 }
 
-void ExpectOk(const History& history) {
-  const CheckReport report = CheckHistory(history);
+void ExpectOk(const History& history, const CheckOptions& options = {}) {
+  const CheckReport report = CheckHistory(history, options);
   EXPECT_TRUE(report.ok()) << Dump(report);
   EXPECT_TRUE(report.violations.empty());
 }
 
 // Exactly one violation, of this kind, at this sector, seen by the read that
 // responded at `stamp`.
-void ExpectOne(const History& history, ViolationKind kind, uint32_t file, uint32_t sector,
-               uint64_t stamp) {
-  const CheckReport report = CheckHistory(history);
+void ExpectOne(const History& history, ViolationKind kind, uint32_t file, uint32_t sector, uint64_t stamp,
+               const CheckOptions& options = {}) {
+  const CheckReport report = CheckHistory(history, options);
   ASSERT_EQ(report.total, 1u) << Dump(report);
   ASSERT_EQ(report.violations.size(), 1u);
   const Violation& v = report.violations[0];
@@ -896,6 +905,116 @@ TEST(CheckerReport, FinalPassReaderIsNamed) {
   const std::string line = report.violations[0].ToString();
   EXPECT_NE(line.find("LOST f0 s9"), std::string::npos) << line;
   EXPECT_NE(line.find("final/backend"), std::string::npos) << line;
+}
+
+// ===========================================================================
+// The kernel target's oracle: reads may tear inside a word (byte tearing).
+
+constexpr CheckOptions kBytes{.byte_tearing = true};
+
+TEST(KernelOracle, BytesOfTwoConcurrentWritesPass) {
+  const History h = {
+      Write(0, 4, 1, 1, 1, 2),
+      Write(0, 4, 1, 2, 3, 10),
+      Write(0, 4, 1, 3, 4, 9),
+      Read(0, 4, {ByteSplice(Tagged(0, 4, 2), Tagged(0, 4, 3), 20, 3)}, 5, 6),
+  };
+  ExpectOk(h, kBytes);
+  // The model's oracle allows tearing between words only.
+  ExpectOne(h, ViolationKind::kGarbage, 0, 4, 6);
+}
+
+TEST(KernelOracle, BytesOfOldDataAndConcurrentPunchPass) {
+  for (uint32_t byte : {1u, 4u, 7u}) {
+    SCOPED_TRACE(byte);
+    ExpectOk({
+                 Write(0, 4, 1, 1, 1, 2),
+                 Punch(0, 4, 1, 2, 3, 10),
+                 Read(0, 4, {ByteSplice(Tagged(0, 4, 1), Zeros(), 9, byte)}, 4, 5),
+             },
+             kBytes);
+  }
+}
+
+TEST(KernelOracle, TornHeaderWordPasses) {
+  // The generation word itself torn between two concurrent writes.
+  ExpectOk({
+               Write(0, 4, 1, 300, 1, 10),
+               Write(0, 4, 1, 0x1200, 2, 9),
+               Read(0, 4, {ByteSplice(Tagged(0, 4, 300), Tagged(0, 4, 0x1200), 2, 1)}, 3, 4),
+           },
+           kBytes);
+}
+
+TEST(KernelOracle, BytesOfAnOverwrittenWriteAreTorn) {
+  // gen 1 was replaced by the completed gen 2 before the read began; the
+  // read's word 20 has bytes of gen 1 and of the concurrent gen 3.
+  ExpectOne(
+      {
+          Write(0, 4, 1, 1, 1, 2),
+          Write(0, 4, 1, 2, 3, 4),
+          Write(0, 4, 1, 3, 5, 10),
+          Read(0, 4, {ByteSplice(Tagged(0, 4, 1), Tagged(0, 4, 3), 20, 5)}, 6, 7),
+      },
+      ViolationKind::kTorn, 0, 4, 7, kBytes);
+}
+
+TEST(KernelOracle, StaleZeroBytesAreTorn) {
+  // The hole was overwritten by a completed write before the read began.
+  ExpectOne(
+      {
+          Write(0, 4, 1, 1, 1, 2),
+          Write(0, 4, 1, 2, 3, 10),
+          Read(0, 4, {ByteSplice(Zeros(), Tagged(0, 4, 2), 30, 6)}, 4, 5),
+      },
+      ViolationKind::kTorn, 0, 4, 5, kBytes);
+}
+
+TEST(KernelOracle, ByteNoWriteProducedIsGarbage) {
+  // One byte of a sector changed to a value no write of the sector has there.
+  const Words old = Tagged(0, 6, 1), now = Tagged(0, 6, 2);
+  Words damaged = now;
+  uint8_t b = 0x5a;
+  while (b == static_cast<uint8_t>(old[40] >> 16) || b == static_cast<uint8_t>(now[40] >> 16) || b == 0) ++b;
+  damaged[40] = (now[40] & ~(uint64_t{0xff} << 16)) | uint64_t{b} << 16;
+  ExpectOne(
+      {
+          Write(0, 6, 1, 1, 1, 2),
+          Write(0, 6, 1, 2, 3, 10),
+          Read(0, 6, {damaged}, 4, 5),
+      },
+      ViolationKind::kGarbage, 0, 6, 5, kBytes);
+}
+
+TEST(KernelOracle, StaleSectorIsStale) {
+  // The invalidate_lock race as the kernel target would show it.
+  ExpectOne(
+      {
+          Write(0, 3, 1, 1, 1, 2),
+          Punch(0, 3, 1, 2, 3, 6),
+          Read(0, 3, {Tagged(0, 3, 1)}, 7, 8),
+      },
+      ViolationKind::kStale, 0, 3, 8, kBytes);
+}
+
+TEST(KernelOracle, AnotherFilesSectorIsForeign) {
+  ExpectOne(
+      {
+          Write(0, 3, 1, 1, 1, 2),
+          Write(1, 3, 1, 2, 1, 2),
+          Read(0, 3, {Tagged(1, 3, 2)}, 3, 4),
+      },
+      ViolationKind::kForeign, 0, 3, 4, kBytes);
+}
+
+TEST(KernelOracle, ZeroRangeWritesZeros) {
+  // ZERO_RANGE zeroes like a punch: zeros after it are what the read must see,
+  // and the old data after it is stale.
+  ExpectOk({Write(0, 3, 1, 1, 1, 2), Mutation(OpKind::kZeroRange, 0, 3, 1, 2, 3, 4), Read(0, 3, {Zeros()}, 5, 6)},
+           kBytes);
+  ExpectOne({Write(0, 3, 1, 1, 1, 2), Mutation(OpKind::kZeroRange, 0, 3, 1, 2, 3, 4),
+             Read(0, 3, {Tagged(0, 3, 1)}, 5, 6)},
+            ViolationKind::kStale, 0, 3, 6, kBytes);
 }
 
 }  // namespace

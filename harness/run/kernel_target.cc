@@ -96,7 +96,6 @@ class KernelTarget final : public Target {
   }
 
   Status Init() {
-    InstallSigbusHandler();
     for (uint32_t i = 0; i < kFilesMax; ++i) {
       File& f = files_[i];
       f.path = dir_ + "/f" + std::to_string(i);
@@ -359,6 +358,7 @@ std::string Field(std::istringstream& in) {
 }  // namespace
 
 bool GuardedCopy(uint64_t* dst, const uint64_t* src, size_t words, uintptr_t* fault_addr) {
+  InstallSigbusHandler();
   sigjmp_buf jump;
   if (sigsetjmp(jump, 0) != 0) {
     t_bus_jump = nullptr;

@@ -10,7 +10,8 @@
 // zapped first, so the copy faults under the write's i_rwsem).
 //
 // A SIGBUS during a mapped access is caught and becomes a SIGBUS finding; it
-// never kills the harness. Reads may tear at byte granularity (the kernel
+// never kills the harness (except under ThreadSanitizer, which takes a SIGBUS
+// as fatal before any handler of ours runs). Reads may tear at byte granularity (the kernel
 // copies page data with no lock against writers). The end-of-run check reads
 // the pages mincore(2) says are cached, loads the pages whose PTE
 // /proc/self/pagemap says is present, then writes back

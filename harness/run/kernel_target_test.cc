@@ -1,0 +1,190 @@
+// Tests the kernel target on the host: programs of every op kind run on real
+// files under a temp directory and check clean (the oracle's promise on a
+// kernel that has the invalidate_lock fix); the end-of-run check reads
+// what it should; a SIGBUS in a mapped access is caught, not fatal; the
+// host file system is described; the target refuses what it cannot do and
+// leaves nothing behind in the directory it was given.
+#include "harness/run/kernel_target.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <set>
+#include <string>
+
+#include "harness/base/rng.h"
+#include "harness/program/generate.h"
+#include "harness/program/text.h"
+#include "harness/run/executor.h"
+
+namespace pagerace {
+namespace {
+
+// A private parent directory for one test, removed (it must be empty) at the end.
+class TempDir {
+ public:
+  TempDir() {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string templ = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/kernel_target_test.XXXXXX";
+    EXPECT_NE(mkdtemp(templ.data()), nullptr);
+    path_ = templ;
+  }
+  ~TempDir() { EXPECT_EQ(rmdir(path_.c_str()), 0) << path_ << " is not empty"; }
+  const std::string& path() const { return path_; }
+  size_t Entries() const {
+    size_t n = 0;
+    if (DIR* d = opendir(path_.c_str())) {
+      while (dirent* e = readdir(d)) n += std::string(e->d_name) != "." && std::string(e->d_name) != "..";
+      closedir(d);
+    }
+    return n;
+  }
+
+ private:
+  std::string path_;
+};
+
+std::unique_ptr<Executor> KernelExecutor(const std::string& dir, IoMode io = IoMode::kPread) {
+  auto exec = Executor::Create({.target = TargetKind::kKernel, .io = io, .dir = dir});
+  EXPECT_TRUE(exec.ok()) << exec.status().ToString();
+  return exec.ok() ? std::move(*exec) : nullptr;
+}
+
+TEST(KernelTargetTest, EveryOpKindRunsAndChecksClean) {
+  Result<Program> p = ParseText(
+      "pagerace 1\nfiles 2\nfile-pages 8\nprefill 1\nflusher 1\n"
+      "thread 0\nwrite f0 s0+16\nread f0 s0+16\npunch f0 s3+6\nread f0 s0+16\nzero f0 s9+4\nload f0 s0+16\n"
+      "store f0 s12+10\nfsync f0 s0+1\n"
+      "thread 1\nwrite-mapped f1 s5+11\nreadahead f1 s0+32\nevict f1 s0+32\nmadvise f1 s0+32\n"
+      "readahead2 f1 s16+16\nfdatasync f1 s0+1\nread f1 s0+32\nload f1 s0+32\n");
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  TempDir dir;
+  for (IoMode io : {IoMode::kPread, IoMode::kUring}) {
+    SCOPED_TRACE(IoModeName(io));
+    auto exec = KernelExecutor(dir.path(), io);
+    ASSERT_NE(exec, nullptr);
+    Result<RunOutcome> out = exec->Run(*p);
+    ASSERT_TRUE(out.ok()) << out.status().ToString();
+    EXPECT_EQ(out->ops, 16u);
+    EXPECT_TRUE(out->report.ok()) << out->report.violations.front().ToString();
+    // What the ops saw: thread 0's second read has zeros where it punched,
+    // the tags of its write elsewhere; thread 1's read sees its own write.
+    std::set<uint16_t> passes;
+    uint64_t mapped_gen = 0;
+    for (const OpRecord& r : out->history)
+      if (r.thread == 1 && r.kind == OpKind::kWriteMapped) mapped_gen = r.gen;
+    ASSERT_GT(mapped_gen, kPrefillGen);
+    for (const OpRecord& r : out->history) {
+      if (r.thread == kFinalThread) passes.insert(r.index);
+      if (r.thread == 0 && r.index == 3) {
+        ASSERT_EQ(r.observed.size(), 16u);
+        for (uint32_t s = 0; s < 16; ++s)
+          EXPECT_EQ(r.observed[s].kind, s >= 3 && s < 9 ? SectorTag::kZero : SectorTag::kWhole) << s;
+      }
+      if (r.thread == 1 && r.kind == OpKind::kRead) {
+        ASSERT_EQ(r.observed.size(), 32u);
+        EXPECT_EQ(r.observed[5].kind, SectorTag::kWhole);
+        EXPECT_EQ(r.observed[5].gen, mapped_gen);
+        EXPECT_EQ(r.observed[4].gen, kPrefillGen);
+      }
+    }
+    // The backend pass always runs; the cached pass read what mincore showed.
+    EXPECT_TRUE(passes.count(static_cast<uint16_t>(FinalPass::kBackend)));
+    EXPECT_TRUE(passes.count(static_cast<uint16_t>(FinalPass::kCached)));
+    EXPECT_FALSE(exec->Facts().empty());
+  }
+  EXPECT_EQ(dir.Entries(), 0u) << "the target removed its private directory";
+}
+
+TEST(KernelTargetTest, GeneratedProgramsCheckClean) {
+  TempDir dir;
+  auto exec = KernelExecutor(dir.path());
+  ASSERT_NE(exec, nullptr);
+  Rng rng(20261125);
+  for (int i = 0; i < 200; ++i) {
+    const Program p = Generate(rng, {4, 16});
+    Result<RunOutcome> out = exec->Run(p);
+    ASSERT_TRUE(out.ok()) << out.status().ToString();
+    ASSERT_TRUE(out->report.ok()) << out->report.violations.front().ToString() << "\n" << PrintText(p);
+  }
+}
+
+TEST(KernelTargetTest, ThreadsJoinedPerRunWhenAsked) {
+  TempDir dir;
+  auto exec = Executor::Create({.target = TargetKind::kKernel, .dir = dir.path(), .join_threads = true});
+  ASSERT_TRUE(exec.ok()) << exec.status().ToString();
+  Rng rng(7);
+  for (int i = 0; i < 20; ++i) {
+    Result<RunOutcome> out = (*exec)->Run(Generate(rng, {3, 8}));
+    ASSERT_TRUE(out.ok()) << out.status().ToString();
+    EXPECT_TRUE(out->report.ok()) << out->report.violations.front().ToString();
+  }
+}
+
+TEST(KernelTargetTest, RefusesMutantsAndControlledSchedules) {
+  TempDir dir;
+  auto mutant = Executor::Create(
+      {.target = TargetKind::kKernel, .dir = dir.path(), .mutant = Mutant::kNoInvalidateLockRead});
+  ASSERT_FALSE(mutant.ok());
+  EXPECT_EQ(mutant.status().code(), StatusCode::kInvalidArgument);
+  auto controlled =
+      Executor::Create({.target = TargetKind::kKernel, .dir = dir.path(), .schedule = Schedule::kControlled});
+  ASSERT_FALSE(controlled.ok());
+  EXPECT_EQ(controlled.status().code(), StatusCode::kInvalidArgument);
+}
+
+#if defined(__SANITIZE_THREAD__)
+#define PAGERACE_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define PAGERACE_TSAN 1
+#endif
+#endif
+
+TEST(KernelTargetTest, SigbusInAMappedAccessIsCaught) {
+#ifdef PAGERACE_TSAN
+  GTEST_SKIP() << "ThreadSanitizer takes a SIGBUS as fatal before a user handler runs";
+#endif
+  TempDir dir;
+  const std::string path = dir.path() + "/f";
+  const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(ftruncate(fd, 2 * kPageBytes), 0);
+  void* map = mmap(nullptr, 2 * kPageBytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  ASSERT_NE(map, MAP_FAILED);
+  ASSERT_EQ(ftruncate(fd, kPageBytes), 0);  // page 1 is now past the end of the file
+  const auto* words = static_cast<const uint64_t*>(map);
+  uint64_t buf[kPageBytes / 8] = {};
+  uintptr_t fault = 0;
+  EXPECT_TRUE(GuardedCopy(buf, words, kPageBytes / 8, &fault));
+  EXPECT_FALSE(GuardedCopy(buf, words + kPageBytes / 8, kPageBytes / 8, &fault));
+  EXPECT_EQ(fault, reinterpret_cast<uintptr_t>(map) + kPageBytes);
+  // A store past the end, too, and the process goes on.
+  EXPECT_FALSE(GuardedCopy(static_cast<uint64_t*>(map) + kPageBytes / 8, buf, 1, &fault));
+  EXPECT_TRUE(GuardedCopy(buf, words, 1, &fault));
+  munmap(map, 2 * kPageBytes);
+  close(fd);
+  unlink(path.c_str());
+}
+
+TEST(KernelTargetTest, DescribesTheHostFileSystem) {
+  TempDir dir;
+  Result<HostFs> fs = DescribeHostFs(dir.path());
+  ASSERT_TRUE(fs.ok()) << fs.status().ToString();
+  EXPECT_FALSE(fs->release.empty());
+  EXPECT_NE(fs->type, "unknown");
+  EXPECT_FALSE(fs->mount_options.empty());
+  char* real = realpath(dir.path().c_str(), nullptr);
+  ASSERT_NE(real, nullptr);
+  EXPECT_EQ(std::string(real).rfind(fs->mount_point, 0), 0u) << real << " under " << fs->mount_point;
+  std::free(real);
+  EXPECT_FALSE(DescribeHostFs(dir.path() + "/no-such-file").ok());
+}
+
+}  // namespace
+}  // namespace pagerace
