@@ -4,12 +4,18 @@
 # also xfs and btrfs), for 1, 2, 4 and 8 threads, with two op mixes:
 #   fsx-like  read=2,write=2,load=1,store=1,punch=1,zero=1 (fsx's mix with its
 #             unsupported and size-changing ops off; see below)
+#   fsx-like-256  the same with programs of up to 256 ops per thread, so
+#             that the per-round reset and end-of-run check (every byte
+#             read back) weigh less, as fsx checks once per run
 #   swarm     the soak's default (swarms of every op kind)
 # and, when fsx from xfstests is found (--fsx, $FSX or `fsx` in PATH), fsx on
-# the same file system for the same time, single process:
-#   fsx -q -S 1 -l 262144 -o 65536 --duration=S -C -I -J -B -E -F -Y -T FILE
+# the same file system for the same time, single process, on a file of 64
+# pages with ops of at most 8 KiB (pagerace's sizes):
+#   fsx -q -S 1 -l 262144 -o 8192 --duration=S -C -I -J -B -E -F -Y -T FILE
 # fsx counts the ops it drew but skipped (kinds turned off or unsupported) as
-# ops; its --record-ops log tells them apart, and the table shows both counts.
+# ops ("All N operations completed"). Its --record-ops log holds the last
+# 10,000 ops only, so the ops it did are N times the share of its log that is
+# not "skip"; the table shows both counts.
 # Each row is one run of --duration seconds. Prints a Markdown table, also
 # saved as OUT/kernel_throughput.md, and OUT/kernel_throughput.csv. Needs
 # root to mount; `--fs host` runs in $TMPDIR's own file system instead.
@@ -17,6 +23,7 @@
 #
 #   bench/kernel_throughput.sh [--fs "ext4 tmpfs"] [--threads "1 2 4 8"]
 #       [--duration 20] [--pagerace build/release/pagerace] [--fsx PATH] [--out bench-out]
+# Takes about (3 x threads + 1) x duration seconds per file system.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 usage() {
@@ -67,10 +74,11 @@ for fs in $systems; do
     continue
   fi
   echo "== $fs ($fs_dir)"
-  for mix in fsx-like swarm; do
+  for mix in fsx-like fsx-like-256 swarm; do
     for t in $threads; do
       flags=()
-      [[ $mix == fsx-like ]] && flags=(--mix "$fsx_mix")
+      [[ $mix == fsx-like* ]] && flags=(--mix "$fsx_mix")
+      [[ $mix == fsx-like-256 ]] && flags+=(--ops-per-thread 256)
       "$pagerace" soak --target kernel --dir "$fs_dir" --threads "$t" --duration "$duration" --seed 1 \
         "${flags[@]}" --json "$fs_root/soak.json" >"$fs_root/soak.log" 2>&1 ||
         { echo "soak failed on $fs:"; tail -5 "$fs_root/soak.log"; exit 1; }
@@ -82,13 +90,15 @@ for fs in $systems; do
   if [[ -n $fsx ]]; then
     file=$fs_dir/fsx-file
     t0=$(date +%s.%N)
-    "$fsx" -q -S 1 -l 262144 -o 65536 --duration="$duration" -C -I -J -B -E -F -Y -T \
+    "$fsx" -q -S 1 -l 262144 -o 8192 --duration="$duration" -C -I -J -B -E -F -Y -T \
       --record-ops="$fs_root/fsx.ops" "$file" >"$fs_root/fsx.log" 2>&1 ||
       { echo "fsx failed on $fs:"; tail -5 "$fs_root/fsx.log"; exit 1; }
     t1=$(date +%s.%N)
     secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
-    counted=$(wc -l <"$fs_root/fsx.ops")
-    done_ops=$(grep -vc '^skip' "$fs_root/fsx.ops" || true)
+    counted=$(sed -n 's/.*All \([0-9]*\) operations completed.*/\1/p' "$fs_root/fsx.log")
+    logged=$(wc -l <"$fs_root/fsx.ops")
+    did=$(grep -vc '^skip' "$fs_root/fsx.ops" || true)
+    done_ops=$(awk -v n="$counted" -v d="$did" -v l="$logged" 'BEGIN { printf "%.0f", n * d / l }')
     row "$fs" fsx "fsx -C -I -J -B -E -F -Y -T" 1 "$secs" "$done_ops" "$counted"
     rm -f "$file"* "$fs_root/fsx.ops"
   else
