@@ -22,3 +22,8 @@ void CheckFailed(const char* file, int line, const char* expr, const std::string
 }
 
 }  // namespace pagerace
+
+#ifdef PAGERACE_TSAN_DEFAULTS
+// ThreadSanitizer builds: sanitizers/tsan.options and tsan.supp as defaults.
+#include "tsan_defaults.inc"
+#endif

@@ -119,7 +119,13 @@ PAGERACE_NO_COVERAGE void CopyOut(uint64_t* dst, const std::atomic<uint64_t>* sr
 }
 
 // The folio's words as plain memory, for the backend to fill or drain in
-// place: only under the controlled scheduler (see above).
+// place. Draining (writeback) does so only under the controlled scheduler
+// (see above). Filling (->read_folio, readahead I/O) does so always: the
+// folio is locked and not uptodate, so nobody else touches its data until it
+// is marked uptodate (release) and unlocked, as the kernel's I/O owns a
+// locked folio. Under real threads ThreadSanitizer then sees any fill that
+// another access races with, which only a mutant allows (read-folio-unlocked:
+// two fills of one folio).
 uint64_t* PlainWords(std::atomic<uint64_t>* data) { return reinterpret_cast<uint64_t*>(data); }
 
 PAGERACE_NO_COVERAGE void Zero(std::atomic<uint64_t>* dst, uint64_t words) {
@@ -385,14 +391,11 @@ Status PageCache::ReadFolio(Inode& ino, Folio* f, bool keep_locked) {
   ModelCheck(!(flags & kUptodate), "->read_folio on an uptodate folio");
   MapBlocks(ino, f, /*create=*/false, 0, 0);
   sched::At(sched::Point::kReadFolioBeforeIo);
-  uint64_t buf[kPageWords];
-  const bool in_place = sched::Controlled();
-  uint64_t* words = in_place ? PlainWords(f->data) : buf;
+  uint64_t* words = PlainWords(f->data);
   const Backend::PageMap* map = &f->blocks;
   Status st = backend_.ReadMapped({&map, 1}, {&words, 1});
   TracePage<uint64_t>(sched::EventKind::kIo, "backend read", ino.id, f->index, nullptr);
   if (st.ok()) {
-    if (!in_place) CopyIn(f->data, buf, kPageWords);
     SetFlag(f, kUptodate);
     TracePage(sched::EventKind::kFolio, "uptodate", ino.id, f->index, words);
   }
@@ -540,20 +543,17 @@ Status PageCache::ReadPages(Inode& ino, std::vector<Folio*>& batch) {
   Status st;
   if (!io.empty()) {
     sched::At(sched::Point::kReadFolioBeforeIo);
-    const bool in_place = sched::Controlled();
     std::vector<const Backend::PageMap*> maps;
     std::vector<uint64_t*> words;
-    std::vector<uint64_t> bufs(in_place ? 0 : io.size() * kPageWords);
     for (size_t i = 0; i < io.size(); ++i) {
       maps.push_back(&io[i]->blocks);
-      words.push_back(in_place ? PlainWords(io[i]->data) : bufs.data() + i * kPageWords);
+      words.push_back(PlainWords(io[i]->data));
     }
     st = backend_.ReadMapped(maps, words);
     for (size_t i = 0; i < io.size(); ++i) {
       Folio* f = io[i];
       TracePage<uint64_t>(sched::EventKind::kIo, "backend read", ino.id, f->index, nullptr);
       if (st.ok()) {
-        if (!in_place) CopyIn(f->data, words[i], kPageWords);
         SetFlag(f, kUptodate);
         TracePage(sched::EventKind::kFolio, "uptodate", ino.id, f->index, words[i]);
       }
