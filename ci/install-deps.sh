@@ -6,6 +6,9 @@ set -euo pipefail
 packages=(
   cmake ninja-build g++          # the build
   clang-14 libclang-rt-14-dev    # libFuzzer and the sanitizers' runtimes
+  afl++                          # the afl, afl-tsan and afl-cmplog presets; ci/oss-fuzz/local.sh
+  libc++-14-dev libc++abi-14-dev # ci/oss-fuzz/local.sh builds as OSS-Fuzz does, with libc++
+  llvm-14 zip unzip              # llvm-cov (ci/coverage.sh); seed corpus zips
   libcli11-dev                   # the command line
   libgtest-dev                   # the tests
   liburing-dev                   # io_uring I/O (--io uring)

@@ -2,10 +2,13 @@
 # Installs what is missing, builds the dev preset and runs every test
 # (ctest), soaks the kernel target briefly on every file system it can set
 # up here (ci/fs-matrix.sh: clean required, but on xfs; see below), then
-# builds the fuzz preset (clang, libFuzzer + ASan + UBSan), fuzzes each
-# target briefly on the correct model and the host kernel, and checks that a crash the fuzzer finds for each mutant replays
-# exactly in both builds. Exits non-zero on any failure. Takes a few minutes
-# on 2 cores.
+# builds the fuzz preset (clang, libFuzzer + ASan + UBSan), replays the
+# regressions there, fuzzes each target briefly on the correct model and the
+# host kernel, and checks that a crash the fuzzer finds for each mutant
+# replays exactly in both builds; last, the tsan preset (libFuzzer + TSan)
+# replays the regressions and fuzzes and soaks the correct model with real
+# threads for a minute. Exits non-zero on any failure. Takes about 15
+# minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fuzz_seconds=${PAGERACE_FUZZ_SECONDS:-30}
@@ -32,19 +35,35 @@ cmake --build --preset fuzz
 options() { grep -v '^#' "sanitizers/$1.options" | paste -sd: -; }
 asan=$(options asan)
 ubsan=$(options ubsan)
+export ASAN_OPTIONS=$asan UBSAN_OPTIONS=$ubsan
+# The regressions replayed in the fuzz build, by the CLI and by the target.
+ctest --preset fuzz -j2
+# [libfuzzer] keys of a target's .options as -key=value flags (dict, max_len).
+libfuzzer_flags() {
+  awk '/^\[/ { s = $0; next } s == "[libfuzzer]" && /=/ { gsub(/ /, ""); printf "-%s ", $0 }' "corpus/$1.options"
+}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 for target in pagecache_fuzzer kernel_file_fuzzer program_codec_fuzzer; do
   mkdir -p "$work/$target"
   cp build/fuzz/corpus/$target/* "$work/$target/"
-  echo "fuzzing $target for ${fuzz_seconds}s"
-  (cd "$work" && TMPDIR=$work ASAN_OPTIONS=$asan UBSAN_OPTIONS=$ubsan \
-    "$OLDPWD/build/fuzz/targets/$target" -max_total_time="$fuzz_seconds" -timeout=25 \
+  read -r -a flags <<<"$(libfuzzer_flags $target)"
+  echo "fuzzing $target for ${fuzz_seconds}s (${flags[*]})"
+  (cd corpus && TMPDIR=$work PAGERACE_DIR=$work \
+    "$OLDPWD/build/fuzz/targets/$target" "${flags[@]}" -max_total_time="$fuzz_seconds" \
     -artifact_prefix="$work/" "$work/$target" 2>"$work/$target.log") || {
     tail -40 "$work/$target.log"; echo "fuzzing $target found a crash" >&2; exit 1; }
   grep -E "^Done|^#[0-9]+.*DONE" "$work/$target.log" | tail -1
 done
 echo "crash replay: each mutant's fuzzer crash, replayed 10 times in the dev and fuzz builds"
-ASAN_OPTIONS=$asan UBSAN_OPTIONS=$ubsan tests/crash_replay.sh build/fuzz/targets/pagecache_fuzzer \
+tests/crash_replay.sh build/fuzz/targets/pagecache_fuzzer \
   build/fuzz/corpus/pagecache_fuzzer build/dev/pagerace build/fuzz/pagerace
+
+# ThreadSanitizer (ours: OSS-Fuzz does not run it): the regressions replayed
+# in the tsan build, then the correct model fuzzed and soaked with real
+# threads; any report fails.
+cmake --preset tsan >/dev/null
+cmake --build --preset tsan
+ctest --preset tsan -j2 -R '^(regression|seeds)/' -E 'mutant-free'
+ci/tsan-soak.sh --seconds "${PAGERACE_TSAN_SECONDS:-60}" --out "$work/tsan"
 echo "ci/test.sh: all tests passed"
