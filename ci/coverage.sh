@@ -32,7 +32,7 @@ LLVM_PROFILE_FILE="$profiles/pagecache-%p.profraw" TMPDIR=$profiles \
 LLVM_PROFILE_FILE="$profiles/codec-%p.profraw" \
   "$build/targets/program_codec_fuzzer" "${inputs[@]}" "$build"/corpus/program_codec_fuzzer/*.txt 2>/dev/null
 llvm-profdata-14 merge -sparse "$profiles"/*.profraw -o "$profiles/all.profdata"
-objects=(-object "$build/targets/pagecache_fuzzer" -object "$build/targets/program_codec_fuzzer")
+objects=("$build/targets/pagecache_fuzzer" -object "$build/targets/program_codec_fuzzer")
 mkdir -p "$out"
 llvm-cov-14 show "${objects[@]}" -instr-profile="$profiles/all.profdata" -format=html \
   -output-dir="$out" -show-line-counts-or-regions "$PWD/harness" >/dev/null
