@@ -35,12 +35,15 @@ mutant_flags=()
 [[ -n $mutant ]] && mutant_flags=(--mutant "$mutant")
 
 echo "tsan-soak: ${seconds}s of fuzzing (free threads) and ${seconds}s of soak${mutant:+, mutant $mutant}"
-PAGERACE_SCHEDULE=free PAGERACE_MUTANT=$mutant "$build/targets/pagecache_fuzzer" -max_total_time="$seconds" \
-  -timeout=60 -artifact_prefix="$out/" "$out/corpus" >"$out/fuzz.log" 2>&1 &
+# A hard limit on each: a crash handler that forks a symbolizer from a
+# multi-threaded TSan process can deadlock (seen once with a mutant's abort).
+limit=$((seconds + 300))
+PAGERACE_SCHEDULE=free PAGERACE_MUTANT=$mutant timeout -k 30 "$limit" "$build/targets/pagecache_fuzzer" \
+  -max_total_time="$seconds" -timeout=60 -artifact_prefix="$out/" "$out/corpus" >"$out/fuzz.log" 2>&1 &
 fuzz_pid=$!
 soak_rc=0
-"$build/pagerace" soak --duration "$seconds" "${mutant_flags[@]}" --artifacts "$out/artifacts" \
-  --json "$out/soak.json" >"$out/soak.log" 2>&1 || soak_rc=$?
+timeout -k 30 "$limit" "$build/pagerace" soak --duration "$seconds" "${mutant_flags[@]}" \
+  --artifacts "$out/artifacts" --json "$out/soak.json" >"$out/soak.log" 2>&1 || soak_rc=$?
 fuzz_rc=0
 wait "$fuzz_pid" || fuzz_rc=$?
 
