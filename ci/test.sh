@@ -38,16 +38,12 @@ ubsan=$(options ubsan)
 export ASAN_OPTIONS=$asan UBSAN_OPTIONS=$ubsan
 # The regressions replayed in the fuzz build, by the CLI and by the target.
 ctest --preset fuzz -j2
-# [libfuzzer] keys of a target's .options as -key=value flags (dict, max_len).
-libfuzzer_flags() {
-  awk '/^\[/ { s = $0; next } s == "[libfuzzer]" && /=/ { gsub(/ /, ""); printf "-%s ", $0 }' "corpus/$1.options"
-}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 for target in pagecache_fuzzer kernel_file_fuzzer program_codec_fuzzer; do
   mkdir -p "$work/$target"
   cp build/fuzz/corpus/$target/* "$work/$target/"
-  read -r -a flags <<<"$(libfuzzer_flags $target)"
+  read -r -a flags <<<"$(ci/libfuzzer-flags.sh "corpus/$target.options")"
   echo "fuzzing $target for ${fuzz_seconds}s (${flags[*]})"
   (cd corpus && TMPDIR=$work PAGERACE_DIR=$work \
     "$OLDPWD/build/fuzz/targets/$target" "${flags[@]}" -max_total_time="$fuzz_seconds" \

@@ -78,11 +78,6 @@ export ASAN_OPTIONS=alloc_dealloc_mismatch=0:allocator_may_return_null=1:allocat
 export UBSAN_OPTIONS=print_stacktrace=1:print_summary=1:silence_unsigned_overflow=1:symbolize=1:dedup_token_length=3:halt_on_error=1
 targets="pagecache_fuzzer kernel_file_fuzzer program_codec_fuzzer"
 
-# [libfuzzer] keys of a target's .options as -key=value flags.
-libfuzzer_flags() {
-  awk '/^\[/ { s = $0; next } s == "[libfuzzer]" && /=/ { gsub(/ /, ""); printf "-%s ", $0 }' "$1"
-}
-
 check_libfuzzer() {  # out san target
   local out=$1 san=$2 t=$3 log edges asan_calls
   log=$work/check-$t.log
@@ -116,7 +111,7 @@ fuzz_briefly() {  # out target
   rm -rf "$dir"
   mkdir -p "$dir"
   unzip -q -o "$out/${t}_seed_corpus.zip" -d "$dir"
-  read -r -a flags <<<"$(cd "$out" && libfuzzer_flags "$t.options")"
+  read -r -a flags <<<"$(ci/libfuzzer-flags.sh "$out/$t.options")"
   (cd "$out" && TMPDIR=$work/run "./$t" "${flags[@]}" -max_total_time="$fuzz_seconds" \
     -artifact_prefix="$work/run/" "$dir" >"$log" 2>&1) || { tail -30 "$log"; fail "$t: fuzzing found a crash"; }
   echo "  $t: fuzzed ${fuzz_seconds}s: $(grep -E '^#[0-9]+' "$log" | tail -1 | awk '{print $1, $2, $3, $4}')"

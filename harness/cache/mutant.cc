@@ -74,7 +74,7 @@ constexpr std::array<MutantInfo, 15> kMutants = {{
      "filemap_update_page reads a folio whose lock another thread holds (readahead I/O in flight) "
      "and unlocks it at the end, so a punch zeroes the edge before the first I/O lands",
      "ASSERT: ->read_folio on a folio that is unlocked or already uptodate (the kernel's VM_BUG_ONs), "
-     "or STALE at the punch's partial edge; ThreadSanitizer: two fills of one folio", false},
+     "or STALE at the punch's partial edge; ThreadSanitizer: the unlocked fill racing with a write into the folio", false},
     {Mutant::kMkwriteUnlockBeforeDirty, "mkwrite-unlock-before-dirty",
      "b827e496c893 mm: close page_mkwrite races",
      "page_mkwrite returns with the folio unlocked; the punch removes it before the fault makes the "

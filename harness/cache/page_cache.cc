@@ -125,7 +125,7 @@ PAGERACE_NO_COVERAGE void CopyOut(uint64_t* dst, const std::atomic<uint64_t>* sr
 // is marked uptodate (release) and unlocked, as the kernel's I/O owns a
 // locked folio. Under real threads ThreadSanitizer then sees any fill that
 // another access races with, which only a mutant allows (read-folio-unlocked:
-// two fills of one folio).
+// a fill without the folio lock, racing with a write's copy or another fill).
 uint64_t* PlainWords(std::atomic<uint64_t>* data) { return reinterpret_cast<uint64_t*>(data); }
 
 PAGERACE_NO_COVERAGE void Zero(std::atomic<uint64_t>* dst, uint64_t words) {
