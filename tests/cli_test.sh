@@ -183,6 +183,35 @@ check "controlled artifact replays at once" 1 "reproduced on run 1:" -- "$bin" r
 check "controlled artifact is clean on the correct model" 0 "no violation in 1 runs" -- "$bin" replay \
   --runs 1 "$artifact"
 
+# PCT schedules the same way: the artifact carries the strategy and replays.
+check "pct soak finds the race" 1 "schedule controlled/pct.*FINDING: " -- bash -c '"$@" | tr "\n" " "; exit "${PIPESTATUS[0]}"' _ \
+  "$bin" soak --schedule controlled --strategy pct --pct-depth 2 --mutant no-invalidate-lock-fault \
+  --duration 120 --seed 2 --artifacts "$work/pct"
+artifact=$(ls "$work"/pct/*.txt 2>/dev/null | head -1)
+check "pct artifact names its strategy" 0 "pct-depth 2 schedule pct" -- bash -c 'grep -E "^(schedule|pct-depth)" "$1" | tr "\n" " "' _ "$artifact"
+check "pct artifact replays at once" 1 "reproduced on run 1:" -- "$bin" replay --mutant no-invalidate-lock-fault \
+  "$artifact"
+check "--strategy needs controlled" 2 "--strategy and --pct-depth need --schedule controlled" -- "$bin" soak \
+  --strategy pct --duration 1
+check "--pct-depth needs pct" 2 "--pct-depth needs --strategy pct" -- "$bin" soak --schedule controlled \
+  --pct-depth 2 --duration 1
+check "bad --strategy" 2 "unknown strategy 'directed'" -- "$bin" soak --schedule controlled --strategy directed
+
+# Explore: every schedule of each small program within the preemption bound;
+# the finding is the violating schedule as a directed program.
+check "explore soak of the correct model" 0 "schedule explore.* 0 violations" -- bash -c \
+  '"$@" | tr "\n" " "; exit "${PIPESTATUS[0]}"' _ "$bin" soak --schedule explore --duration 2 --seed 5 \
+  --json "$work/explore.json"
+check "explore soak json counts schedules" 0 '"schedule": "explore"' -- cat "$work/explore.json"
+check "explore soak finds the race" 1 "explored: [0-9]+ schedules over [0-9]+ programs; the violating one has [01] pre" \
+  -- "$bin" soak --schedule explore --mutant no-invalidate-lock-read --duration 120 --seed 1 --artifacts "$work/exp"
+artifact=$(ls "$work"/exp/*.txt 2>/dev/null | head -1)
+check "explore artifact is directed" 0 "^schedule directed" -- grep -E "^schedule" "$artifact"
+check "explore artifact replays at once" 1 "reproduced on run 1:" -- "$bin" replay \
+  --mutant no-invalidate-lock-read "$artifact"
+check "--preemptions needs explore" 2 "--preemptions and --max-schedules need --schedule explore" -- "$bin" soak \
+  --schedule controlled --preemptions 2 --duration 1
+
 # The kernel target: the host's page cache on real files in --dir (here the
 # test's temp dir), named in the header and the JSON; the model's flags are
 # refused.

@@ -32,6 +32,13 @@ constexpr int kExitOk = 0, kExitFinding = 1, kExitUsage = 2, kExitEnvironment = 
 // programs are longer by default.
 constexpr uint32_t kKernelOpsPerThread = 32;
 
+// Soak's --schedule explore: every schedule of each program within a
+// preemption bound; on small programs unless --threads or --ops-per-thread
+// say otherwise.
+constexpr const char* kExploreSchedule = "explore";
+constexpr uint32_t kExploreThreads = 2;
+constexpr uint32_t kExploreOpsPerThread = 3;
+
 // Defaults live here, once.
 struct CliOptions {
   SoakOptions soak;
@@ -51,6 +58,11 @@ struct CliOptions {
   bool backend_given = false;
   bool schedule_given = false;
   bool ops_per_thread_given = false;
+  bool threads_given = false;
+  bool strategy_given = false;
+  bool pct_depth_given = false;
+  bool explore_given = false;
+  bool swarm_programs_given = false;
   std::vector<std::string> files;
   bool long_list = false;
   std::string input, output;
@@ -96,8 +108,29 @@ int RunSoak(CliOptions& o) {
   if (!mutant) return kExitUsage;
   o.soak.target = *TargetFromName(o.target);        // checked by CLI11
   o.soak.mutant = *mutant;
-  o.soak.schedule = *ScheduleFromName(o.schedule);  // checked by CLI11
+  o.soak.explore = o.schedule == kExploreSchedule;
+  o.soak.schedule = o.soak.explore ? Schedule::kControlled : *ScheduleFromName(o.schedule);  // checked by CLI11
   if (!CheckKernelFlags(o, o.soak.target, o.soak.schedule)) return kExitUsage;
+  const char* misplaced = nullptr;
+  if (o.soak.schedule != Schedule::kControlled || o.soak.explore) {
+    if (o.strategy_given || o.pct_depth_given) misplaced = "--strategy and --pct-depth need --schedule controlled";
+  } else if (o.soak.strategy != Strategy::kPct && o.pct_depth_given) {
+    misplaced = "--pct-depth needs --strategy pct";
+  }
+  if (!o.soak.explore && o.explore_given) misplaced = "--preemptions and --max-schedules need --schedule explore";
+  if (misplaced != nullptr) {
+    std::fprintf(stderr, "pagerace: %s\n", misplaced);
+    return kExitUsage;
+  }
+  if (o.soak.explore) {
+    // Exploration is exhaustive per program: small programs, each with a
+    // swarm of its own (few programs are run), on the memory backend (as
+    // explore), unless the flags say otherwise.
+    if (!o.threads_given) o.soak.threads = kExploreThreads;
+    if (!o.ops_per_thread_given) o.soak.ops_per_thread = kExploreOpsPerThread;
+    if (!o.swarm_programs_given) o.soak.swarm_programs = 0;
+    if (!o.backend_given) o.backend = BackendName(BackendKind::kMemory);
+  }
   if (o.soak.target == TargetKind::kKernel && !o.ops_per_thread_given) o.soak.ops_per_thread = kKernelOpsPerThread;
   if (!o.mix.empty()) {
     Result<Swarm> mix = ParseSwarm(o.mix);
@@ -125,6 +158,9 @@ int RunSoak(CliOptions& o) {
   std::printf("FINDING: %s\n", f.violation.ToString().c_str());
   if (o.soak.target == TargetKind::kKernel) {
     std::printf("on the host kernel: replay reruns the program under real threads until it shows\n");
+  } else if (o.soak.explore) {
+    std::printf("explored: %" PRIu64 " schedules over %" PRIu64 " programs; the violating one has %u preemptions\n",
+                r->schedules, r->rounds, f.preemptions);
   } else if (o.soak.schedule == Schedule::kFree) {
     if (f.deterministic) {
       std::printf("deterministic: a controlled schedule shows it (found in %" PRIu64 " tries)\n", f.search_tries);
@@ -339,7 +375,9 @@ int main(int argc, char** argv) {
 
   CLI::App* soak = app.add_subcommand("soak", "Stress soak: rounds of random multi-threaded programs");
   soak->add_option("--target", o.target, target_help)->check(target_check)->capture_default_str();
-  soak->add_option("--threads", o.soak.threads, "Threads per program")->check(CLI::Range(1, 8))->capture_default_str();
+  soak->add_option("--threads", o.soak.threads,
+                   "Threads per program (--schedule explore: " + std::to_string(kExploreThreads) + ")")
+      ->check(CLI::Range(1, 8))->each([&](const std::string&) { o.threads_given = true; })->capture_default_str();
   soak->add_option("--duration", o.soak.duration_s, "Seconds to run")->check(CLI::PositiveNumber)->capture_default_str();
   soak->add_option("--ops", o.soak.ops_max, "Stop after this many ops (0: no limit)")->capture_default_str();
   soak->add_option("--seed", o.soak.seed, "Seed (default: random, printed)")
@@ -348,9 +386,40 @@ int main(int argc, char** argv) {
   soak->add_option("--mutant", o.mutant, "Model mutant to run (see: pagerace mutants)")->check(mutant_check);
   soak->add_option("--artifacts", o.soak.artifacts_dir, "Where findings are written")->capture_default_str();
   soak->add_option("--json", o.json, "Write a JSON summary here");
-  soak->add_option("--schedule", o.schedule, "free (real threads) or controlled (fibers; the seed fixes the run)")
-      ->check(schedule_check)->each([&](const std::string&) { o.schedule_given = true; })->capture_default_str();
-  soak->add_option("--backend", o.backend, backend_help)->check(backend_check)->each(backend_given)
+  auto soak_schedule_check = CLI::Validator(
+      [](std::string& s) {
+        return ScheduleFromName(s) || s == kExploreSchedule
+                   ? std::string()
+                   : "unknown schedule '" + s + "' (free, controlled or explore)";
+      },
+      "SCHEDULE");
+  soak->add_option("--schedule", o.schedule,
+                   "free (real threads), controlled (fibers; the seed fixes the run) or explore (every schedule of "
+                   "each program with at most --preemptions preemptions)")
+      ->check(soak_schedule_check)->each([&](const std::string&) { o.schedule_given = true; })
+      ->capture_default_str();
+  auto strategy_check = CLI::Validator(
+      [](std::string& s) {
+        const std::optional<Strategy> st = StrategyFromName(s);
+        return st && *st != Strategy::kDirected ? std::string() : "unknown strategy '" + s + "' (random or pct)";
+      },
+      "STRATEGY");
+  soak->add_option_function<std::string>(
+          "--strategy", [&](const std::string& s) { o.soak.strategy = *StrategyFromName(s); o.strategy_given = true; },
+          "Controlled schedule: random (a random runnable thread at each step) or pct (PCT, Burckhardt et al.; "
+          "default random)")
+      ->check(strategy_check);
+  soak->add_option_function<uint32_t>(
+          "--pct-depth", [&](uint32_t d) { o.soak.pct_depth = static_cast<uint8_t>(d); o.pct_depth_given = true; },
+          "PCT depth d (d - 1 priority change points; default 3)")
+      ->check(CLI::Range(1u, kPctDepthMax));
+  soak->add_option("--preemptions", o.soak.preemptions, "Explore: K, preemptions per schedule")
+      ->check(CLI::Range(0u, 16u))->each([&](const std::string&) { o.explore_given = true; })->capture_default_str();
+  soak->add_option("--max-schedules", o.soak.schedules_per_program,
+                   "Explore: schedules per program at most (the rest of a larger program's are skipped)")
+      ->check(CLI::PositiveNumber)->each([&](const std::string&) { o.explore_given = true; })->capture_default_str();
+  soak->add_option("--backend", o.backend, backend_help + "; --schedule explore: memory")
+      ->check(backend_check)->each(backend_given)
       ->capture_default_str();
   soak->add_option("--io", o.io, "file backend I/O: pread (pread/pwrite) or uring (io_uring)")
       ->check(io_check)->capture_default_str();
@@ -359,12 +428,13 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber)->capture_default_str();
   soak->add_option("--swarm-programs", o.soak.swarm_programs,
                    "Programs per swarm (the op kinds in use and their weights), printed when drawn; "
-                   "0: a new swarm per program, not printed")
-      ->capture_default_str();
+                   "0: a new swarm per program, not printed (--schedule explore: 0)")
+      ->each([&](const std::string&) { o.swarm_programs_given = true; })->capture_default_str();
   soak->add_option("--mix", o.mix,
                    "A fixed op mix instead of swarms, e.g. read=6,write=4,punch=1 (kinds not named are off)");
   soak->add_option("--ops-per-thread", o.soak.ops_per_thread,
-                   "Most ops per thread in a program (--target kernel: " + std::to_string(kKernelOpsPerThread) + ")")
+                   "Most ops per thread in a program (--target kernel: " + std::to_string(kKernelOpsPerThread) +
+                       "; --schedule explore: " + std::to_string(kExploreOpsPerThread) + ")")
       ->check(CLI::Range(1u, kOpsMax))->each([&](const std::string&) { o.ops_per_thread_given = true; })
       ->capture_default_str();
   soak->add_option("--jitter", o.soak.jitter,

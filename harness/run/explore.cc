@@ -44,6 +44,11 @@ Result<ExploreResult> Explore(const Program& program, const ExploreOptions& opti
   Result<std::unique_ptr<Executor>> exec =
       Executor::Create(options.mutant, Schedule::kControlled, options.backend, IoMode::kPread, options.dir);
   if (!exec.ok()) return exec.status();
+  return Explore(**exec, program, options);
+}
+
+Result<ExploreResult> Explore(Executor& exec, const Program& program, const ExploreOptions& options) {
+  PR_RETURN_IF_ERROR(Validate(program));
   ExploreResult result;
   // One stack per preemption count: schedules with fewer preemptions first.
   std::vector<std::vector<Item>> stacks(options.preemptions + 1);
@@ -64,11 +69,12 @@ Result<ExploreResult> Explore(const Program& program, const ExploreOptions& opti
     ControlledHooks hooks;
     hooks.steps = &steps;
     hooks.overrides = &item.overrides;
-    (*exec)->set_hooks(hooks);
-    Result<RunOutcome> out = (*exec)->Run(program);
-    (*exec)->set_hooks({});
+    exec.set_hooks(hooks);
+    Result<RunOutcome> out = exec.Run(program);
+    exec.set_hooks({});
     if (!out.ok()) return out.status();
     ++result.schedules;
+    result.ops += out->ops;
     if (!out->report.ok()) {
       ++result.violating;
       if (!result.first_report) {

@@ -40,6 +40,7 @@ struct ExploreOptions {
 
 struct ExploreResult {
   uint64_t schedules = 0;        // schedules run
+  uint64_t ops = 0;              // ops done over all of them
   uint64_t violating = 0;        // of which showed a violation
   bool complete = false;         // every schedule within the bound was run
   std::optional<Program> first;  // the first violating schedule, as a directed program
@@ -49,6 +50,10 @@ struct ExploreResult {
 
 // REQUIRES: Validate(program).ok(). An error Status is an environment failure.
 Result<ExploreResult> Explore(const Program& program, const ExploreOptions& options);
+
+// The same on an executor of the caller's (controlled; options.mutant,
+// backend and dir are its own, not options'), for many programs in a row.
+Result<ExploreResult> Explore(Executor& exec, const Program& program, const ExploreOptions& options);
 
 struct SearchOptions {
   uint64_t tries_max = 20000;

@@ -40,18 +40,42 @@ std::string FormatFacts(const std::vector<std::pair<std::string, std::string>>& 
   return s;
 }
 
+// The soak's scheduling flags, as given on the command line.
+std::string SoakScheduleFlags(const SoakOptions& o) {
+  if (o.explore) return "--schedule explore --preemptions " + std::to_string(o.preemptions);
+  std::string flags = std::string("--schedule ") + ScheduleName(o.schedule);
+  if (o.schedule == Schedule::kControlled && o.strategy != Strategy::kRandom) {
+    flags += std::string(" --strategy ") + StrategyName(o.strategy);
+    if (o.strategy == Strategy::kPct) flags += " --pct-depth " + std::to_string(o.pct_depth);
+  }
+  return flags;
+}
+
 // A free-mode finding is searched for a controlled schedule first, so that
 // the artifact replays exactly; without one the program is saved for replay
 // under real threads.
+// An explore-mode finding is the first violating schedule, as a directed
+// program when it fits the program formats.
 Result<Finding> SaveFinding(const SoakOptions& options, const SoakResult& so_far, const Program& program,
-                            const CheckReport& report) {
+                            const CheckReport& report, const ExploreResult* explored = nullptr) {
   Finding f;
   f.violation = report.violations.front();
   f.violations = report.total;
   f.program = program;
   Schedule replay_schedule = options.schedule;
   std::string how;
-  if (options.target == TargetKind::kKernel) {
+  if (explored != nullptr) {
+    f.preemptions = explored->first_preemptions;
+    const std::string which = "schedule " + std::to_string(explored->schedules) + " of the program, with " +
+                              std::to_string(explored->first_preemptions) + " preemptions";
+    if (explored->first) {
+      f.program = *explored->first;
+      f.deterministic = true;
+      how = "explore: " + which + ": replays exactly";
+    } else {
+      how = "explore: " + which + ", has too many decisions for a program file: replay searches schedules";
+    }
+  } else if (options.target == TargetKind::kKernel) {
     how = "the host kernel under real threads: replay reruns the program until it shows, maybe after many runs";
   } else if (options.schedule == Schedule::kFree) {
     SearchOptions so;
@@ -84,7 +108,7 @@ Result<Finding> SaveFinding(const SoakOptions& options, const SoakResult& so_far
       "pagerace finding: " + f.violation.ToString(),
       std::string("mutant: ") + MutantName(options.mutant),
       "found by: pagerace soak --seed " + std::to_string(so_far.seed) + " --threads " +
-          std::to_string(options.threads) + " --schedule " + ScheduleName(options.schedule) + " (round " +
+          std::to_string(options.threads) + " " + SoakScheduleFlags(options) + " (round " +
           std::to_string(so_far.rounds) + ")",
       "on: " + FormatFacts(so_far.facts),
       how,
@@ -104,6 +128,15 @@ void LeakIfWedged(std::unique_ptr<Executor>& exec) {
 }
 
 }  // namespace
+
+std::string SoakScheduleName(const SoakOptions& options) {
+  if (options.explore) return "explore";
+  std::string name = ScheduleName(options.schedule);
+  if (options.schedule == Schedule::kControlled && options.strategy != Strategy::kRandom) {
+    name += std::string("/") + StrategyName(options.strategy);
+  }
+  return name;
+}
 
 std::string ReplayCommand(Mutant mutant, Schedule schedule, const std::string& path, TargetKind target,
                           const std::string& dir) {
@@ -133,7 +166,7 @@ Result<SoakResult> Soak(const SoakOptions& options, std::FILE* out) {
   result.facts = (*exec)->Facts();
   std::fprintf(out, "pagerace soak: seed %" PRIu64 ", %u threads, %.0f s, mutant %s, schedule %s, %s\n",
                options.seed, options.threads, options.duration_s, MutantName(options.mutant),
-               ScheduleName(options.schedule), FormatFacts(result.facts).c_str());
+               SoakScheduleName(options).c_str(), FormatFacts(result.facts).c_str());
 
   GenerateOptions go;
   go.threads = options.threads;
@@ -169,10 +202,36 @@ Result<SoakResult> Soak(const SoakOptions& options, std::FILE* out) {
       }
     }
     program = Generate(rng, go, swarm);
+    if (options.schedule == Schedule::kControlled) {
+      program.schedule.strategy = options.strategy;
+      program.schedule.pct_depth = options.pct_depth;
+    }
     SetCrashContext([&] {
       return "pagerace soak: seed " + std::to_string(options.seed) + " round " + std::to_string(result.rounds) +
              "; the program:\n" + PrintText(program);
     });
+    if (options.explore) {
+      ExploreOptions eo;
+      eo.preemptions = options.preemptions;
+      eo.schedules_max = options.schedules_per_program;
+      eo.duration_s = std::max(options.duration_s - elapsed, 0.001);
+      Result<ExploreResult> explored = Explore(**exec, program, eo);
+      if (!explored.ok()) return explored.status();
+      result.ops += explored->ops;
+      result.schedules += explored->schedules;
+      if (explored->first_report) {
+        result.violations += explored->first_report->total;
+        result.duration_s = Since(t0);
+        Result<Finding> finding = SaveFinding(options, result, program, *explored->first_report, &*explored);
+        if (!finding.ok()) return finding.status();
+        result.finding = std::move(*finding);
+        ++result.rounds;
+        SetCrashContext(nullptr);
+        return result;
+      }
+      ++result.rounds;
+      continue;
+    }
     Result<RunOutcome> outcome = (*exec)->Run(program);
     if (!outcome.ok()) return outcome.status();
     result.ops += outcome->ops;
@@ -254,9 +313,11 @@ std::string SoakJson(const SoakOptions& options, const SoakResult& r) {
   std::snprintf(buf, sizeof buf,
                 "{\"seed\": %" PRIu64 ", \"duration_s\": %.3f, \"ops\": %" PRIu64
                 ", \"ops_per_sec\": %.1f, \"rounds\": %" PRIu64 ", \"violations\": %" PRIu64
-                ", \"threads\": %u, \"mutant\": \"%s\", \"schedule\": \"%s\", \"target\": \"%s\"",
-                r.seed, r.duration_s, r.ops, r.ops_per_sec(), r.rounds, r.violations, options.threads,
-                MutantName(options.mutant), ScheduleName(options.schedule), TargetName(options.target));
+                ", \"schedules\": %" PRIu64 ", \"threads\": %u, \"mutant\": \"%s\", \"schedule\": \"%s\""
+                ", \"target\": \"%s\"",
+                r.seed, r.duration_s, r.ops, r.ops_per_sec(), r.rounds, r.violations,
+                options.explore ? r.schedules : r.rounds, options.threads, MutantName(options.mutant),
+                SoakScheduleName(options).c_str(), TargetName(options.target));
   std::string json = buf;
   auto quote = [](const std::string& s) {
     std::string q = "\"";

@@ -5,6 +5,9 @@
 // own, also seeded from the seed, and prints it. A finding under real threads
 // is first searched for a controlled schedule that shows it (explore.h), so
 // that the saved artifact replays exactly; the program is saved either way.
+// Under the controlled scheduler each program runs once, scheduled by its
+// strategy (random or PCT) from its seed, or, in explore mode, under every
+// schedule with at most K preemptions (explore.h) until one shows a violation.
 // Replay runs one program under the controlled scheduler (once: the run is a
 // function of the program) and, if that shows nothing, searches schedules;
 // under real threads it reruns until the violation shows.
@@ -43,7 +46,19 @@ struct SoakOptions {
   uint32_t swarm_programs = 1000;  // programs per swarm (op kind mix); 0: a fresh, unprinted swarm per program
   std::optional<Swarm> mix;        // a fixed op kind mix instead of drawn swarms
   uint32_t jitter = 96;            // free: chance in 1024 of a pause at a scheduling point
+  // Controlled: how each program is scheduled (random or PCT, from its seed).
+  Strategy strategy = Strategy::kRandom;
+  uint8_t pct_depth = 3;           // [1, kPctDepthMax]
+  // Controlled: run every interleaving of each program with at most
+  // `preemptions` preemptions (explore.h), at most schedules_per_program of
+  // them, instead of one schedule per program.
+  bool explore = false;
+  uint32_t preemptions = 1;
+  uint64_t schedules_per_program = 10'000;
 };
+
+// "free", "controlled", "controlled/pct" or "explore" (the JSON's "schedule").
+std::string SoakScheduleName(const SoakOptions& options);
 
 struct Finding {
   Violation violation;
@@ -53,13 +68,15 @@ struct Finding {
   std::string replay;       // the command that replays it
   bool deterministic = false;  // the artifact carries a controlled schedule that shows it
   uint64_t search_tries = 0;   // free-mode finding: controlled schedules tried
+  uint32_t preemptions = 0;    // explore: the violating schedule's preemptions
 };
 
 struct SoakResult {
   uint64_t seed = 0;
   double duration_s = 0;
   uint64_t ops = 0;
-  uint64_t rounds = 0;
+  uint64_t rounds = 0;           // programs run
+  uint64_t schedules = 0;        // explore: schedules run, over all programs
   uint64_t violations = 0;
   std::string degraded;          // what the backend had to do without
   std::vector<std::pair<std::string, std::string>> facts;  // what it ran on (Target::Facts)
