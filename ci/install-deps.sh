@@ -11,6 +11,8 @@ packages=(
   llvm-14 zip unzip              # llvm-cov (ci/coverage.sh); seed corpus zips
   libcli11-dev                   # the command line
   libgtest-dev                   # the tests
+  libbenchmark-dev               # bench/micro: Google Benchmark microbenchmarks
+  gnuplot-nox                    # bench/detect: the chart
   liburing-dev                   # io_uring I/O (--io uring)
   xfsprogs btrfs-progs           # ci/fs-matrix.sh: the kernel target on xfs and btrfs
 )
