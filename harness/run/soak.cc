@@ -121,6 +121,37 @@ Result<Finding> SaveFinding(const SoakOptions& options, const SoakResult& so_far
   return f;
 }
 
+// One round: the program once, or under every schedule within the bound
+// (explore). Adds its ops and schedules to `so_far`.
+struct Round {
+  CheckReport report;                     // of the violating run, if any
+  std::optional<ExploreResult> explored;  // explore: what found it
+};
+
+Result<Round> RunRound(Executor& exec, const Program& program, const SoakOptions& options, double remaining_s,
+                       SoakResult& so_far) {
+  Round round;
+  if (options.explore) {
+    ExploreOptions eo;
+    eo.preemptions = options.preemptions;
+    eo.schedules_max = options.schedules_per_program;
+    eo.duration_s = std::max(remaining_s, 0.001);
+    Result<ExploreResult> explored = Explore(exec, program, eo);
+    if (!explored.ok()) return explored.status();
+    so_far.ops += explored->ops;
+    so_far.schedules += explored->schedules;
+    if (explored->first_report) round.report = *explored->first_report;
+    round.explored = std::move(*explored);
+    return round;
+  }
+  Result<RunOutcome> outcome = exec.Run(program);
+  if (!outcome.ok()) return outcome.status();
+  so_far.ops += outcome->ops;
+  ++so_far.schedules;
+  round.report = std::move(outcome->report);
+  return round;
+}
+
 // A free run that hung left threads stuck inside the executor for good: it
 // must outlive them (the process), so it is leaked rather than destroyed.
 void LeakIfWedged(std::unique_ptr<Executor>& exec) {
@@ -210,35 +241,13 @@ Result<SoakResult> Soak(const SoakOptions& options, std::FILE* out) {
       return "pagerace soak: seed " + std::to_string(options.seed) + " round " + std::to_string(result.rounds) +
              "; the program:\n" + PrintText(program);
     });
-    if (options.explore) {
-      ExploreOptions eo;
-      eo.preemptions = options.preemptions;
-      eo.schedules_max = options.schedules_per_program;
-      eo.duration_s = std::max(options.duration_s - elapsed, 0.001);
-      Result<ExploreResult> explored = Explore(**exec, program, eo);
-      if (!explored.ok()) return explored.status();
-      result.ops += explored->ops;
-      result.schedules += explored->schedules;
-      if (explored->first_report) {
-        result.violations += explored->first_report->total;
-        result.duration_s = Since(t0);
-        Result<Finding> finding = SaveFinding(options, result, program, *explored->first_report, &*explored);
-        if (!finding.ok()) return finding.status();
-        result.finding = std::move(*finding);
-        ++result.rounds;
-        SetCrashContext(nullptr);
-        return result;
-      }
-      ++result.rounds;
-      continue;
-    }
-    Result<RunOutcome> outcome = (*exec)->Run(program);
-    if (!outcome.ok()) return outcome.status();
-    result.ops += outcome->ops;
-    if (!outcome->report.ok()) {
-      result.violations += outcome->report.total;
+    Result<Round> round = RunRound(**exec, program, options, options.duration_s - elapsed, result);
+    if (!round.ok()) return round.status();
+    if (!round->report.ok()) {
+      result.violations += round->report.total;
       result.duration_s = Since(t0);
-      Result<Finding> finding = SaveFinding(options, result, program, outcome->report);
+      Result<Finding> finding =
+          SaveFinding(options, result, program, round->report, round->explored ? &*round->explored : nullptr);
       if (!finding.ok()) return finding.status();
       result.finding = std::move(*finding);
       ++result.rounds;
@@ -316,7 +325,7 @@ std::string SoakJson(const SoakOptions& options, const SoakResult& r) {
                 ", \"schedules\": %" PRIu64 ", \"threads\": %u, \"mutant\": \"%s\", \"schedule\": \"%s\""
                 ", \"target\": \"%s\"",
                 r.seed, r.duration_s, r.ops, r.ops_per_sec(), r.rounds, r.violations,
-                options.explore ? r.schedules : r.rounds, options.threads, MutantName(options.mutant),
+                r.schedules, options.threads, MutantName(options.mutant),
                 SoakScheduleName(options).c_str(), TargetName(options.target));
   std::string json = buf;
   auto quote = [](const std::string& s) {

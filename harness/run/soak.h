@@ -76,7 +76,7 @@ struct SoakResult {
   double duration_s = 0;
   uint64_t ops = 0;
   uint64_t rounds = 0;           // programs run
-  uint64_t schedules = 0;        // explore: schedules run, over all programs
+  uint64_t schedules = 0;        // runs: one a program, or (explore) every schedule explored
   uint64_t violations = 0;
   std::string degraded;          // what the backend had to do without
   std::vector<std::pair<std::string, std::string>> facts;  // what it ran on (Target::Facts)
