@@ -56,9 +56,10 @@ void Controller::StartPolicy(size_t n) {
 }
 
 // `last` ran the previous step and is runnable now, or -1.
-int Controller::Choose(uint32_t runnable, int last) {
+int Controller::Choose(uint32_t runnable, int last, bool fine) {
   switch (options_.policy) {
     case Policy::kRandom: {
+      if (fine && last >= 0 && !rng_.Chance(1, kFineSwitchOdds)) return last;
       uint64_t k = rng_.Below(std::popcount(runnable));
       uint32_t m = runnable;
       while (k-- > 0) m &= m - 1;
@@ -109,41 +110,51 @@ Controller::Outcome Controller::Run(std::vector<std::function<void()>> bodies) {
   stuck_.clear();
   StartPolicy(threads_.size());
   active = this;
-  Outcome outcome = Outcome::kDone;
+  outcome_ = Outcome::kDone;
+  handoff_ = kNoHandoff;
   int ran = -1;  // the thread that ran the last step
   for (;;) {
-    uint32_t runnable = 0;
-    bool live = false;
-    for (size_t t = 0; t < threads_.size(); ++t) {
-      Logical& l = threads_[t];
-      if (l.fiber->done()) continue;
-      live = true;
-      if (l.ready == nullptr || (*l.ready)()) runnable |= 1u << t;
-    }
-    if (!live) break;
-    if (runnable == 0) {
-      outcome = Outcome::kDeadlock;
-      break;
-    }
-    if (++steps_ > options_.steps_max) {
-      outcome = Outcome::kLivelock;
-      break;
-    }
-    const int last = ran >= 0 && (runnable >> ran & 1) != 0 ? ran : -1;
-    const int next = Choose(runnable, last);
-    if (options_.steps != nullptr)
-      options_.steps->push_back({runnable, static_cast<int8_t>(last), static_cast<uint8_t>(next)});
+    int next = handoff_;
+    handoff_ = kNoHandoff;
+    if (next == kNoHandoff) next = Decide(ran);
+    if (next < 0) break;
     current_ = next;
     threads_[next].fiber->Resume();
     current_ = -1;
     ran = next;
   }
+  const Outcome outcome = outcome_;
   active = nullptr;
   if (outcome != Outcome::kDone) stuck_ = Describe();
   for (Logical& l : threads_)
     if (l.fiber->done()) spare_.push_back(std::move(l.fiber));
   threads_.clear();  // abandons blocked fibers
   return outcome;
+}
+
+int Controller::Decide(int ran, bool fine) {
+  uint32_t runnable = 0;
+  bool live = false;
+  for (size_t t = 0; t < threads_.size(); ++t) {
+    Logical& l = threads_[t];
+    if (l.fiber->done()) continue;
+    live = true;
+    if (l.ready == nullptr || (*l.ready)()) runnable |= 1u << t;
+  }
+  if (!live) return -1;  // kDone
+  if (runnable == 0) {
+    outcome_ = Outcome::kDeadlock;
+    return -1;
+  }
+  if (++steps_ > options_.steps_max) {
+    outcome_ = Outcome::kLivelock;
+    return -1;
+  }
+  const int last = ran >= 0 && (runnable >> ran & 1) != 0 ? ran : -1;
+  const int next = Choose(runnable, last, fine);
+  if (options_.steps != nullptr)
+    options_.steps->push_back({runnable, static_cast<int8_t>(last), static_cast<uint8_t>(next)});
+  return next;
 }
 
 std::string Controller::Describe() const {
@@ -157,8 +168,11 @@ std::string Controller::Describe() const {
   return s;
 }
 
-void Controller::Switch() {
+void Controller::Switch(bool fine) {
   PR_CHECK(current_ >= 0);
+  const int next = Decide(current_, fine);
+  if (next == current_) return;
+  handoff_ = next;
   Fiber::Yield();
 }
 

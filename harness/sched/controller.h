@@ -2,7 +2,12 @@
 // calling OS thread, exactly one at a time, and switch only at scheduling
 // points (every lock, wait and named point of sched.h). Which runnable thread
 // goes next at each step is decided by a policy:
-//   random    uniformly among the runnable threads, from a seeded generator;
+//   random    uniformly among the runnable threads, from a seeded generator,
+//             at the coarse points (named race windows, locks, waits, op
+//             boundaries); at a fine point (a state transition, sched.h
+//             kState) the running thread is switched away from with chance
+//             1/kFineSwitchOdds only, so that a random schedule still lets
+//             one thread run through a window while another waits in it;
 //   PCT       probabilistic concurrency testing (Burckhardt et al., ASPLOS
 //             2010): random distinct thread priorities, the highest runnable
 //             runs, and at d-1 random steps the running thread drops below
@@ -30,6 +35,7 @@
 namespace pagerace::sched {
 
 inline constexpr int kControlledThreadsMax = 32;
+inline constexpr uint32_t kFineSwitchOdds = 16;
 
 class Controller {
  public:
@@ -74,10 +80,12 @@ class Controller {
   // The controller running on this OS thread, or null (free mode).
   static Controller* Active();
 
-  // Called from a logical thread. Switch: a scheduling point. Block: until
+  // Called from a logical thread. Switch: a scheduling point; the decision
+  // is made on the calling fiber, which switches only if another thread is
+  // chosen (most points of a non-preemptive schedule cost no switch). Block: until
   // `ready()` holds (re-checked whenever this thread could be chosen);
   // `what` names the wait for deadlock reports and traces.
-  void Switch();
+  void Switch(bool fine = false);
   void Block(const std::function<bool()>& ready, const std::string& what);
   // The current logical thread's generator (seeded from the seed and its
   // number), for model decisions that must replay.
@@ -94,7 +102,10 @@ class Controller {
     Rng rng{0};
   };
   std::string Describe() const;
-  int Choose(uint32_t runnable, int last);
+  // One scheduling step: the thread to run next, given that `ran` ran the
+  // step before; -1 when the run ends (outcome_ says why).
+  int Decide(int ran, bool fine = false);
+  int Choose(uint32_t runnable, int last, bool fine);
   void StartPolicy(size_t n);
 
   Options options_;
@@ -105,6 +116,11 @@ class Controller {
   size_t next_change_ = 0;
   size_t next_override_ = 0;
   int current_ = -1;
+  // Set by a thread that decided, at a scheduling point, that another thread
+  // runs next (or, -1, that the run ends): the step is already taken.
+  static constexpr int kNoHandoff = -2;
+  int handoff_ = kNoHandoff;
+  Outcome outcome_ = Outcome::kDone;
   uint64_t steps_ = 0;
   std::string stuck_;
 };

@@ -2,6 +2,7 @@
 
 #include <sched.h>
 
+#include <iterator>
 #include <system_error>
 
 #include "harness/sched/controller.h"
@@ -25,8 +26,9 @@ const char* PointName(Point point) {
   static const char* const kNames[] = {
       "create-after-add",    "read-folio-before-io", "readahead-after-add", "update-before-read",
       "punch-after-truncate", "writeback-before-io", "mkwrite-before-dirty", "backend-io",
-      "op-start",             "lock-acquire",
+      "op-start",             "lock-acquire",         "state",
   };
+  static_assert(std::size(kNames) == static_cast<size_t>(Point::kMaxValue) + 1);
   return kNames[static_cast<int>(point)];
 }
 
@@ -44,14 +46,15 @@ bool Controlled() { return Controller::Active() != nullptr; }
 
 void At(Point point) {
   if (Controller* c = Controller::Active()) {
-    if (point != Point::kLockAcquire && point != Point::kOpStart) Note(EventKind::kPoint, [&] { return PointName(point); });
-    c->Switch();
+    if (point < Point::kOpStart) Note(EventKind::kPoint, [&] { return PointName(point); });
+    c->Switch(point == Point::kState);
     return;
   }
   ThreadState& s = State();
   uint32_t chance = s.jitter.pause_per_1024;
   if (chance == 0) return;
   if (point == Point::kLockAcquire) chance /= 4;
+  if (point == Point::kState) chance /= 16;
   if (!s.rng.Chance(chance, 1024)) return;
   const uint64_t spins = s.rng.Below(s.jitter.spin_max + 1);
   if (spins < s.jitter.spin_max / 4) {

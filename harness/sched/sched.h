@@ -35,12 +35,19 @@ enum class Point : uint8_t {
   kBackendIo,           // before any other backend call (fadvise)
   kOpStart,             // between two ops of a thread (a system call boundary)
   kLockAcquire,         // before any lock or wait of the model
-  kMaxValue = kLockAcquire,
+  // Before every other transition another thread can observe (a folio flag
+  // read or changed, a folio looked up, inserted, removed or referenced, page
+  // data copied, a backend I/O's transfer): with a point before each such
+  // action, every interleaving of them that real threads allow is a
+  // controlled schedule. Not traced: there are too many.
+  kState,
+  kMaxValue = kState,
 };
 const char* PointName(Point point);
 
 // How eagerly a thread perturbs its schedule at named points: the chance, in
-// 1/1024, of a pause at a named point (kLockAcquire uses a quarter of it).
+// 1/1024, of a pause at a named point (kLockAcquire uses a quarter of it,
+// kState a sixteenth).
 struct Jitter {
   uint32_t pause_per_1024 = 0;
   uint32_t spin_max = 0;  // a pause spins up to this many iterations, or yields
