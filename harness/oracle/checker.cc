@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <iterator>
 #include <tuple>
 #include <utility>
 
@@ -92,6 +93,10 @@ class SectorChecker {
       values.push_back({true, nullptr});
       return true;
     }
+    if (tag.kind == SectorTag::kUninit) {
+      ReportUninit(r, tag.file, tag.sector);
+      return false;
+    }
     if (tag.kind == SectorTag::kWhole) {
       if (tag.file != file_ || tag.sector != sector_) {
         Report(ViolationKind::kForeign, r,
@@ -130,6 +135,10 @@ class SectorChecker {
       const Writer* found = nullptr;
       for (const Writer& w : h_.writers)
         if (!w.zero && TagWord(file_, sector_, w.gen, k) == word) found = &w;
+      if (found == nullptr && word == UninitWord(file_, sector_, k)) {
+        ReportUninit(r, file_, sector_);
+        return false;
+      }
       if (found == nullptr && options_.byte_tearing) {
         if (!AttributeBytes(r, must, k, word, written, values)) return false;
         continue;
@@ -148,6 +157,12 @@ class SectorChecker {
                              [](const Value& a, const Value& b) { return !(a < b) && !(b < a); }),
                  values.end());
     return true;
+  }
+
+  void ReportUninit(const ReadRef& r, uint32_t file, uint32_t sector) {
+    Report(ViolationKind::kUninit, r,
+           "unfilled memory of a folio of f" + std::to_string(file) + " p" + std::to_string(sector / kSectorsPerPage),
+           "data some write or the initial file put there");
   }
 
   // Byte tearing: a word no single write produced must be, byte by byte,
@@ -332,7 +347,8 @@ class SectorChecker {
 }  // namespace
 
 const char* ViolationKindName(ViolationKind kind) {
-  static const char* const kNames[] = {"STALE", "FOREIGN", "TORN", "LOST", "GARBAGE", "DEADLOCK", "LIVELOCK", "ASSERT", "SIGBUS"};
+  static const char* const kNames[] = {"STALE", "FOREIGN", "TORN", "LOST", "GARBAGE", "DEADLOCK", "LIVELOCK", "ASSERT", "SIGBUS", "UNINIT"};
+  static_assert(std::size(kNames) == static_cast<size_t>(ViolationKind::kMaxValue) + 1);
   return kNames[static_cast<int>(kind)];
 }
 

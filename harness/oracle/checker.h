@@ -16,7 +16,8 @@
 //     may also mix bytes of several writes, each byte from one valid for the
 //     read.
 //  4. A whole sector naming another file or sector is FOREIGN; a word no write
-//     of this sector produced is GARBAGE.
+//     of this sector produced is GARBAGE, or UNINIT if it is the pattern of
+//     unfilled page-cache memory (tag.h).
 #pragma once
 
 #include <cstdint>
@@ -38,7 +39,8 @@ enum class ViolationKind : uint8_t {
   kLivelock,  // threads ran past the scheduler's step bound
   kAssert,    // a model invariant failed (the kernel's BUG_ON/WARN_ON)
   kSigbus,    // a mapped access within the file's size got SIGBUS (kernel target)
-  kMaxValue = kSigbus,
+  kUninit,    // page-cache memory that nothing filled (the model's unfilled-memory pattern)
+  kMaxValue = kUninit,
 };
 const char* ViolationKindName(ViolationKind kind);
 

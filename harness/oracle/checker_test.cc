@@ -246,6 +246,30 @@ TEST(CheckerFlags, WordOfAnotherSectorInsideTornSectorIsGarbage) {
   ExpectOne(h, ViolationKind::kGarbage, 0, 6, 4);
 }
 
+Words Uninit(uint32_t file, uint32_t sector) {
+  Words w(kSectorWords);
+  FillUninit(file, sector, w.data());
+  return w;
+}
+
+TEST(CheckerFlags, UnfilledMemoryIsUninitAndNamesItsFolio) {
+  History h = {
+      Write(0, 10, 1, 1, 1, 2),
+      Read(0, 10, {Uninit(0, 10)}, 3, 4),
+  };
+  ExpectOne(h, ViolationKind::kUninit, 0, 10, 4);
+  EXPECT_NE(CheckHistory(h).violations[0].ToString().find("unfilled memory of a folio of f0 p1"), std::string::npos);
+}
+
+TEST(CheckerFlags, UnfilledWordsInsideATornSectorAreUninit) {
+  // A write's copy that stopped half way over memory nobody had filled: even
+  // with no write of the sector at all, the words are named, not GARBAGE.
+  History h = {Read(1, 3, {Splice(Tagged(1, 3, 1), Uninit(1, 3), 30)}, 3, 4), Write(1, 3, 1, 1, 1, 2)};
+  ExpectOne(h, ViolationKind::kUninit, 1, 3, 4);
+  History alone = {Read(1, 3, {Splice(Zeros(), Uninit(1, 3), 30)}, 3, 4)};
+  ExpectOne(alone, ViolationKind::kUninit, 1, 3, 4);
+}
+
 TEST(CheckerFlags, WholeSectorOfUnknownGenIsGarbage) {
   History h = {
       Write(0, 2, 1, 1, 1, 2),
@@ -892,7 +916,7 @@ TEST(CheckerReport, ToStringOfEveryKind) {
     EXPECT_EQ(line.rfind(name + (scheduler ? ": " : " f1 s17"), 0), 0u) << line;
   }
   EXPECT_EQ(names, (std::set<std::string>{"STALE", "FOREIGN", "TORN", "LOST", "GARBAGE", "DEADLOCK",
-                                          "LIVELOCK", "ASSERT", "SIGBUS"}));
+                                          "LIVELOCK", "ASSERT", "SIGBUS", "UNINIT"}));
 }
 
 TEST(CheckerReport, FinalPassReaderIsNamed) {

@@ -31,6 +31,7 @@ std::string DescribeTag(const SectorTag& tag, uint32_t file, uint32_t sector) {
   switch (tag.kind) {
     case SectorTag::kZero: return "zeros";
     case SectorTag::kMixed: return "torn/garbage";
+    case SectorTag::kUninit: return "unfilled memory of f" + std::to_string(tag.file) + " s" + std::to_string(tag.sector);
     case SectorTag::kWhole: break;
   }
   std::string s = "gen " + std::to_string(tag.gen);

@@ -42,6 +42,25 @@ TEST(TagTest, FillClassifyRoundTrip) {
   }
 }
 
+TEST(TagTest, UnfilledPatternNamesItsPlaceAndIsNoWrite) {
+  uint64_t words[kSectorWords];
+  for (uint32_t file : {0u, 3u})
+    for (uint32_t sector : {0u, 9u, 511u}) {
+      FillUninit(file, sector, words);
+      const SectorTag tag = ClassifySector(words);
+      EXPECT_EQ(tag.kind, SectorTag::kUninit);
+      EXPECT_EQ(tag.file, file);
+      EXPECT_EQ(tag.sector, sector);
+      for (uint32_t k = 0; k < kSectorWords; ++k) {
+        if (k == 1) continue;  // the sector, as in a write's header
+        EXPECT_NE(words[k], 0u);
+        EXPECT_NE(words[k], TagWord(file, sector, 1, k)) << k;
+      }
+      words[40] ^= 1;
+      EXPECT_EQ(ClassifySector(words).kind, SectorTag::kMixed);
+    }
+}
+
 TEST(TagTest, AllZeroIsZero) {
   const SectorWords w{};
   const SectorTag tag = ClassifySector(w.data());
