@@ -56,7 +56,7 @@ class CachedFile {
     }
     if (cache_->CachedMask(0) != kAllPages || cache_->MappedMask(0) != kAllPages)
       return Status::InvalidArgument("setup left pages uncached or unmapped");
-    if (!cache_->assertion().empty()) return Status::InvalidArgument(cache_->assertion());
+    if (!cache_->assertion().what.empty()) return Status::InvalidArgument(cache_->assertion().what);
     return Status::Ok();
   }
 

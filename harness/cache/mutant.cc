@@ -5,7 +5,7 @@
 namespace pagerace {
 namespace {
 
-constexpr std::array<MutantInfo, 15> kMutants = {{
+constexpr std::array<MutantInfo, 18> kMutants = {{
     {Mutant::kNoInvalidateLockRead, "no-invalidate-lock-read",
      "730633f0b7f9 mm: Protect operations adding pages to page cache with invalidate_lock "
      "(filemap_create_folio)",
@@ -98,6 +98,24 @@ constexpr std::array<MutantInfo, 15> kMutants = {{
      "write(2) holds i_rwsem and prefaults its buffer, a shared mapping of the same file; the "
      "fault takes i_rwsem again",
      "DEADLOCK: the writer waits for itself", false},
+    {Mutant::kWritebackCleanAfterIo, "writeback-clean-after-io",
+     "7658cc289288 VM: Fix nasty and subtle race in shared mmap'ed page writeback (the page is "
+     "cleaned with clear_page_dirty_for_io before the I/O, not after)",
+     "writeback clears the dirty bit after the device took the page's data; a write or store that "
+     "lands between the transfer and the clear leaves a clean page newer than the disk",
+     "LOST: the write never reaches the backend once the clean page is evicted; STALE if a read "
+     "refills it first", false},
+    {Mutant::kPunchKeepsEdgeBlocks, "punch-keeps-edge-blocks",
+     "block_invalidate_folio on a punch's partial edge (fs/buffer.c discard_buffer clears "
+     "BH_Mapped; ext4_punch_hole relies on it through truncate_pagecache_range)",
+     "the partial edge folio stays cached with the block mapping of the sectors the punch freed; a "
+     "later write or writeback of it goes through that mapping into blocks another file reused",
+     "FOREIGN or LOST on blockmap: the other file's sectors are overwritten", true},
+    {Mutant::kMapPagesNotUptodate, "map-pages-not-uptodate",
+     "8c6e50b0290c mm: introduce vm_ops->map_pages() (fault-around maps only uptodate pages)",
+     "fault-around maps a folio whose readahead I/O failed fast (or is still unfilled), so loads "
+     "read memory no I/O or write has filled",
+     "UNINIT: loads see the folio's unfilled memory", false},
 }};
 
 }  // namespace

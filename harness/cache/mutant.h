@@ -29,7 +29,10 @@ enum class Mutant : uint8_t {
   kPunchLockInversion,         // punch takes i_data_sem before invalidate_lock (ABBA)
   kDoubleTruncate,             // no invalidate_lock anywhere; punch truncates again after freeing
   kFaultTakesIRwsem,           // the fault path takes i_rwsem (deadlocks write() from a mapping)
-  kMaxValue = kFaultTakesIRwsem,
+  kWritebackCleanAfterIo,      // writeback clears dirty after the I/O took the page's data
+  kPunchKeepsEdgeBlocks,       // a punch's partial edge folio keeps its block mapping
+  kMapPagesNotUptodate,        // fault-around maps folios that are not uptodate
+  kMaxValue = kMapPagesNotUptodate,
 };
 
 struct MutantInfo {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "harness/base/check.h"
+#include "harness/oracle/tag.h"
 #include "harness/sched/sched.h"
 #include "harness/sched/trace.h"
 
@@ -73,18 +74,53 @@ namespace {
 // Bounds on retry loops: reaching one is a livelock in the model.
 constexpr uint32_t kRetriesMax = 1'000'000;
 
+// A scheduling point before a transition that another thread can observe
+// (sched.h): every access below to a folio's flags, references, mapping or
+// data, and to the xarray's slots outside xa_lock, passes one first, so that
+// the controlled scheduler reaches every interleaving of them that real
+// threads can produce. Accesses under a lock the observers also take need
+// none: the lock's acquire is the point.
+void Observable() { sched::At(sched::Point::kState); }
+
 bool TryGet(Folio* f) {
+  Observable();
   int32_t r = f->refcount.load(std::memory_order_relaxed);
   while (r > 0)
     if (f->refcount.compare_exchange_weak(r, r + 1, std::memory_order_acquire)) return true;
   return false;
 }
 
-bool Has(Folio* f, uint32_t flag) { return (f->flags.load(std::memory_order_acquire) & flag) != 0; }
-void SetFlag(Folio* f, uint32_t flag) { f->flags.fetch_or(flag, std::memory_order_release); }
-void ClearFlag(Folio* f, uint32_t flag) { f->flags.fetch_and(~flag, std::memory_order_release); }
+bool Has(Folio* f, uint32_t flag) {
+  Observable();
+  return (f->flags.load(std::memory_order_acquire) & flag) != 0;
+}
+void SetFlag(Folio* f, uint32_t flag) {
+  Observable();
+  f->flags.fetch_or(flag, std::memory_order_release);
+}
+void ClearFlag(Folio* f, uint32_t flag) {
+  Observable();
+  f->flags.fetch_and(~flag, std::memory_order_release);
+}
+
+// folio->mapping, re-checked after locking or waiting: null once truncated.
+Inode* MappingOf(Folio* f) {
+  Observable();
+  return f->mapping.load(std::memory_order_acquire);
+}
+
+int32_t RefcountOf(Folio* f) {
+  Observable();
+  return f->refcount.load(std::memory_order_acquire);
+}
+
+int32_t MapcountOf(Folio* f) {
+  Observable();
+  return f->mapcount.load(std::memory_order_acquire);
+}
 
 bool TryLock(Folio* f) {
+  Observable();
   return (f->flags.fetch_or(kLocked, std::memory_order_acquire) & kLocked) == 0;
 }
 
@@ -103,6 +139,7 @@ bool TryLock(Folio* f) {
 static_assert(sizeof(std::atomic<uint64_t>) == sizeof(uint64_t) && std::atomic<uint64_t>::is_always_lock_free);
 
 PAGERACE_NO_COVERAGE void CopyIn(std::atomic<uint64_t>* dst, const uint64_t* src, uint32_t words) {
+  Observable();
   if (sched::Controlled()) {
     std::memcpy(static_cast<void*>(dst), src, size_t{words} * sizeof(uint64_t));
     return;
@@ -111,6 +148,7 @@ PAGERACE_NO_COVERAGE void CopyIn(std::atomic<uint64_t>* dst, const uint64_t* src
 }
 
 PAGERACE_NO_COVERAGE void CopyOut(uint64_t* dst, const std::atomic<uint64_t>* src, uint32_t words) {
+  Observable();
   if (sched::Controlled()) {
     std::memcpy(dst, static_cast<const void*>(src), size_t{words} * sizeof(uint64_t));
     return;
@@ -129,11 +167,18 @@ PAGERACE_NO_COVERAGE void CopyOut(uint64_t* dst, const std::atomic<uint64_t>* sr
 uint64_t* PlainWords(std::atomic<uint64_t>* data) { return reinterpret_cast<uint64_t*>(data); }
 
 PAGERACE_NO_COVERAGE void Zero(std::atomic<uint64_t>* dst, uint64_t words) {
+  Observable();
   for (uint64_t w = 0; w < words; ++w) dst[w].store(0, std::memory_order_relaxed);
 }
 
 std::string PageName(uint32_t file, uint32_t index) {
   return "f" + std::to_string(file) + " p" + std::to_string(index);
+}
+
+// The xarray slot of page `index`, read locklessly (RCU).
+Folio* Slot(Inode& ino, uint32_t index) {
+  Observable();
+  return ino.pages[index].load(std::memory_order_acquire);
 }
 
 // Trace events (sched/trace.h): only formatted while a trace is recorded.
@@ -212,7 +257,7 @@ void PageCache::Reset(const CacheConfig& config) {
   for (auto& f : folios_) free_.push_back(f.get());
   dirty_seq_.store(0, std::memory_order_relaxed);
   std::lock_guard<std::mutex> lock(assert_mu_);
-  assertion_.clear();
+  assertion_ = {};
 }
 
 bool PageCache::TakesInvalidateLock(Site site) const {
@@ -230,15 +275,17 @@ bool PageCache::TakesInvalidateLock(Site site) const {
   }
 }
 
-// A kernel BUG_ON/WARN_ON: the first failure is kept, the model carries on.
-void PageCache::ModelCheck(bool ok, const char* what) {
+// A kernel BUG_ON/WARN_ON about page `index` of `ino`: the first failure is
+// kept, with the page and the time, and the model carries on.
+void PageCache::ModelCheck(bool ok, const Inode& ino, uint32_t index, const char* what) {
   if (ok) return;
-  sched::Note(sched::EventKind::kNote, [&] { return std::string("ASSERT ") + what; });
+  sched::Note(sched::EventKind::kNote, [&] { return std::string("ASSERT ") + what + " (" + PageName(ino.id, index) + ")"; });
   std::lock_guard<std::mutex> lock(assert_mu_);
-  if (assertion_.empty()) assertion_ = what;
+  if (!assertion_.what.empty()) return;
+  assertion_ = {what, ino.id, index, config_.clock != nullptr ? config_.clock->load(std::memory_order_acquire) : 0};
 }
 
-std::string PageCache::assertion() const {
+PageCache::Assertion PageCache::assertion() const {
   std::lock_guard<std::mutex> lock(assert_mu_);
   return assertion_;
 }
@@ -263,6 +310,7 @@ Folio* PageCache::Alloc() {
 }
 
 void PageCache::Put(Folio* f) {
+  Observable();
   const int32_t before = f->refcount.fetch_sub(1, std::memory_order_acq_rel);
   PR_CHECK_MSG(before > 0, "folio refcount underflow");
   // At zero the folio is garbage until Reset recycles it (the grace period).
@@ -271,10 +319,10 @@ void PageCache::Put(Folio* f) {
 // filemap_get_entry: lockless lookup + try_get + reload re-check.
 Folio* PageCache::Lookup(Inode& ino, uint32_t index) {
   for (uint32_t i = 0; i < kRetriesMax; ++i) {
-    Folio* f = ino.pages[index].load(std::memory_order_acquire);
+    Folio* f = Slot(ino, index);
     if (f == nullptr) return nullptr;
     if (!TryGet(f)) continue;
-    if (f == ino.pages[index].load(std::memory_order_acquire)) return f;
+    if (f == Slot(ino, index)) return f;
     Put(f);
   }
   CheckFailed(__FILE__, __LINE__, "Lookup", "livelock in a lockless page-cache lookup");
@@ -286,7 +334,7 @@ Folio* PageCache::LookupLocked(Inode& ino, uint32_t index) {
     Folio* f = Lookup(ino, index);
     if (f == nullptr) return nullptr;
     Lock(f);
-    if (f->mapping.load(std::memory_order_acquire) == &ino) return f;
+    if (MappingOf(f) == &ino) return f;
     Unlock(f);
     Put(f);
   }
@@ -310,6 +358,11 @@ Folio* PageCache::GetOrCreate(Inode& ino, uint32_t index) {
 // filemap_add_folio: the folio enters the cache locked and !uptodate, with a
 // reference for the cache and one for the caller. False: the slot is taken.
 bool PageCache::AddToPageCache(Inode& ino, Folio* f, uint32_t index) {
+  // New memory holds the unfilled pattern of this page (tag.h), never what
+  // the folio held before it was recycled: a bug that exposes it shows the
+  // same bytes in every run of the program.
+  for (uint32_t s = 0; s < kSectorsPerPage; ++s)
+    FillUninit(ino.id, index * kSectorsPerPage + s, PlainWords(f->data) + s * kSectorWordsInPage);
   f->flags.store(kLocked, std::memory_order_relaxed);
   f->index = index;
   f->mapping.store(&ino, std::memory_order_relaxed);
@@ -332,9 +385,9 @@ bool PageCache::AddToPageCache(Inode& ino, Folio* f, uint32_t index) {
 // filemap_remove_folio with the kernel's checks.
 void PageCache::RemoveFolio(Inode& ino, Folio* f) {
   const uint32_t flags = f->flags.load(std::memory_order_acquire);
-  ModelCheck(flags & kLocked, "filemap_remove_folio: folio not locked");
-  ModelCheck(!(flags & kDirty), "filemap_remove_folio: loss of unwritten data (dirty folio)");
-  ModelCheck(f->mapcount.load(std::memory_order_acquire) == 0,
+  ModelCheck(flags & kLocked, ino, f->index, "filemap_remove_folio: folio not locked");
+  ModelCheck(!(flags & kDirty), ino, f->index, "filemap_remove_folio: loss of unwritten data (dirty folio)");
+  ModelCheck(MapcountOf(f) == 0, ino, f->index,
              "filemap_unaccount_folio: page still mapped when deleted");
   ino.xa_lock.Lock();
   PR_CHECK_MSG(ino.pages[f->index].load(std::memory_order_relaxed) == f, "removing a folio not in its slot");
@@ -349,8 +402,8 @@ void PageCache::RemoveFolio(Inode& ino, Folio* f) {
 // since the range was unmapped, drop the block mapping, cancel dirty, drop
 // the readahead mark), then remove. REQUIRES: f locked.
 void PageCache::TruncateFolio(Inode& ino, Folio* f) {
-  if (f->mapping.load(std::memory_order_acquire) != &ino) return;
-  if (f->mapcount.load(std::memory_order_acquire) > 0) UnmapFolio(ino, f);
+  if (MappingOf(f) != &ino) return;
+  if (MapcountOf(f) > 0) UnmapFolio(ino, f);
   f->blocks_valid = false;
   ClearFlag(f, kDirty | kReadahead);
   RemoveFolio(ino, f);
@@ -365,6 +418,7 @@ void PageCache::MapBlocks(Inode& ino, Folio* f, bool create, uint32_t first, uin
   } else {
     ino.i_data_sem.LockShared();
   }
+  Observable();  // the block map (blockmap: a store-wide free list)
   backend_.MapPage(ino.id, f->index, create, first, end, f->blocks);
   f->blocks_valid = true;
   if (create) {
@@ -387,8 +441,8 @@ void PageCache::EnsureBlocks(Inode& ino, Folio* f, uint32_t first, uint32_t end)
 // uptodate, unlock (unless keep_locked, as write_begin reads a partial page).
 Status PageCache::ReadFolio(Inode& ino, Folio* f, bool keep_locked) {
   const uint32_t flags = f->flags.load(std::memory_order_acquire);
-  ModelCheck(flags & kLocked, "->read_folio on an unlocked folio");
-  ModelCheck(!(flags & kUptodate), "->read_folio on an uptodate folio");
+  ModelCheck(flags & kLocked, ino, f->index, "->read_folio on an unlocked folio");
+  ModelCheck(!(flags & kUptodate), ino, f->index, "->read_folio on an uptodate folio");
   MapBlocks(ino, f, /*create=*/false, 0, 0);
   sched::At(sched::Point::kReadFolioBeforeIo);
   uint64_t* words = PlainWords(f->data);
@@ -481,7 +535,7 @@ Result<Folio*> PageCache::UpdatePage(Inode& ino, Folio* f) {
   }
   Status st;
   bool retry = false;
-  if (f->mapping.load(std::memory_order_acquire) == nullptr) {
+  if (MappingOf(f) == nullptr) {
     retry = true;  // truncated while we waited
     Unlock(f);
   } else if (Has(f, kUptodate)) {
@@ -510,7 +564,7 @@ Status PageCache::ReadaheadRange(Inode& ino, uint32_t index, uint32_t nr, uint32
   batch.reserve(nr);
   if (lock) ino.invalidate_lock.LockShared();
   for (uint32_t i = 0; i < nr && index + i < config_.file_pages; ++i) {
-    if (ino.pages[index + i].load(std::memory_order_acquire) != nullptr) continue;
+    if (Slot(ino, index + i) != nullptr) continue;
     Folio* f = Alloc();
     if (!AddToPageCache(ino, f, index + i)) continue;
     sched::At(sched::Point::kReadaheadAfterAdd);
@@ -601,6 +655,7 @@ Result<Folio*> PageCache::GetWriteFolio(Inode& ino, uint32_t index) {
 
 void PageCache::MarkDirty(Folio* f) {
   SetFlag(f, kDirty);
+  Observable();
   dirty_seq_.fetch_add(1, std::memory_order_acq_rel);
   if (config_.flusher) sched::WakeWord(dirty_seq_);
 }
@@ -688,10 +743,12 @@ Status PageCache::Punch(uint32_t file, uint32_t sector, uint32_t count) {
   if (!inversion) ino.i_data_sem.Lock();
   for (uint64_t p = lstart / kPageBytes; p <= lend / kPageBytes; ++p)
     ino.backend_written.fetch_or(uint64_t{1} << p, std::memory_order_relaxed);
+  Observable();
   Status st = backend_.Punch(file, lstart, lend - lstart + 1);
   sched::Note(sched::EventKind::kIo, [&] {
     return "backend punch f" + std::to_string(file) + " s" + std::to_string(sector) + "+" + std::to_string(count);
   });
+  Observable();
   backend_.CommitFreed(file);
   ino.i_data_sem.Unlock();
   for (Folio* f : edges) {
@@ -727,7 +784,7 @@ void PageCache::TruncateRange(Inode& ino, uint64_t lstart, uint64_t lend, std::v
     if (edge == lend && same_folio) break;
     if (Folio* f = LookupLocked(ino, static_cast<uint32_t>(edge / kPageBytes))) {
       TruncatePartial(ino, f, lstart, lend);
-      const bool keep = edges != nullptr && f->mapping.load(std::memory_order_acquire) == &ino;
+      const bool keep = edges != nullptr && MappingOf(f) == &ino;
       if (keep) {
         SetFlag(f, kPunching);
         edges->push_back(f);  // with the reference
@@ -772,7 +829,7 @@ void PageCache::TruncatePartial(Inode& ino, Folio* f, uint64_t lstart, uint64_t 
     return;
   }
   Zero(f->data + offset / 8, length / 8);
-  f->blocks_valid = false;
+  if (config_.mutant != Mutant::kPunchKeepsEdgeBlocks) f->blocks_valid = false;
   TracePage(sched::EventKind::kFolio, "zero part of", ino.id, f->index, f->data);
 }
 
@@ -787,7 +844,8 @@ void PageCache::MkClean(Inode& ino, Folio* f) {
 // One dirty folio's writeback. REQUIRES: f locked, referenced; returns with
 // it unlocked (the reference stays the caller's).
 Status PageCache::WritebackFolio(Inode& ino, Folio* f) {
-  ClearFlag(f, kDirty);  // folio_clear_dirty_for_io
+  const bool clean_late = config_.mutant == Mutant::kWritebackCleanAfterIo;
+  if (!clean_late) ClearFlag(f, kDirty);  // folio_clear_dirty_for_io
   MkClean(ino, f);
   SetFlag(f, kWriteback);
   Backend::PageMap map = f->blocks;
@@ -799,6 +857,7 @@ Status PageCache::WritebackFolio(Inode& ino, Folio* f) {
     // is no longer locked.
     const bool create = backend_.BlockMapped();
     if (create) ino.i_data_sem.Lock();
+    Observable();
     backend_.MapPage(ino.id, f->index, create, 0, kSectorsPerPage, map);
     if (create) ino.i_data_sem.Unlock();
   }
@@ -807,8 +866,13 @@ Status PageCache::WritebackFolio(Inode& ino, Folio* f) {
   if (!in_place) CopyOut(buf, f->data, kPageWords);
   const uint64_t* words = in_place ? PlainWords(f->data) : buf;
   ino.backend_written.fetch_or(uint64_t{1} << f->index, std::memory_order_relaxed);
+  // The I/O's data transfer, with room for other threads before it (after
+  // submission) and after it (before completion): a store or write racing
+  // writeback lands before or after the device takes the page's data.
+  Observable();
   Status st = backend_.WriteMapped(map, words);
   TracePage(sched::EventKind::kIo, "backend write", ino.id, f->index, words);
+  if (clean_late) ClearFlag(f, kDirty);
   EndWriteback(f);
   return st;
 }
@@ -831,7 +895,7 @@ Status PageCache::WritebackRange(Inode& ino, uint32_t first, uint32_t last, bool
       WaitClear(f, kPunching);
       Lock(f);
     }
-    if (f->mapping.load(std::memory_order_acquire) != &ino || !Has(f, kDirty) ||
+    if (MappingOf(f) != &ino || !Has(f, kDirty) ||
         (!sync && Has(f, kWriteback))) {
       Unlock(f);
       Put(f);
@@ -872,7 +936,13 @@ void PageCache::WaitDirty(uint32_t seen) {
   sched::WaitWord(dirty_seq_, seen, "flusher: nothing dirty");
 }
 
+uint32_t PageCache::DirtySeq() const {
+  Observable();
+  return dirty_seq_.load(std::memory_order_acquire);
+}
+
 void PageCache::Kick() {
+  Observable();
   dirty_seq_.fetch_add(1, std::memory_order_acq_rel);
   sched::WakeWord(dirty_seq_);
 }
@@ -891,8 +961,8 @@ Status PageCache::Evict(uint32_t file, uint32_t sector, uint32_t count) {
     Folio* f = Lookup(ino, index);
     if (f == nullptr) continue;
     if (TryLock(f)) {
-      const bool busy = Has(f, kDirty | kWriteback) || f->mapcount.load(std::memory_order_acquire) > 0 ||
-                        f->refcount.load(std::memory_order_acquire) > 2;
+      const bool busy = Has(f, kDirty | kWriteback) || MapcountOf(f) > 0 ||
+                        RefcountOf(f) > 2;
       if (!busy) TruncateFolio(ino, f);
       Unlock(f);
     }
@@ -921,7 +991,7 @@ Status PageCache::Access(Inode& ino, uint32_t sector, uint32_t count, uint64_t* 
     const Clip c = ClipToPage(sector, count, index);
     for (uint32_t attempt = 0;; ++attempt) {
       if (attempt == kRetriesMax) {  // e.g. page_mkwrite refusing a PTE's page for good
-        ModelCheck(false, "handle_mm_fault: the access faults forever (livelock)");
+        ModelCheck(false, ino, index, "handle_mm_fault: the access faults forever (livelock)");
         break;
       }
       ino.ptl.Lock();
@@ -1046,7 +1116,7 @@ Result<Folio*> PageCache::FilemapFault(Inode& ino, uint32_t index) {
       f = GetOrCreate(ino, index);
     }
     Lock(f);
-    if (config_.mutant != Mutant::kFaultNoMappingRecheck && f->mapping.load(std::memory_order_acquire) != &ino) {
+    if (config_.mutant != Mutant::kFaultNoMappingRecheck && MappingOf(f) != &ino) {
       Unlock(f);  // truncated
       Put(f);
       f = nullptr;
@@ -1084,11 +1154,12 @@ bool PageCache::MapPages(Inode& ino, uint32_t index) {
   for (uint32_t i = first; i < end; ++i) {
     Folio* f = Lookup(ino, i);
     if (f == nullptr) continue;
-    if (Has(f, kLocked | kReadahead) || !Has(f, kUptodate) || !TryLock(f)) {
+    const bool uptodate = config_.mutant == Mutant::kMapPagesNotUptodate || Has(f, kUptodate);
+    if (Has(f, kLocked | kReadahead) || !uptodate || !TryLock(f)) {
       Put(f);
       continue;
     }
-    if (f->mapping.load(std::memory_order_acquire) == &ino && Has(f, kUptodate))
+    if (MappingOf(f) == &ino && (config_.mutant == Mutant::kMapPagesNotUptodate || Has(f, kUptodate)))
       FinishFault(ino, i, f, /*writable=*/false);
     Unlock(f);
     Put(f);
@@ -1107,7 +1178,7 @@ PageCache::Mkwrite PageCache::PageMkwrite(Inode& ino, Folio* f) {
   const bool lock = TakesInvalidateLock(Site::kMkwrite);
   if (lock) ino.invalidate_lock.LockShared();
   Lock(f);
-  if (f->mapping.load(std::memory_order_acquire) != &ino) {
+  if (MappingOf(f) != &ino) {
     Unlock(f);
     if (lock) ino.invalidate_lock.UnlockShared();
     return Mkwrite::kNoPage;

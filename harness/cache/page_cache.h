@@ -40,6 +40,9 @@ struct CacheConfig {
   uint32_t ra_fail = 0;   // quarters of readahead I/O that fail fast
   bool flusher = false;   // a flusher thread waits in WaitDirty: wake it on every dirtying
   Mutant mutant = Mutant::kNone;
+  // The run's stamp counter (the executor's), read to date an assertion; may
+  // be null.
+  const std::atomic<uint64_t>* clock = nullptr;
 };
 
 struct Folio;
@@ -73,7 +76,7 @@ class PageCache {
   // waiting for writeback in flight); between passes it waits until a folio
   // is dirtied or Kick is called. DirtySeq is the value to wait on.
   Status Flush();
-  uint32_t DirtySeq() const { return dirty_seq_.load(std::memory_order_acquire); }
+  uint32_t DirtySeq() const;
   void WaitDirty(uint32_t seen);
   void Kick();
 
@@ -86,8 +89,16 @@ class PageCache {
   uint64_t CachedMask(uint32_t file) const;
   // Bit i set: page i of `file` is mapped (its PTE is present) now.
   uint64_t MappedMask(uint32_t file) const;
-  // The first model assertion that failed since Reset, or "".
-  std::string assertion() const;
+  // The first model assertion that failed since Reset (`what` empty if
+  // none): the kernel's check, the page it was about, and the clock's value
+  // then (CacheConfig::clock; 0 without one).
+  struct Assertion {
+    std::string what;
+    uint32_t file = 0;
+    uint32_t page = 0;
+    uint64_t stamp = 0;
+  };
+  Assertion assertion() const;
   // Bit i set: the cache has written or punched page i of `file` in the
   // backend since Reset.
   uint64_t BackendWritten(uint32_t file) const;
@@ -101,7 +112,7 @@ class PageCache {
   // Where the model takes invalidate_lock; a mutant may drop it at one.
   enum class Site : uint8_t { kCreate, kUpdate, kReadahead, kForcedReadahead, kFault, kMkwrite, kPunch };
   bool TakesInvalidateLock(Site site) const;
-  void ModelCheck(bool ok, const char* what);
+  void ModelCheck(bool ok, const Inode& ino, uint32_t index, const char* what);
 
   Folio* Lookup(Inode& ino, uint32_t index);
   Folio* LookupLocked(Inode& ino, uint32_t index);
@@ -145,7 +156,7 @@ class PageCache {
 
   std::atomic<uint32_t> dirty_seq_{0};
   mutable std::mutex assert_mu_;
-  std::string assertion_;
+  Assertion assertion_;
 
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<Folio>> folios_;  // every folio ever made

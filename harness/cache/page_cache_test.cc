@@ -108,7 +108,7 @@ TEST_F(PageCacheTest, PunchUnmapsAndLoadsSeeTheHole) {
   EXPECT_EQ(cache_->MappedMask(0) & 0b11, 0u);
   EXPECT_EQ(cache_->CachedMask(0) & 0b11, 0u);
   EXPECT_EQ(Load(0, 0, 16), std::vector<int64_t>(16, 0));
-  EXPECT_EQ(cache_->assertion(), "");
+  EXPECT_EQ(cache_->assertion().what, "");
 }
 
 TEST_F(PageCacheTest, ReadSeesLatestWriteAndZerosElsewhere) {

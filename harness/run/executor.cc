@@ -115,7 +115,9 @@ Result<std::unique_ptr<Executor>> Executor::Create(Mutant mutant, Schedule sched
 }
 
 Executor::Executor(const ExecutorOptions& options, std::unique_ptr<Target> target)
-    : options_(options), target_(std::move(target)) {}
+    : options_(options), target_(std::move(target)) {
+  target_->SetClock(&stamp_);
+}
 
 Executor::~Executor() {
   PR_CHECK_MSG(!wedged_, "destroying a wedged executor: its threads are stuck in it (leak it instead)");
@@ -267,6 +269,7 @@ Result<RunOutcome> Executor::Run(const Program& program) {
     v.expected = "every thread to finish";
     outcome.report.violations.push_back(std::move(v));
     outcome.report.total = 1;
+    AddAnomaly(outcome.report);
     return outcome;
   }
   program_ = nullptr;
@@ -284,17 +287,29 @@ Result<RunOutcome> Executor::Run(const Program& program) {
   sched::SetThreadJitter(0, {});
   PR_RETURN_IF_ERROR(FinalCheck(outcome.history, program));
   outcome.report = CheckHistory(outcome.history, {target_->ByteTearing()});
-  if (std::optional<Anomaly> a = target_->TakeAnomaly()) {
-    Violation v;
-    v.kind = a->sigbus ? ViolationKind::kSigbus : ViolationKind::kAssert;
-    v.stamp = stamp_.load();
-    v.reader = std::move(a->reader);
-    v.observed = std::move(a->observed);
-    v.expected = std::move(a->expected);
-    outcome.report.violations.insert(outcome.report.violations.begin(), std::move(v));
-    ++outcome.report.total;
-  }
+  AddAnomaly(outcome.report);
   return outcome;
+}
+
+// The target's anomaly, if any, joins the report in time order: the report's
+// first violation is the first that happened. An anomaly at clock value X
+// came after every read whose response stamp is below X; one without a time
+// is taken as the end of the run.
+void Executor::AddAnomaly(CheckReport& report) {
+  std::optional<Anomaly> a = target_->TakeAnomaly();
+  if (!a) return;
+  Violation v;
+  v.kind = a->sigbus ? ViolationKind::kSigbus : ViolationKind::kAssert;
+  v.file = a->file;
+  v.sector = a->sector;
+  v.stamp = a->stamp != 0 ? a->stamp : stamp_.load();
+  v.reader = std::move(a->reader);
+  v.observed = std::move(a->observed);
+  v.expected = std::move(a->expected);
+  auto at = std::lower_bound(report.violations.begin(), report.violations.end(), v.stamp,
+                             [](const Violation& x, uint64_t stamp) { return x.stamp < stamp; });
+  report.violations.insert(at, std::move(v));
+  ++report.total;
 }
 
 // Free mode: the pool's threads run the program's threads, started together.
@@ -355,6 +370,7 @@ bool Executor::RunControlled(const Program& program, CheckReport& report) {
   v.expected = "every thread to finish";
   report.violations.push_back(std::move(v));
   report.total = 1;
+  AddAnomaly(report);
   // The abandoned fibers left locks held and folios locked; the next Run's
   // cache Reset makes fresh inodes and recycles every folio.
   return false;

@@ -130,6 +130,7 @@ class Executor {
   Status RunOp(size_t t, size_t i, OpRecord& rec, std::vector<uint64_t>& buf);
   void Prefill(const Program& program, History& history, std::vector<Backend::Initial>& initial);
   Status FinalCheck(History& history, const Program& program);
+  void AddAnomaly(CheckReport& report);
 
   ExecutorOptions options_;
   std::unique_ptr<Target> target_;

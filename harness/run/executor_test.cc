@@ -157,17 +157,20 @@ TEST(ExecutorTest, GeneratedProgramsCheckCleanUnderControlledSchedules) {
 
 TEST(ExecutorTest, ControlledSeedSearchFindsEachMutantOnItsRegression) {
   // The regression programs, each tried under controlled schedules seed by
-  // seed: some seed shows the race, and that seed shows it again.
+  // seed, random and then PCT of depth 5 (a race four switches deep, as on
+  // double-truncate-band-aid's two files, is rare under random schedules):
+  // some seed shows the race, and that seed shows it again.
   for (const MutantInfo& m : MutantTable()) {
     Result<Program> p = LoadProgram(std::string(PAGERACE_SOURCE_DIR) + "/corpus/regressions/" + m.name + ".txt");
     ASSERT_TRUE(p.ok()) << p.status().ToString();
     const BackendKind backend = m.blockmap ? BackendKind::kBlockmap : BackendKind::kFile;
     auto exec = MakeExecutor(m.id, Schedule::kControlled, backend);
     auto correct = MakeExecutor(Mutant::kNone, Schedule::kControlled, backend);
-    p->schedule = {};  // random schedules, seed by seed
     bool found = false;
     for (uint64_t seed = 0; seed < 5000 && !found; ++seed) {
-      p->seed = seed;
+      p->schedule = {};
+      if (seed >= 2500) p->schedule = {.strategy = Strategy::kPct, .pct_depth = 5, .preemptions = {}};
+      p->seed = seed % 2500;
       Result<RunOutcome> out = exec->Run(*p);
       ASSERT_TRUE(out.ok());
       if (out->report.ok()) continue;

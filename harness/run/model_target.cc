@@ -14,7 +14,7 @@ class ModelTarget final : public Target {
 
   Status Reset(const Program& program, std::span<const Backend::Initial> initial) override {
     cache_.Reset({program.files, program.file_pages, program.ra_pages, program.ra_fail, program.flusher != 0,
-                  mutant_});
+                  mutant_, clock_});
     return backend_->ResetWith(program.files, program.file_pages, initial);
   }
 
@@ -83,10 +83,13 @@ class ModelTarget final : public Target {
     return Status::InvalidArgument("unknown pass");
   }
 
+  void SetClock(const std::atomic<uint64_t>* clock) override { clock_ = clock; }
+
   std::optional<Anomaly> TakeAnomaly() override {
-    std::string what = cache_.assertion();
-    if (what.empty()) return std::nullopt;
-    return Anomaly{false, "the model", std::move(what), "the kernel's invariant to hold"};
+    PageCache::Assertion a = cache_.assertion();
+    if (a.what.empty()) return std::nullopt;
+    return Anomaly{false, "the model at f" + std::to_string(a.file) + " p" + std::to_string(a.page), std::move(a.what),
+                   "the kernel's invariant to hold", a.file, a.page * kSectorsPerPage, a.stamp};
   }
   bool ByteTearing() const override { return false; }
   std::string Degraded() const override { return backend_->Degraded(); }
@@ -102,6 +105,7 @@ class ModelTarget final : public Target {
   IoMode io_;
   std::unique_ptr<Backend> backend_;
   PageCache cache_;
+  const std::atomic<uint64_t>* clock_ = nullptr;
 };
 
 }  // namespace

@@ -36,6 +36,9 @@ struct Anomaly {
   std::string reader;    // who saw it
   std::string observed;
   std::string expected;
+  uint32_t file = 0;     // the page it concerns, as its first sector
+  uint32_t sector = 0;
+  uint64_t stamp = 0;    // the run's clock when it happened; 0: unknown (taken as the end)
 };
 
 class Target {
@@ -44,6 +47,8 @@ class Target {
 
   // Starts a run: files [0, program.files) hold initial[i] (zeros elsewhere).
   virtual Status Reset(const Program& program, std::span<const Backend::Initial> initial) = 0;
+  // The run's stamp counter, which the target may read to date an anomaly.
+  virtual void SetClock(const std::atomic<uint64_t>* /*clock*/) {}
 
   // Performs `op` for program thread `thread`: reads fill `buf`, writes take
   // it (op.count sectors). An error Status is an environment failure.
