@@ -211,10 +211,12 @@ class Mutant:
 class Generator:
     """Generates every operator's mutants of one parsed file."""
 
-    def __init__(self, src: Source, mutating: set, points: set, entered_locked: set = frozenset()):
+    def __init__(self, src: Source, mutating: set = frozenset(), points: set = frozenset(),
+                 entered_locked: set = frozenset(), readers: set = frozenset()):
         self.src = src
         self.mutating = mutating  # function names whose call changes state
         self.points = points  # function names whose call is a scheduling point or I/O
+        self.readers = readers  # function names whose call reads shared state and changes none (getters)
         # Functions called right after an acquire or a wait: their first
         # statements are rechecks too (truncate_inode_folio's ->mapping test).
         self.entered_locked = entered_locked
@@ -269,6 +271,9 @@ class Generator:
 
     def calls(self, code: str, names: set) -> bool:
         return any(re.search(r"(?<![\w])" + re.escape(n) + r"\s*\(", code) for n in names)
+
+    def reads_shared(self, code: str) -> bool:
+        return bool(SHARED_READ.search(code)) or self.calls(code, self.readers)
 
     def is_point(self, st: Stmt) -> bool:
         code = self.src.own(st) if st.kind == "simple" else self.src.code(st)  # a lambda's body runs later
@@ -449,7 +454,7 @@ class Generator:
 
     def op_del_recheck(self, fn, stmts):
         seen = set()
-        for st in self._recheck_candidates(fn, stmts):
+        for st in self._recheck_candidates(fn):
             if id(st) in seen:
                 continue
             seen.add(id(st))
@@ -462,7 +467,7 @@ class Generator:
             else:
                 a, b = st.cond
             expr = self.src.m[a:b]
-            if not SHARED_READ.search(expr):
+            if not self.reads_shared(expr):
                 continue
             lead = len(expr) - len(expr.lstrip())
             a, b = a + lead, a + len(expr.rstrip())
@@ -481,30 +486,27 @@ class Generator:
         out = set()
         for fn in self.src.functions:
             for st in self.src.walk(fn.body):
-                if not self.excluded(st) and self._acquire_or_wait(st):
+                if not st.dead and self._acquire_or_wait(st):
                     for w in self._window(st):
                         if w.kind == "simple":
                             out |= {mo.group(1) for mo in re.finditer(r"(?<![\w.>:])([A-Z]\w*)\s*\(", self.src.own(w))}
         return out
 
-    def _recheck_candidates(self, fn, stmts):
+    def _recheck_candidates(self, fn):
         windows = []
         if fn.short in self.entered_locked:
             windows.append([s for s in fn.body.stmts if not self.excluded(s)][:3])
-        for st in stmts:
-            if self._acquire_or_wait(st):
+        for st in self.src.walk(fn.body):  # an acquire in a statement that is not mutated counts too
+            if not st.dead and self._acquire_or_wait(st):
                 windows.append(self._window(st))
-        for window in windows:
-            if True:
-                for w in window:
-                    if w.kind in ("if", "while") or (w.kind == "simple" and BOOL_DECL.match(collapse(self.src.own(w)))):
-                        arm = w
-                        while arm is not None:  # every arm of an if-else-if chain
-                            yield arm
-                            nxt = arm.children[1].stmts[0] if arm.kind == "if" and len(arm.children) > 1 and \
-                                len(arm.children[1].stmts) == 1 and arm.children[1].stmts[0].kind == "if" and \
-                                not arm.children[1].braced else None
-                            arm = nxt if nxt is not None and not self.excluded(nxt) else None
+        for w in (w for window in windows for w in window):
+            if w.kind in ("if", "while") or (w.kind == "simple" and BOOL_DECL.match(collapse(self.src.own(w)))):
+                arm = w
+                while arm is not None:  # every arm of an if-else-if chain
+                    yield arm
+                    other = arm.children[1] if arm.kind == "if" and len(arm.children) > 1 else None
+                    nxt = other.stmts[0] if other and not other.braced and other.stmts[0].kind == "if" else None
+                    arm = nxt if nxt is not None and not self.excluded(nxt) else None
 
     def _operands(self, a: int, b: int) -> list:
         """The spans to replace in condition [a, b): the operands of its
@@ -532,7 +534,7 @@ class Generator:
                     x += len(m[x:y]) - len(m[x:y].lstrip())
                     y = x + len(m[x:y].strip())
                     part = m[x:y]
-                    if SHARED_READ.search(part) and not (TRYLOCK.search(part) or ACQUIRE.search(part)):
+                    if self.reads_shared(part) and not (TRYLOCK.search(part) or ACQUIRE.search(part)):
                         out.append((x, y))
                 return out
         return [(a, b)]
@@ -615,18 +617,26 @@ def _direct_point(src: Source, fn: Function) -> bool:
     return bool(POINT.search(code))
 
 
-def _direct_mutation(src: Source, fn: Function) -> bool:
-    g = Generator(src, set(), set())
+def _direct_write(src: Source, fn: Function) -> bool:
+    g = Generator(src)
     for st in src.walk(fn.body):
         if st.kind != "simple" or g.excluded(st):
             continue
         own = collapse(src.own(st))
-        if g.is_flag(st) or ATOMIC_WRITE.search(own) or POINT.search(own) or re.search(r"\bmemcpy\s*\(", own):
+        if g.is_flag(st) or ATOMIC_WRITE.search(own) or re.search(r"\bmemcpy\s*\(", own):
             return True
         mo = ASSIGN.match(own)
         if mo and not g.declared(st) and re.search(r"->|\.|\[|\w_\b", mo.group("lhs")):
             return True
     return False
+
+
+def _direct_mutation(src: Source, fn: Function) -> bool:
+    return _direct_write(src, fn) or _direct_point(src, fn)
+
+
+def _direct_read(src: Source, fn: Function) -> bool:
+    return bool(SHARED_READ.search(src.m[fn.body.open:fn.body.close]))
 
 
 def generate(sources: list, operators=OPERATORS) -> list:
@@ -637,12 +647,14 @@ def generate(sources: list, operators=OPERATORS) -> list:
             raise ValueError(f"unknown operator {op!r}")
     points = _closure(sources, _direct_point)
     mutating = _closure(sources, _direct_mutation)
+    # Getters (MappingOf, Slot): read shared state, write none, even through calls.
+    readers = _closure(sources, _direct_read) - _closure(sources, _direct_write)
     entered_locked = set()
     for src in sources:
-        entered_locked |= Generator(src, mutating, points).window_callees()
+        entered_locked |= Generator(src, mutating, points, readers=readers).window_callees()
     mutants = []
     for src in sources:
-        gen = Generator(src, mutating, points, entered_locked)
+        gen = Generator(src, mutating, points, entered_locked, readers)
         found = gen.run([op for op in OPERATORS if op in operators])
         seen = set()
         for mu in sorted(found, key=lambda x: (x.line, OPERATORS.index(x.op))):

@@ -151,6 +151,27 @@ class Operators(unittest.TestCase):
             t.replace("(f->mapcount.load() > 0)", "(true)"),
             t.replace("(f->mapcount.load() > 0)", "(false)")]))
 
+    def test_del_recheck_through_a_getter_after_an_unmutated_acquire(self):
+        # A getter (reads shared state, writes none) makes a shared read; the
+        # TryLock sits in a statement that tests the catalogue mutant, which
+        # is not mutated but still acquires.
+        text = """
+            Inode* MappingOf(Folio* f) {
+              sched::At(sched::Point::kState);
+              return f->mapping.load();
+            }
+            Folio* Update(Inode& ino, Folio* f) {
+              if (!TryLock(f) && config_.mutant != Mutant::kX) return nullptr;
+              if (MappingOf(f) == nullptr) {
+                Unlock(f);
+              }
+              return f;
+            }
+            """
+        t = src(text)
+        self.assertEqual(results(text, "del-recheck"), sorted([
+            t.replace("(MappingOf(f) == nullptr)", "(true)"), t.replace("(MappingOf(f) == nullptr)", "(false)")]))
+
     def test_del_flag(self):
         t = src(FILL)
         self.assertEqual(results(FILL, "del-flag"), sorted([
