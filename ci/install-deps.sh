@@ -13,6 +13,7 @@ packages=(
   libgtest-dev                   # the tests
   libbenchmark-dev               # bench/micro: Google Benchmark microbenchmarks
   gnuplot-nox                    # bench/detect: the chart
+  python3                        # bench/mutate and its operators' test
   liburing-dev                   # io_uring I/O (--io uring)
   xfsprogs btrfs-progs           # ci/fs-matrix.sh: the kernel target on xfs and btrfs
 )
