@@ -99,8 +99,11 @@ std::string FormatSwarm(const Swarm& swarm) {
     if (w != 0) list += " " + std::to_string(w);
   }
   if (on.empty()) on = "no kind on";
-  std::string line = off.empty() ? on : on + " (off: " + off + ")";
-  line += std::string("; backend ") + BackendName(swarm.backend);
+  return off.empty() ? on : on + " (off: " + off + ")";
+}
+
+std::string FormatBackend(const Swarm& swarm) {
+  std::string line = std::string("backend ") + BackendName(swarm.backend);
   if (swarm.backend != BackendKind::kMemory) line += std::string(", io ") + IoModeName(swarm.io);
   return line;
 }

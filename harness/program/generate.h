@@ -39,10 +39,13 @@ struct Swarm {
 // weight (generate.cc says why these), the io rarely uring.
 Swarm DrawSwarm(Rng& rng);
 
-// One line, kinds in OpTable() order, then the backend and, off memory, the
-// io: "read 7, write 4, ... (off: punch, fsync); backend blockmap, io pread";
+// One line, kinds in OpTable() order: "read 7, write 4, ... (off: punch, fsync)";
 // the "(off: ...)" part only when some kind is off.
 std::string FormatSwarm(const Swarm& swarm);
+
+// Where its programs run: "backend blockmap, io pread", or "backend memory"
+// (which has no io).
+std::string FormatBackend(const Swarm& swarm);
 
 // A fixed mix, as the user writes it: "read=6,write=4,punch=1" (kinds by
 // their OpTable() names, weights 0..1000; kinds not named are off). Errors

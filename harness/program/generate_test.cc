@@ -2,7 +2,8 @@
 // seed, always keeps an observer (read or load) on, and over many draws turns
 // every kind both on and off, and puts programs on every backend (blockmap
 // often, file and io_uring seldom, io_uring never on memory); FormatSwarm's
-// line is pinned and names the kinds that are off and the backend; Generate
+// line is pinned and names the kinds that are off, FormatBackend's the
+// backend and (off memory) the io; Generate
 // is a function of the seed, gives valid programs on the swarm's backend,
 // sets the flusher sometimes, and never uses a kind its swarm weights 0.
 #include "harness/program/generate.h"
@@ -95,7 +96,8 @@ TEST(GenerateTest, FormatSwarmNamesTheKindsThatAreOffAndTheBackend) {
   Swarm swarm = DefaultSwarm();
   EXPECT_EQ(FormatSwarm(swarm),
             "read 6, write 4, punch 2, readahead 2, evict 1, load 4, store 3, fsync 1, madvise 1, readahead2 1, "
-            "write-mapped 1, zero 1, fdatasync 1; backend memory");
+            "write-mapped 1, zero 1, fdatasync 1");
+  EXPECT_EQ(FormatBackend(swarm), "backend memory");
   WeightOf(swarm, OpKind::kPunch) = 0;
   WeightOf(swarm, OpKind::kFsync) = 0;
   WeightOf(swarm, OpKind::kRead) = 7;
@@ -103,7 +105,11 @@ TEST(GenerateTest, FormatSwarmNamesTheKindsThatAreOffAndTheBackend) {
   swarm.io = IoMode::kUring;
   EXPECT_EQ(FormatSwarm(swarm),
             "read 7, write 4, readahead 2, evict 1, load 4, store 3, madvise 1, readahead2 1, write-mapped 1, zero 1, "
-            "fdatasync 1 (off: punch, fsync); backend blockmap, io uring");
+            "fdatasync 1 (off: punch, fsync)");
+  EXPECT_EQ(FormatBackend(swarm), "backend blockmap, io uring");
+  swarm.backend = BackendKind::kFile;
+  swarm.io = IoMode::kPread;
+  EXPECT_EQ(FormatBackend(swarm), "backend file, io pread");
 }
 
 TEST(GenerateTest, GenerateIsAFunctionOfTheSeedAndValid) {
