@@ -94,28 +94,77 @@ void Executor::Prefill(const Program& program, History& history, std::vector<Bac
   }
 }
 
+Program WithOverrides(Program program, std::optional<BackendKind> backend, std::optional<IoMode> io) {
+  if (backend) program.backend = *backend;
+  if (io) program.io = *io;
+  return program;
+}
+
 Result<std::unique_ptr<Executor>> Executor::Create(const ExecutorOptions& options) {
-  Result<std::unique_ptr<Target>> target = Status::Ok();
+  std::unique_ptr<Executor> exec(new Executor(options));
   if (options.target == TargetKind::kKernel) {
     if (options.schedule != Schedule::kFree)
       return Status::InvalidArgument("the kernel target runs real threads only (schedule free)");
     if (options.mutant != Mutant::kNone)
       return Status::InvalidArgument("mutants are of the model; the kernel target runs the host kernel");
-    target = CreateKernelTarget({options.dir, options.io});
-  } else {
-    target = CreateModelTarget(options.mutant, options.backend, options.io, options.dir);
+    // At once: its files and facts are needed before the first program.
+    Result<std::unique_ptr<Target>> kernel = exec->MakeTarget(BackendKind::kFile, options.io.value_or(IoMode::kPread));
+    if (!kernel.ok()) return kernel.status();
+    exec->kernel_ = std::move(*kernel);
+    exec->target_ = exec->kernel_.get();
   }
-  if (!target.ok()) return target.status();
-  return std::unique_ptr<Executor>(new Executor(options, std::move(*target)));
+  return exec;
 }
 
-Result<std::unique_ptr<Executor>> Executor::Create(Mutant mutant, Schedule schedule, BackendKind backend,
-                                                   IoMode io, const std::string& dir, TargetKind target) {
+Result<std::unique_ptr<Executor>> Executor::Create(Mutant mutant, Schedule schedule,
+                                                   std::optional<BackendKind> backend, std::optional<IoMode> io,
+                                                   const std::string& dir, TargetKind target) {
   return Create({.target = target, .backend = backend, .io = io, .dir = dir, .mutant = mutant, .schedule = schedule});
 }
 
-Executor::Executor(const ExecutorOptions& options, std::unique_ptr<Target> target)
-    : options_(options), target_(std::move(target)) {}
+// Every target the executor runs is made here (the kernel's ignores
+// `backend`: it is always on real files).
+Result<std::unique_ptr<Target>> Executor::MakeTarget(BackendKind backend, IoMode io) {
+  if (options_.target == TargetKind::kKernel) return CreateKernelTarget({options_.dir, io});
+  return CreateModelTarget(options_.mutant, backend, io, options_.dir);
+}
+
+// The target `program` runs on: the kernel's, or the model over the
+// program's backend and io (the overrides', where set).
+Result<Target*> Executor::TargetFor(const Program& program) {
+  if (kernel_ != nullptr) return kernel_.get();
+  const BackendKind backend = options_.backend.value_or(program.backend);
+  // Memory has no I/O to move: one target serves either io.
+  const IoMode io = backend == BackendKind::kMemory ? IoMode::kPread : options_.io.value_or(program.io);
+  std::unique_ptr<Target>& slot = models_[static_cast<size_t>(backend)][static_cast<size_t>(io)];
+  if (slot == nullptr) {
+    Result<std::unique_ptr<Target>> made = MakeTarget(backend, io);
+    if (!made.ok()) return made.status();
+    slot = std::move(*made);
+  }
+  return slot.get();
+}
+
+std::string Executor::BackendDegraded() const {
+  std::string all;
+  auto add = [&all](const std::unique_ptr<Target>& t) {
+    const std::string d = t == nullptr ? "" : t->Degraded();
+    if (!d.empty() && all.find(d) == std::string::npos) all += (all.empty() ? "" : "; ") + d;
+  };
+  add(kernel_);
+  for (const auto& by_io : models_)
+    for (const std::unique_ptr<Target>& t : by_io) add(t);
+  return all;
+}
+
+std::vector<std::pair<std::string, std::string>> Executor::Facts() const {
+  if (kernel_ != nullptr) return kernel_->Facts();
+  constexpr const char* kPerProgram = "per program";
+  const std::optional<BackendKind> backend = options_.backend;
+  std::vector<std::pair<std::string, std::string>> facts = {{"backend", backend ? BackendName(*backend) : kPerProgram}};
+  if (backend != BackendKind::kMemory) facts.emplace_back("io", options_.io ? IoModeName(*options_.io) : kPerProgram);
+  return facts;
+}
 
 Executor::~Executor() {
   PR_CHECK_MSG(!wedged_, "destroying a wedged executor: its threads are stuck in it (leak it instead)");
@@ -242,6 +291,9 @@ Result<RunOutcome> Executor::Run(const Program& program) {
   History setup;
   initial_.clear();
   if (program.prefill) Prefill(program, setup, initial_);
+  Result<Target*> target = TargetFor(program);
+  if (!target.ok()) return target.status();
+  target_ = *target;
   PR_RETURN_IF_ERROR(target_->Reset(program, initial_));
   program_ = &program;
   const size_t n = program.threads.size();
