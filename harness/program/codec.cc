@@ -112,7 +112,7 @@ Program Decode(std::span<const uint8_t> bytes) {
     for (size_t i = 0; i < n; ++i) {
       const uint8_t* r = &body[at + i * kPreemptionBytes];
       p.schedule.preemptions.push_back(
-          {static_cast<uint16_t>(LoadLe(r, 2)), static_cast<uint8_t>(r[2] % p.threads.size())});
+          {static_cast<uint16_t>(LoadLe(r, 2)), static_cast<uint8_t>(r[2] % p.logical_threads())});
     }
     std::stable_sort(p.schedule.preemptions.begin(), p.schedule.preemptions.end(),
                      [](const Preemption& a, const Preemption& b) { return a.step < b.step; });

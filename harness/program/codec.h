@@ -15,7 +15,8 @@
 //     the op ends inside the file; bits 25-31 are ignored.
 //   A trailing partial record and records past kOpsMax are ignored.
 //   Directed schedules end with a trailer: preemption records of 3 bytes
-//     (step as 16 bits, thread mod threads), then their count in the last
+//     (step as 16 bits, thread mod the logical threads: the flusher, if
+//     any, is the one after the last program thread), then their count in the last
 //     byte (mod 33, clamped to what fits); decoding sorts them by step. The
 //     trailer sits at the end so that ops keep their alignment when the
 //     fuzzer grows or shrinks it.

@@ -194,20 +194,35 @@ TEST(CodecTest, DirectedTrailerHoldsPreemptionsSortedByStep) {
   std::vector<uint8_t> bytes = kHeader;
   bytes[0] = 0x01 | 2 << 3 | 4 << 5;  // 2 threads, directed, depth 5
   bytes.insert(bytes.end(), {0x00, 0x00, 0x00, 0x00});  // read t0 f0 s0+1
-  // Two preemptions: step 0x0102 to thread 5 -> 1, step 7 to thread 0; count.
+  // Two preemptions: step 0x0102 to thread 5 -> 2 (mod 3: 2 threads and the
+  // flusher), step 7 to thread 0; count.
   bytes.insert(bytes.end(), {0x02, 0x01, 0x05, 0x07, 0x00, 0x00, 0x02});
   const Program p = Decode(bytes);
   EXPECT_EQ(p.schedule.strategy, Strategy::kDirected);
   EXPECT_EQ(p.schedule.pct_depth, 5);
-  const std::vector<Preemption> expected = {{7, 0}, {0x0102, 1}};
+  const std::vector<Preemption> expected = {{7, 0}, {0x0102, 2}};
   EXPECT_EQ(p.schedule.preemptions, expected);
   EXPECT_EQ(p.op_count(), 1u);
   EXPECT_TRUE(Validate(p).ok());
   // Canonical: the trailer comes back in step order.
   const std::vector<uint8_t> encoded = Encode(p);
   EXPECT_EQ(std::vector<uint8_t>(encoded.end() - 7, encoded.end()),
-            (std::vector<uint8_t>{0x07, 0x00, 0x00, 0x02, 0x01, 0x01, 0x02}));
+            (std::vector<uint8_t>{0x07, 0x00, 0x00, 0x02, 0x01, 0x02, 0x02}));
   EXPECT_EQ(Decode(encoded), p);
+}
+
+// The flusher is a logical thread after the program's: a preemption may
+// switch to it.
+TEST(CodecTest, DirectedPreemptionMayRunTheFlusher) {
+  std::vector<uint8_t> bytes = kHeader;  // 2 threads and the flusher
+  bytes[0] = 0x01 | 2 << 3;
+  bytes.insert(bytes.end(), {0x05, 0x00, 0x02, 0x06, 0x00, 0x05, 0x02});  // to thread 2, to thread 5 -> 2
+  const Program p = Decode(bytes);
+  ASSERT_EQ(p.logical_threads(), 3u);
+  const std::vector<Preemption> expected = {{5, 2}, {6, 2}};
+  EXPECT_EQ(p.schedule.preemptions, expected);
+  EXPECT_TRUE(Validate(p).ok());
+  EXPECT_EQ(Decode(Encode(p)), p);
 }
 
 TEST(CodecTest, DirectedCountClampsToWhatFits) {

@@ -84,7 +84,7 @@ Status Validate(const Program& p) {
   if (!sc.preemptions.empty() && sc.strategy != Strategy::kDirected)
     return bad("preemptions need the directed schedule");
   for (size_t i = 0; i < sc.preemptions.size(); ++i) {
-    if (sc.preemptions[i].thread >= p.threads.size()) return bad("preemption to a thread that does not exist");
+    if (sc.preemptions[i].thread >= p.logical_threads()) return bad("preemption to a thread that does not exist");
     if (i > 0 && sc.preemptions[i].step < sc.preemptions[i - 1].step)
       return bad("preemptions must be in step order");
   }

@@ -109,7 +109,7 @@ inline constexpr uint32_t kPreemptStepMax = 65535;
 // Directed: at scheduling step `step` (0-based), run `thread` if it can run.
 struct Preemption {
   uint16_t step = 0;
-  uint8_t thread = 0;
+  uint8_t thread = 0;  // [0, logical_threads()): the flusher, if any, is the last
   bool operator==(const Preemption&) const = default;
 };
 

@@ -260,10 +260,10 @@ Result<Program> Parser::Run(std::string_view text) {
   for (size_t i = 0; i < sc.preemptions.size(); ++i) {
     if (sc.strategy != Strategy::kDirected)
       return ErrorAt(preempt_at_[i], "'preempt' needs 'schedule directed'");
-    if (sc.preemptions[i].thread >= program_.threads.size())
+    if (sc.preemptions[i].thread >= program_.logical_threads())
       return ErrorAt(preempt_at_[i], "preemption to thread " + std::to_string(sc.preemptions[i].thread) +
                                          ", but the program has " + std::to_string(program_.threads.size()) +
-                                         " threads");
+                                         " threads" + (program_.flusher ? " and the flusher" : ""));
   }
   const Status valid = Validate(program_);
   if (!valid.ok()) return ErrorAt(end, valid.message());
@@ -352,8 +352,10 @@ Status Parser::ParsePreempt(Tokens tokens) {
   if (t.text.empty() || t.text[0] != 't') return ErrorAt(t, "expected a thread 't<N>', got " + Quote(t.text));
   const Result<uint64_t> thread = ParseNumber(t.From(1), "thread number", false);
   if (!thread.ok()) return thread.status();
-  if (thread.value() >= kThreadsMax)
-    return ErrorAt(t, "thread " + std::to_string(thread.value()) + " out of range " + RangeText(0, kThreadsMax));
+  // Up to kThreadsMax: the flusher follows the last program thread.
+  if (thread.value() > kThreadsMax)
+    return ErrorAt(t, "thread " + std::to_string(thread.value()) + " out of range " +
+                          RangeText(0, kThreadsMax + 1));
   PR_RETURN_IF_ERROR(NeedEnd(tokens, 3, "the preemption"));
   if (list.size() == kPreemptionsMax)
     return ErrorAt(tokens[0], "too many preemptions: at most " + std::to_string(kPreemptionsMax));

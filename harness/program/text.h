@@ -14,6 +14,7 @@
 //   schedule directed   <- controlled strategy: random (the default), pct
 //   pct-depth 3            (with pct-depth 1-8) or directed, which takes
 //   preempt 40 t1          preemptions: at step 40 run thread 1 if it can
+//                          (with the flusher, the thread after the last is it)
 //   thread 0            <- threads numbered 0, 1, 2 ... in order
 //   read f0 s0+16       <- op: <kind> f<file> s<first sector>+<sector count>,
 //                          the kind named as in OpTable()
