@@ -441,7 +441,8 @@ int main(int argc, char** argv) {
                    "Free-mode finding: seconds to search for a controlled schedule that shows it")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
   soak->add_option("--swarm-programs", o.soak.swarm_programs,
-                   "Programs per swarm (the op kinds in use and their weights), printed when drawn; "
+                   "Programs per swarm (the op kinds in use and their weights, the backend and io), printed when "
+                   "drawn; "
                    "0: a new swarm per program, not printed (--schedule explore: 0)")
       ->each([&](const std::string&) { o.swarm_programs_given = true; })->capture_default_str();
   soak->add_option("--mix", o.mix,

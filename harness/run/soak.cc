@@ -52,6 +52,15 @@ std::string SoakScheduleFlags(const SoakOptions& o) {
   return flags;
 }
 
+// The soak's overrides of the programs' backend and io, as given on the
+// command line.
+std::string SoakBackendFlags(const SoakOptions& o) {
+  std::string flags;
+  if (o.backend) flags += std::string(" --backend ") + BackendName(*o.backend);
+  if (o.io) flags += std::string(" --io ") + IoModeName(*o.io);
+  return flags;
+}
+
 // A free-mode finding is searched for a controlled schedule first, so that
 // the artifact replays exactly; without one the program is saved for replay
 // under real threads.
@@ -108,7 +117,7 @@ Result<Finding> SaveFinding(const SoakOptions& options, const SoakResult& so_far
       "pagerace finding: " + f.violation.ToString(),
       std::string("mutant: ") + MutantName(options.mutant),
       "found by: pagerace soak --seed " + std::to_string(so_far.seed) + " --threads " +
-          std::to_string(options.threads) + " " + SoakScheduleFlags(options) + " (round " +
+          std::to_string(options.threads) + " " + SoakScheduleFlags(options) + SoakBackendFlags(options) + " (round " +
           std::to_string(so_far.rounds) + ")",
       "on: " + FormatFacts(exec.RunFacts()),
       how,
