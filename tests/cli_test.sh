@@ -2,7 +2,9 @@
 # Tests the pagerace command as a user meets it: exit codes (0 clean, 1
 # finding, 2 bad usage or input, 3 environment), error messages with
 # line:col, the encode/decode round trip, the soak's JSON, artifacts that
-# replay, and a soak that leaves nothing behind in its temp directory.
+# replay (on the backend they ran on, with no flag but the mutant, as their
+# REPRO line says), an override of a program's backend that says so, and a
+# soak that leaves nothing behind in its temp directory.
 # Usage: cli_test.sh PAGERACE_BINARY SOURCE_DIR
 set -u
 bin=$1
@@ -43,8 +45,7 @@ check "mutants --long" 0 "730633f0b7f9" -- "$bin" mutants --long
 
 # mutants --long: an entry for every mutant of the short list, each with its
 # commit (most name a kernel commit id; some a design rule), wrapped to 80
-# columns; and a mutant that needs the blockmap backend gets it when
-# --backend is not given.
+# columns.
 long=$("$bin" mutants --long 2>&1)
 missing=""
 for m in $("$bin" mutants); do
@@ -57,14 +58,30 @@ else
   echo "FAIL mutants --long: no entry with a commit for:$missing (or no commit id, or lines past 80 columns)"
   failed=$((failed + 1))
 fi
-blockmap_mutant=$(awk '/^[^ ]/ { m = $0 } /^  needs --backend blockmap$/ { print m; exit }' <<<"$long")
-if [[ -n $blockmap_mutant ]]; then
-  check "blockmap mutant picks its backend" 0 "note: mutant $blockmap_mutant .*--backend blockmap" -- bash -c \
-    '"$@"; [[ $? -le 1 ]]' _ "$bin" replay --runs 1 --mutant "$blockmap_mutant" \
-    "$src/corpus/pagecache_fuzzer/forced_readahead.txt"
-else
-  echo "FAIL no mutant says it needs --backend blockmap"; failed=$((failed + 1))
-fi
+
+# A program says what backend it runs on: the blockmap regression replays on
+# blockmap (FOREIGN: the freed block is another file's) with no flag but the
+# mutant, and no note; a --backend that differs from the program's wins and
+# says so in one line, and one that agrees says nothing.
+bm=$src/corpus/regressions/no-invalidate-lock-read-blockmap.txt
+check "blockmap program replays on blockmap" 1 \
+  "reproduced on run 1: FOREIGN f0 s[0-9]+: .* saw the sector of f1 s[0-9]+" -- "$bin" replay \
+  --mutant no-invalidate-lock-read "$bm"
+check "no note without an override" 0 "" -- bash -c '! "$@" 2>&1 >/dev/null | grep -q note' _ "$bin" replay \
+  --runs 1 --backend blockmap "$bm"
+check "an override says so" 0 "^pagerace: note: --backend memory overrides the program's backend blockmap$" -- \
+  "$bin" replay --runs 1 --backend memory --mutant no-invalidate-lock-read "$bm"
+check "an io override says so" 0 "^pagerace: note: --io uring overrides the program's io pread$" -- \
+  "$bin" replay --runs 1 --io uring "$bm"
+check "the kernel target ignores the program's backend" 0 "no violation in 1 runs" -- bash -c \
+  'out=$("$@" 2>&1); echo "$out"; ! grep -q note <<<"$out"' _ "$bin" replay --target kernel --runs 1 "$bm"
+
+# run_repro LINE: runs a "REPRO: pagerace replay ..." line as printed.
+run_repro() {
+  local -a words
+  read -ra words <<<"${1#REPRO: pagerace }"
+  "$bin" "${words[@]}"
+}
 
 # Swarms: drawn every --swarm-programs programs and printed; 0 draws one per
 # program and prints none.
@@ -74,6 +91,10 @@ check "soak prints its swarms" 0 "^swarm 1 \(programs 10-19\): " -- "$bin" soak 
   --swarm-programs 10 --backend memory
 check "soak --swarm-programs 0 prints none" 0 "" -- bash -c 'out=$("$@") || exit 9; ! grep "^swarm" <<<"$out"' _ \
   "$bin" soak --ops 500 --seed 3 --swarm-programs 0 --backend memory
+# Without --backend, swarms put their programs on blockmap as well as memory.
+check "swarms draw blockmap and memory" 0 "" -- bash -c \
+  'out=$("$@") || exit 9; grep -q "^swarm .*; backend blockmap, io " <<<"$out" && grep -q "^swarm .*; backend memory$" <<<"$out"' \
+  _ "$bin" soak --ops 20000 --seed 3 --swarm-programs 10 --schedule controlled
 
 # Text errors carry line:col, and nothing is written.
 printf 'pagerace 1\nthread 0\nreed f0 s0+8\n' >"$work/bad.txt"
@@ -169,7 +190,8 @@ check "explore correct model" 0 "\(all of them\), 0 violating" -- "$bin" explore
 check "explore bad preemptions" 2 "preemptions" -- "$bin" explore --preemptions 99 "$reg"
 check "bad --backend" 2 "backend" -- "$bin" soak --backend tape
 check "soak on the memory backend" 0 "backend memory" -- "$bin" soak --backend memory --duration 1 --seed 4
-check "soak through io_uring" 0 "backend file, io uring" -- "$bin" soak --io uring --duration 1 --seed 4
+check "soak through io_uring" 0 "backend file, io uring" -- "$bin" soak --backend file --io uring --duration 1 \
+  --seed 4
 check "bad --io" 2 "io" -- "$bin" soak --io aio
 
 # Controlled schedules: the program's seed fixes the run, so the artifact
@@ -182,6 +204,22 @@ check "controlled artifact replays at once" 1 "reproduced on run 1:" -- "$bin" r
   --mutant no-invalidate-lock-update "$artifact"
 check "controlled artifact is clean on the correct model" 0 "no violation in 1 runs" -- "$bin" replay \
   --runs 1 "$artifact"
+
+# A soak with --backend blockmap runs every program there and says so in
+# them: its finding of a mutant that shows only where freed blocks are reused
+# replays, with the REPRO line run as printed, on the first run.
+out=$("$bin" soak --schedule controlled --backend blockmap --mutant double-truncate-band-aid --duration 120 \
+  --seed 2 --artifacts "$work/bm" 2>&1)
+soak_code=$?
+check "blockmap soak finds the band-aid's race" 1 "FINDING: " -- bash -c 'echo "$1"; exit "$2"' _ "$out" "$soak_code"
+repro=$(grep "^REPRO: " <<<"$out")
+artifact=${repro##* }
+check "blockmap artifact says blockmap" 0 "^backend blockmap$" -- grep -E "^backend" "$artifact"
+check "blockmap REPRO line is the mutant and the file" 0 "" -- bash -c \
+  '[[ $1 =~ ^REPRO:\ pagerace\ replay\ --mutant\ double-truncate-band-aid\ [^\ ]+\.txt$ ]]' _ "$repro"
+check "blockmap REPRO line replays at once" 1 "reproduced on run 1:" -- run_repro "$repro"
+check "blockmap artifact is clean on the correct model" 0 "no violation in 1 runs" -- "$bin" replay --runs 1 \
+  "$artifact"
 
 # PCT schedules the same way: the artifact carries the strategy and replays.
 check "pct soak finds the race" 1 "schedule controlled/pct.*FINDING: " -- bash -c '"$@" | tr "\n" " "; exit "${PIPESTATUS[0]}"' _ \
@@ -239,7 +277,8 @@ check "kernel replay reruns" 0 "no violation in 3 runs" -- "$bin" replay --targe
 left=$(ls -A "$TMPDIR")
 [[ -z $left ]] && { echo "ok   temp dir cleaned"; passed=$((passed + 1)); } ||
   { echo "FAIL left behind: $left"; failed=$((failed + 1)); }
-check "bad --dir is an environment error" 3 "mkdtemp" -- "$bin" soak --duration 1 --dir "$work/missing/dir"
+check "bad --dir is an environment error" 3 "mkdtemp" -- "$bin" soak --backend file --duration 1 \
+  --dir "$work/missing/dir"
 
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -36,27 +36,4 @@ Status Backend::WriteMapped(const PageMap& map, const uint64_t* words) {
   return WritePages(map.file, map.page, 1, words);
 }
 
-const char* IoModeName(IoMode mode) { return mode == IoMode::kPread ? "pread" : "uring"; }
-
-std::optional<IoMode> IoModeFromName(std::string_view name) {
-  for (IoMode m : {IoMode::kPread, IoMode::kUring})
-    if (name == IoModeName(m)) return m;
-  return std::nullopt;
-}
-
-const char* BackendName(BackendKind kind) {
-  switch (kind) {
-    case BackendKind::kFile: return "file";
-    case BackendKind::kMemory: return "memory";
-    case BackendKind::kBlockmap: return "blockmap";
-  }
-  return "?";
-}
-
-std::optional<BackendKind> BackendFromName(std::string_view name) {
-  for (BackendKind k : {BackendKind::kFile, BackendKind::kMemory, BackendKind::kBlockmap})
-    if (name == BackendName(k)) return k;
-  return std::nullopt;
-}
-
 }  // namespace pagerace

@@ -9,10 +9,8 @@
 
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <span>
 #include <string>
-#include <string_view>
 
 #include "harness/base/status.h"
 #include "harness/program/program.h"
@@ -83,16 +81,8 @@ class Backend {
   virtual uint64_t ChangedPages(uint32_t /*file*/) const { return 0; }
 };
 
-// How the file backend moves page data.
-enum class IoMode : uint8_t {
-  kPread,  // pread(2)/pwrite(2)
-  kUring,  // io_uring (liburing): each transfer submitted to a ring and reaped;
-           // pread/pwrite when the kernel refuses to set a ring up (e.g. EPERM
-           // under a container's seccomp profile), said once by Degraded()
-};
-const char* IoModeName(IoMode mode);
-std::optional<IoMode> IoModeFromName(std::string_view name);
-
+// BackendKind and IoMode, the names of the backends and of how they move
+// data, are in program.h: a program says which it runs on.
 struct FileBackendOptions {
   std::string parent_dir;    // empty: $TMPDIR or /tmp
   IoMode io = IoMode::kPread;
@@ -119,10 +109,5 @@ std::unique_ptr<Backend> CreateMemoryBackend();
 // commits, so a stale mapping reaches another file's data (FOREIGN) and a
 // write through it corrupts another file. pread/pwrite or io_uring.
 Result<std::unique_ptr<Backend>> CreateBlockmapBackend(const FileBackendOptions& options);
-
-// The backends by name, for flags and the environment.
-enum class BackendKind : uint8_t { kFile, kMemory, kBlockmap };
-const char* BackendName(BackendKind kind);
-std::optional<BackendKind> BackendFromName(std::string_view name);
 
 }  // namespace pagerace

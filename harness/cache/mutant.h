@@ -40,8 +40,7 @@ struct MutantInfo {
   const char* name;
   const char* commit;   // the kernel commit whose fix this removes
   const char* race;     // the interleaving that goes wrong
-  const char* symptom;  // what the oracle should report
-  bool blockmap;        // shows only where freed blocks are reused (--backend blockmap)
+  const char* symptom;  // what the oracle should report (some only on blockmap: the program says so)
 };
 
 // Every real mutant (kNone excluded), in enum order.

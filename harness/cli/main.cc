@@ -46,8 +46,9 @@ struct CliOptions {
   std::string mutant;
   std::string schedule = ScheduleName(Schedule::kFree);
   std::string replay_schedule = ScheduleName(Schedule::kControlled);
-  std::string backend = BackendName(BackendKind::kFile);
-  std::string io = IoModeName(IoMode::kPread);
+  // Unset: each program's own (soak: drawn with each swarm).
+  std::optional<BackendKind> backend;
+  std::optional<IoMode> io;
   std::string target = TargetName(TargetKind::kModel);
   std::string mix;
   std::string json;
@@ -55,7 +56,6 @@ struct CliOptions {
   std::string html;
   ExploreOptions explore;
   bool seed_given = false;
-  bool backend_given = false;
   bool schedule_given = false;
   bool ops_per_thread_given = false;
   bool threads_given = false;
@@ -80,14 +80,15 @@ std::optional<Mutant> ParseMutant(const std::string& name) {
   return m;
 }
 
-// The --backend given, else the subcommand's default, except that a mutant
-// that shows only on the blockmap backend gets it (and a note says so).
-BackendKind ChooseBackend(const CliOptions& o, Mutant mutant) {
-  const MutantInfo* info = InfoOf(mutant);
-  if (o.backend_given || info == nullptr || !info->blockmap) return *BackendFromName(o.backend);  // checked by CLI11
-  std::fprintf(stderr, "pagerace: note: mutant %s shows only on the blockmap backend: using --backend %s\n",
-               info->name, BackendName(BackendKind::kBlockmap));
-  return BackendKind::kBlockmap;
+// A program file says what it runs on; a flag that says otherwise wins, and
+// says so, so that a run that differs from the file's is never silent.
+void NoteOverrides(const CliOptions& o, const Program& program) {
+  if (o.backend && *o.backend != program.backend)
+    std::fprintf(stderr, "pagerace: note: --backend %s overrides the program's backend %s\n", BackendName(*o.backend),
+                 BackendName(program.backend));
+  if (o.io && *o.io != program.io)
+    std::fprintf(stderr, "pagerace: note: --io %s overrides the program's io %s\n", IoModeName(*o.io),
+                 IoModeName(program.io));
 }
 
 // The kernel target runs the host kernel under real threads: the model's
@@ -95,7 +96,7 @@ BackendKind ChooseBackend(const CliOptions& o, Mutant mutant) {
 bool CheckKernelFlags(const CliOptions& o, TargetKind target, Schedule schedule) {
   if (target != TargetKind::kKernel) return true;
   const char* bad = !o.mutant.empty()                 ? "--mutant (mutants are of the model)"
-                    : o.backend_given                 ? "--backend (the kernel target uses real files in --dir)"
+                    : o.backend                       ? "--backend (the kernel target uses real files in --dir)"
                     : schedule != Schedule::kFree     ? "--schedule controlled (the kernel cannot be scheduled)"
                                                       : nullptr;
   if (bad == nullptr) return true;
@@ -124,12 +125,11 @@ int RunSoak(CliOptions& o) {
   }
   if (o.soak.explore) {
     // Exploration is exhaustive per program: small programs, each with a
-    // swarm of its own (few programs are run), on the memory backend (as
-    // explore), unless the flags say otherwise.
+    // swarm (and backend) of its own (few programs are run), unless the flags
+    // say otherwise.
     if (!o.threads_given) o.soak.threads = kExploreThreads;
     if (!o.ops_per_thread_given) o.soak.ops_per_thread = kExploreOpsPerThread;
     if (!o.swarm_programs_given) o.soak.swarm_programs = 0;
-    if (!o.backend_given) o.backend = BackendName(BackendKind::kMemory);
   }
   if (o.soak.target == TargetKind::kKernel && !o.ops_per_thread_given) o.soak.ops_per_thread = kKernelOpsPerThread;
   if (!o.mix.empty()) {
@@ -140,8 +140,8 @@ int RunSoak(CliOptions& o) {
     }
     o.soak.mix = *mix;
   }
-  o.soak.backend = ChooseBackend(o, *mutant);
-  o.soak.io = *IoModeFromName(o.io);                 // checked by CLI11
+  o.soak.backend = o.backend;
+  o.soak.io = o.io;
   if (!o.seed_given) o.soak.seed = (uint64_t{std::random_device{}()} << 32) | std::random_device{}();
   Result<SoakResult> r = Soak(o.soak, stdout);
   if (!r.ok()) return Fail(r.status());
@@ -177,6 +177,14 @@ int RunSoak(CliOptions& o) {
   return kExitFinding;
 }
 
+// The replay flags of a program file that carries its schedule, backend and
+// io: the mutant's alone.
+ReplayFlags MutantFlags(Mutant mutant) {
+  ReplayFlags flags;
+  flags.mutant = mutant;
+  return flags;
+}
+
 std::string Stem(const std::string& path) {
   std::string base = path.substr(path.find_last_of('/') + 1);
   const size_t dot = base.rfind('.');
@@ -192,8 +200,8 @@ int RunReplay(const CliOptions& o) {
   ro.schedule = *ScheduleFromName(o.replay_schedule);  // checked by CLI11
   if (ro.target == TargetKind::kKernel && !o.schedule_given) ro.schedule = Schedule::kFree;
   if (!CheckKernelFlags(o, ro.target, ro.schedule)) return kExitUsage;
-  ro.backend = ChooseBackend(o, *mutant);
-  ro.io = *IoModeFromName(o.io);                       // checked by CLI11
+  ro.backend = o.backend;
+  ro.io = o.io;
   ro.dir = o.soak.dir;
   if ((o.trace || !o.html.empty()) && ro.schedule != Schedule::kControlled) {
     std::fprintf(stderr, "pagerace: --trace and --html need the controlled schedule\n");
@@ -203,6 +211,7 @@ int RunReplay(const CliOptions& o) {
   for (const std::string& path : o.files) {
     Result<Program> program = LoadProgram(path);
     if (!program.ok()) return Fail(program.status());
+    if (ro.target == TargetKind::kModel) NoteOverrides(o, *program);
     sched::Trace trace;
     ro.trace = o.trace || !o.html.empty() ? &trace : nullptr;
     Result<ReplayResult> r = Replay(*program, ro);
@@ -219,7 +228,7 @@ int RunReplay(const CliOptions& o) {
       std::printf("%s: reproduced with a searched controlled schedule (%u runs): %s (%zu violations)\n"
                   "deterministic artifact: %s\nREPRO: %s\n",
                   path.c_str(), r->runs, rep.violations.front().ToString().c_str(), rep.total, saved->c_str(),
-                  ReplayCommand(*mutant, Schedule::kControlled, *saved).c_str());
+                  ReplayCommand(MutantFlags(*mutant), *saved).c_str());
       code = kExitFinding;
       continue;
     }
@@ -248,10 +257,12 @@ int RunExplore(CliOptions& o) {
   if (!mutant) return kExitUsage;
   ExploreOptions& eo = o.explore;
   eo.mutant = *mutant;
-  eo.backend = ChooseBackend(o, *mutant);
+  eo.backend = o.backend;
+  eo.io = o.io;
   eo.dir = o.soak.dir;
   Result<Program> program = LoadProgram(o.input);
   if (!program.ok()) return Fail(program.status());
+  NoteOverrides(o, *program);
   Result<ExploreResult> r = Explore(*program, eo);
   if (!r.ok()) return Fail(r.status());
   std::printf("pagerace explore: %" PRIu64 " schedules with at most %u preemptions (%s), %" PRIu64
@@ -272,8 +283,7 @@ int RunExplore(CliOptions& o) {
            " (schedule " + std::to_string(r->schedules) + ")"},
       *r->first);
   if (!saved.ok()) return Fail(saved.status());
-  std::printf("artifact: %s\nREPRO: %s\n", saved->c_str(),
-              ReplayCommand(*mutant, Schedule::kControlled, *saved).c_str());
+  std::printf("artifact: %s\nREPRO: %s\n", saved->c_str(), ReplayCommand(MutantFlags(*mutant), *saved).c_str());
   return kExitFinding;
 }
 
@@ -310,9 +320,8 @@ int RunMutants(const CliOptions& o) {
       std::printf("%s\n", m.name);
       continue;
     }
-    std::string entry = std::string(m.name) + "\n" + Field("commit", m.commit) + Field("race", m.race) +
-                        Field("symptom", m.symptom);
-    if (m.blockmap) entry += std::string("  needs --backend ") + BackendName(BackendKind::kBlockmap) + "\n";
+    const std::string entry = std::string(m.name) + "\n" + Field("commit", m.commit) + Field("race", m.race) +
+                              Field("symptom", m.symptom);
     std::fputs(entry.c_str(), stdout);
   }
   return kExitOk;
@@ -358,12 +367,16 @@ int main(int argc, char** argv) {
       "SCHEDULE");
   auto backend_check = CLI::Validator(
       [](std::string& s) {
-        return BackendFromName(s) ? std::string() : "unknown backend '" + s + "' (file, memory or blockmap)";
+        return BackendFromName(s) ? std::string() : "unknown backend '" + s + "' (memory, file or blockmap)";
       },
       "BACKEND");
-  auto backend_given = [&](const std::string&) { o.backend_given = true; };
+  auto set_backend = [&](const std::string& s) { o.backend = *BackendFromName(s); };  // checked first
+  auto set_io = [&](const std::string& s) { o.io = *IoModeFromName(s); };              // checked first
   const std::string backend_help =
-      "file (real files), memory or blockmap (default for a mutant that needs it)";
+      "memory, file (real files) or blockmap (files sharing one store through block maps): every program runs on "
+      "it instead of its own";
+  const std::string io_help = "file and blockmap I/O: pread (pread/pwrite) or uring (io_uring), instead of the "
+                              "program's own";
   auto target_check = CLI::Validator(
       [](std::string& s) { return TargetFromName(s) ? std::string() : "unknown target '" + s + "' (model or kernel)"; },
       "TARGET");
@@ -418,16 +431,18 @@ int main(int argc, char** argv) {
   soak->add_option("--max-schedules", o.soak.schedules_per_program,
                    "Explore: schedules per program at most (the rest of a larger program's are skipped)")
       ->check(CLI::PositiveNumber)->each([&](const std::string&) { o.explore_given = true; })->capture_default_str();
-  soak->add_option("--backend", o.backend, backend_help + "; --schedule explore: memory")
-      ->check(backend_check)->each(backend_given)
-      ->capture_default_str();
-  soak->add_option("--io", o.io, "file backend I/O: pread (pread/pwrite) or uring (io_uring)")
-      ->check(io_check)->capture_default_str();
+  soak->add_option_function<std::string>("--backend", set_backend,
+                                         backend_help + " (default: drawn with each swarm)")
+      ->check(backend_check);
+  soak->add_option_function<std::string>("--io", set_io, io_help + " (default: drawn with each swarm; --target "
+                                                                   "kernel: pread)")
+      ->check(io_check);
   soak->add_option("--search-seconds", o.soak.search_s,
                    "Free-mode finding: seconds to search for a controlled schedule that shows it")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
   soak->add_option("--swarm-programs", o.soak.swarm_programs,
-                   "Programs per swarm (the op kinds in use and their weights), printed when drawn; "
+                   "Programs per swarm (the op kinds in use and their weights, the backend and io), printed when "
+                   "drawn; "
                    "0: a new swarm per program, not printed (--schedule explore: 0)")
       ->each([&](const std::string&) { o.swarm_programs_given = true; })->capture_default_str();
   soak->add_option("--mix", o.mix,
@@ -456,9 +471,10 @@ int main(int argc, char** argv) {
   replay->add_option("--schedule", o.replay_schedule,
                      "controlled (the file's schedule, exactly) or free (real threads; the kernel target's)")
       ->check(schedule_check)->each([&](const std::string&) { o.schedule_given = true; })->capture_default_str();
-  replay->add_option("--backend", o.backend, backend_help)->check(backend_check)->each(backend_given)
-      ->capture_default_str();
-  replay->add_option("--io", o.io, "file backend I/O: pread or uring")->check(io_check)->capture_default_str();
+  replay->add_option_function<std::string>("--backend", set_backend, backend_help + " (default: the file's)")
+      ->check(backend_check);
+  replay->add_option_function<std::string>("--io", set_io, io_help + " (default: the file's; --target kernel: pread)")
+      ->check(io_check);
   replay->add_flag("--trace", o.trace, "Print the run as a swimlane: one column per thread");
   replay->add_option("--html", o.html, "Write the run as a self-contained HTML timeline here");
   replay->add_option("--artifacts", o.soak.artifacts_dir, "Where a searched schedule is written")->capture_default_str();
@@ -476,20 +492,16 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber)->capture_default_str();
   explore->add_option("--duration", o.explore.duration_s, "Stop after this many seconds")
       ->check(CLI::PositiveNumber)->capture_default_str();
-  explore->add_option("--backend", o.backend,
-                      "memory (the default), file or blockmap (default for a mutant that needs it)")
-      ->check(backend_check)->each(backend_given);
+  explore->add_option_function<std::string>("--backend", set_backend, backend_help + " (default: the file's)")
+      ->check(backend_check);
+  explore->add_option_function<std::string>("--io", set_io, io_help + " (default: the file's)")->check(io_check);
   explore->add_option("--artifacts", o.soak.artifacts_dir, "Where the first violating schedule is written")
       ->capture_default_str();
   explore->add_option("--dir", o.soak.dir, "Parent of the private temp directory (default: $TMPDIR)");
-  explore->callback([&] {
-    if (explore->count("--backend") == 0) o.backend = BackendName(BackendKind::kMemory);
-    action = [&] { return RunExplore(o); };
-  });
+  explore->callback([&] { action = [&] { return RunExplore(o); }; });
 
   CLI::App* mutants = app.add_subcommand("mutants", "List the model mutants, one per line");
-  mutants->add_flag("--long", o.long_list,
-                    "Add each one's kernel commit, race, expected symptom and the backend it needs");
+  mutants->add_flag("--long", o.long_list, "Add each one's kernel commit, race and expected symptom");
   mutants->callback([&] { action = [&] { return RunMutants(o); }; });
 
   CLI::App* decode = app.add_subcommand("decode", "Print a program file (binary or text) as text");

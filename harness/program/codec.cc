@@ -21,6 +21,10 @@ constexpr uint8_t kRaFailMask = 0x3;
 constexpr uint32_t kPrefillShift = 7;
 constexpr uint8_t kFilesMask = 0x3;
 constexpr uint32_t kFlusherShift = 2;
+constexpr uint32_t kBackendShift = 3;
+constexpr uint8_t kBackendMask = 0x3;
+constexpr uint32_t kIoShift = 5;
+constexpr uint8_t kIoMask = 0x1;
 constexpr uint8_t kThreadsMask = 0x7;
 constexpr uint32_t kStrategyShift = 3;
 constexpr uint8_t kStrategyMask = 0x3;
@@ -39,6 +43,10 @@ static_assert(kThreadsMax == kThreadsMask + 1);
 static_assert(kFilesMax == kFilesMask + 1);
 static_assert(kFlusherMax == 1, "flusher is one bit");
 static_assert(kStrategies <= kStrategyMask + 1);
+static_assert(kBackendKinds <= kBackendMask + 1);
+static_assert(kIoModes == kIoMask + 1, "io is one bit");
+static_assert(BackendKind{} == BackendKind::kMemory && IoMode{} == IoMode::kPread,
+              "code 0 is what inputs without the bits were run on");
 static_assert(kPctDepthMax == kDepthMask + 1);
 static_assert(kPreemptionsMax < 256 && kPreemptStepMax == 0xffff);
 
@@ -64,6 +72,8 @@ Program DecodeHeader(const std::array<uint8_t, kHeaderBytes>& h) {
   p.schedule.pct_depth = static_cast<uint8_t>(((h[0] >> kDepthShift) & kDepthMask) + 1);
   p.files = static_cast<uint8_t>((h[1] & kFilesMask) + 1);
   p.flusher = static_cast<uint8_t>((h[1] >> kFlusherShift) & 1);
+  p.backend = static_cast<BackendKind>(((h[1] >> kBackendShift) & kBackendMask) % kBackendKinds);
+  p.io = static_cast<IoMode>((h[1] >> kIoShift) & kIoMask);
   p.file_pages = static_cast<uint16_t>(h[2] % kFilePagesMax + 1);
   p.ra_pages = static_cast<uint8_t>((h[3] & kRaPagesMask) % (kRaPagesMax + 1));
   p.ra_fail = static_cast<uint8_t>((h[3] >> kRaFailShift) & kRaFailMask);
@@ -102,7 +112,7 @@ Program Decode(std::span<const uint8_t> bytes) {
     for (size_t i = 0; i < n; ++i) {
       const uint8_t* r = &body[at + i * kPreemptionBytes];
       p.schedule.preemptions.push_back(
-          {static_cast<uint16_t>(LoadLe(r, 2)), static_cast<uint8_t>(r[2] % p.threads.size())});
+          {static_cast<uint16_t>(LoadLe(r, 2)), static_cast<uint8_t>(r[2] % p.logical_threads())});
     }
     std::stable_sort(p.schedule.preemptions.begin(), p.schedule.preemptions.end(),
                      [](const Preemption& a, const Preemption& b) { return a.step < b.step; });
@@ -123,7 +133,9 @@ std::vector<uint8_t> Encode(const Program& p) {
   out.push_back(static_cast<uint8_t>((p.threads.size() - 1) |
                                      static_cast<uint32_t>(p.schedule.strategy) << kStrategyShift |
                                      (p.schedule.pct_depth - 1u) << kDepthShift));
-  out.push_back(static_cast<uint8_t>((p.files - 1) | p.flusher << kFlusherShift));
+  out.push_back(static_cast<uint8_t>((p.files - 1) | p.flusher << kFlusherShift |
+                                     static_cast<uint32_t>(p.backend) << kBackendShift |
+                                     static_cast<uint32_t>(p.io) << kIoShift));
   out.push_back(static_cast<uint8_t>(p.file_pages - 1));
   out.push_back(static_cast<uint8_t>(p.ra_pages | (p.ra_fail << kRaFailShift) | (p.prefill << kPrefillShift)));
   StoreLe(out, p.seed, 8);

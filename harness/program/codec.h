@@ -4,9 +4,10 @@
 // Layout (little endian):
 //   header, 12 bytes: the schedule byte (bits 0-2: threads-1; bits 3-4:
 //     strategy random/pct/directed, 3 folds to random; bits 5-7: pct depth-1),
-//     the files byte (bits 0-1: files-1; bit 2: flusher; bits 3-7 are
-//     ignored), file_pages-1 (mod 64), ra byte (low 5 bits: ra_pages mod 17;
-//     bits 5-6: ra_fail; bit 7: prefill),
+//     the files byte (bits 0-1: files-1; bit 2: flusher; bits 3-4: backend
+//     memory/file/blockmap, 3 folds to memory; bit 5: io pread/uring; bits
+//     6-7 are ignored), file_pages-1 (mod 64), ra byte (low 5 bits: ra_pages
+//     mod 17; bits 5-6: ra_fail; bit 7: prefill),
 //     then seed as a 64-bit word. Missing header bytes read as zero.
 //   then records of 4 bytes, one per op, r = uint32:
 //     bits 0-3 kind (mod kOpKinds), 4-6 thread (mod threads), 7-8 file
@@ -14,12 +15,14 @@
 //     the op ends inside the file; bits 25-31 are ignored.
 //   A trailing partial record and records past kOpsMax are ignored.
 //   Directed schedules end with a trailer: preemption records of 3 bytes
-//     (step as 16 bits, thread mod threads), then their count in the last
+//     (step as 16 bits, thread mod the logical threads: the flusher, if
+//     any, is the one after the last program thread), then their count in the last
 //     byte (mod 33, clamped to what fits); decoding sorts them by step. The
 //     trailer sits at the end so that ops keep their alignment when the
 //     fuzzer grows or shrinks it.
 // Every byte string decodes to a valid program (nothing is rejected), and
-// Decode(Encode(p)) == p for every valid p.
+// Decode(Encode(p)) == p for every valid p. Inputs from before the backend
+// and io bits have zeros there: memory and pread, what they were run on.
 #pragma once
 
 #include <cstdint>

@@ -1,7 +1,9 @@
 // Tests the binary program codec: the byte layout is pinned by hand-written
-// byte strings (header fields and the flusher bit, record bit fields, modulo
-// folding and count clamping), Decode never rejects (empty, short and random
-// inputs all give valid programs), every value of the 4-bit kind field
+// byte strings (header fields, the flusher, backend and io bits, record bit
+// fields, modulo folding and count clamping), inputs from before the backend
+// and io bits run on memory and pread as they did, Decode never rejects
+// (empty, short and random inputs all give valid programs, every backend and
+// io among them), every value of the 4-bit kind field
 // decodes to a kind, records past kOpsMax and partial records are dropped,
 // and Encode is canonical so that Decode(Encode(p)) == p.
 #include "harness/program/codec.h"
@@ -23,10 +25,10 @@ std::vector<uint8_t> RandomBytes(Rng& rng, size_t max_size) {
   return bytes;
 }
 
-// 2 threads, random schedule, pct depth 3, 2 files and the flusher (0xfd:
-// bits 3-7 are ignored), 16 pages (128 sectors), ra_pages 4, ra_fail 2,
-// seed 0x010000000000002a.
-const std::vector<uint8_t> kHeader = {0x41, 0xfd, 0x0f, 0x44, 0x2a, 0, 0, 0, 0, 0, 0, 0x01};
+// 2 threads, random schedule, pct depth 3, 2 files and the flusher (0xdd:
+// backend 3 folds to memory, io pread, bits 6-7 are ignored), 16 pages (128
+// sectors), ra_pages 4, ra_fail 2, seed 0x010000000000002a.
+const std::vector<uint8_t> kHeader = {0x41, 0xdd, 0x0f, 0x44, 0x2a, 0, 0, 0, 0, 0, 0, 0x01};
 
 Program HandWrittenProgram() {
   Program p;
@@ -51,6 +53,8 @@ TEST(CodecTest, EmptyInputDecodesToMinimalValidProgram) {
   EXPECT_EQ(p.ra_pages, 0);
   EXPECT_EQ(p.ra_fail, 0);
   EXPECT_EQ(p.flusher, 0);
+  EXPECT_EQ(p.backend, BackendKind::kMemory);
+  EXPECT_EQ(p.io, IoMode::kPread);
   EXPECT_EQ(p.seed, 0u);
 }
 
@@ -74,6 +78,8 @@ TEST(CodecTest, HeaderFieldsFoldModulo) {
   EXPECT_EQ(p.schedule.pct_depth, 8);
   EXPECT_EQ(p.files, 4);
   EXPECT_EQ(p.flusher, 1);
+  EXPECT_EQ(p.backend, BackendKind::kMemory);  // backend 3 folds to memory
+  EXPECT_EQ(p.io, IoMode::kUring);
   EXPECT_EQ(p.file_pages, 64);
   EXPECT_EQ(p.ra_pages, 31 % 17);  // low 5 bits, mod 17
   EXPECT_EQ(p.ra_fail, 3);         // bits 5-6
@@ -113,6 +119,46 @@ TEST(CodecTest, FlusherIsBitTwoOfTheFilesByte) {
   }
 }
 
+// Bits 3-4 of the files byte are the backend (3 folds to memory), bit 5 the
+// io; bits 6-7 are ignored. Encode writes the canonical code.
+TEST(CodecTest, BackendAndIoAreBitsThreeToFiveOfTheFilesByte) {
+  for (uint32_t files_byte = 0; files_byte < 256; ++files_byte) {
+    const std::vector<uint8_t> bytes = {0x00, static_cast<uint8_t>(files_byte)};
+    const Program p = Decode(bytes);
+    const uint32_t code = files_byte >> 3 & 3;
+    EXPECT_EQ(p.backend, code == 3 ? BackendKind::kMemory : static_cast<BackendKind>(code)) << files_byte;
+    EXPECT_EQ(p.io, files_byte >> 5 & 1 ? IoMode::kUring : IoMode::kPread) << files_byte;
+    const uint32_t canonical = files_byte & (code == 3 ? 0x27 : 0x3f);
+    EXPECT_EQ(Encode(p)[1], canonical) << files_byte;
+    EXPECT_EQ(Decode(Encode(p)), p) << files_byte;
+  }
+}
+
+// Fuzz inputs and crash files written before the backend and io bits existed
+// have zeros there, and the fuzz target ran them on memory with pread: they
+// still do.
+TEST(CodecTest, OldInputsDecodeToMemoryAndPread) {
+  std::vector<uint8_t> bytes = {0x41, 0x05, 0x0f, 0x44, 0x2a, 0, 0, 0, 0, 0, 0, 0x01};
+  bytes.insert(bytes.end(), {0x00, 0x00, 0x00, 0x00, 0x91, 0x14, 0x3c, 0x00, 0x12, 0x90, 0xdc, 0x00});
+  const Program p = Decode(bytes);
+  EXPECT_EQ(p.backend, BackendKind::kMemory);
+  EXPECT_EQ(p.io, IoMode::kPread);
+  EXPECT_EQ(p, HandWrittenProgram());
+  EXPECT_EQ(Encode(p), bytes);
+}
+
+TEST(CodecTest, EveryBackendAndIoRoundTrips) {
+  Program p = HandWrittenProgram();
+  for (uint32_t b = 0; b < kBackendKinds; ++b) {
+    for (uint32_t io = 0; io < kIoModes; ++io) {
+      p.backend = static_cast<BackendKind>(b);
+      p.io = static_cast<IoMode>(io);
+      ASSERT_TRUE(Validate(p).ok());
+      EXPECT_EQ(Decode(Encode(p)), p) << BackendName(p.backend) << " " << IoModeName(p.io);
+    }
+  }
+}
+
 // The kind field has 16 values for kOpKinds kinds: every value decodes to
 // kind (value mod kOpKinds), so each kind is reachable, and the canonical
 // encoding is the value itself.
@@ -148,20 +194,35 @@ TEST(CodecTest, DirectedTrailerHoldsPreemptionsSortedByStep) {
   std::vector<uint8_t> bytes = kHeader;
   bytes[0] = 0x01 | 2 << 3 | 4 << 5;  // 2 threads, directed, depth 5
   bytes.insert(bytes.end(), {0x00, 0x00, 0x00, 0x00});  // read t0 f0 s0+1
-  // Two preemptions: step 0x0102 to thread 5 -> 1, step 7 to thread 0; count.
+  // Two preemptions: step 0x0102 to thread 5 -> 2 (mod 3: 2 threads and the
+  // flusher), step 7 to thread 0; count.
   bytes.insert(bytes.end(), {0x02, 0x01, 0x05, 0x07, 0x00, 0x00, 0x02});
   const Program p = Decode(bytes);
   EXPECT_EQ(p.schedule.strategy, Strategy::kDirected);
   EXPECT_EQ(p.schedule.pct_depth, 5);
-  const std::vector<Preemption> expected = {{7, 0}, {0x0102, 1}};
+  const std::vector<Preemption> expected = {{7, 0}, {0x0102, 2}};
   EXPECT_EQ(p.schedule.preemptions, expected);
   EXPECT_EQ(p.op_count(), 1u);
   EXPECT_TRUE(Validate(p).ok());
   // Canonical: the trailer comes back in step order.
   const std::vector<uint8_t> encoded = Encode(p);
   EXPECT_EQ(std::vector<uint8_t>(encoded.end() - 7, encoded.end()),
-            (std::vector<uint8_t>{0x07, 0x00, 0x00, 0x02, 0x01, 0x01, 0x02}));
+            (std::vector<uint8_t>{0x07, 0x00, 0x00, 0x02, 0x01, 0x02, 0x02}));
   EXPECT_EQ(Decode(encoded), p);
+}
+
+// The flusher is a logical thread after the program's: a preemption may
+// switch to it.
+TEST(CodecTest, DirectedPreemptionMayRunTheFlusher) {
+  std::vector<uint8_t> bytes = kHeader;  // 2 threads and the flusher
+  bytes[0] = 0x01 | 2 << 3;
+  bytes.insert(bytes.end(), {0x05, 0x00, 0x02, 0x06, 0x00, 0x05, 0x02});  // to thread 2, to thread 5 -> 2
+  const Program p = Decode(bytes);
+  ASSERT_EQ(p.logical_threads(), 3u);
+  const std::vector<Preemption> expected = {{5, 2}, {6, 2}};
+  EXPECT_EQ(p.schedule.preemptions, expected);
+  EXPECT_TRUE(Validate(p).ok());
+  EXPECT_EQ(Decode(Encode(p)), p);
 }
 
 TEST(CodecTest, DirectedCountClampsToWhatFits) {
@@ -202,10 +263,13 @@ TEST(CodecTest, RecordsPastOpsMaxIgnored) {
 TEST(CodecTest, RandomBytesDecodeValidAndRoundTrip) {
   Rng rng(20240611);
   uint32_t kinds_seen = 0, flushers_seen = 0;  // bit per kind, per flusher value
+  uint32_t backends_seen = 0, ios_seen = 0;    // bit per backend, per io mode
   for (int i = 0; i < 2000; ++i) {
     const std::vector<uint8_t> bytes = RandomBytes(rng, 1200);
     const Program p = Decode(bytes);
     flushers_seen |= 1u << p.flusher;
+    backends_seen |= 1u << static_cast<uint32_t>(p.backend);
+    ios_seen |= 1u << static_cast<uint32_t>(p.io);
     for (const auto& ops : p.threads)
       for (const Op& op : ops) kinds_seen |= 1u << static_cast<uint32_t>(op.kind);
     const Status valid = Validate(p);
@@ -220,6 +284,8 @@ TEST(CodecTest, RandomBytesDecodeValidAndRoundTrip) {
   }
   EXPECT_EQ(kinds_seen, (1u << kOpKinds) - 1);
   EXPECT_EQ(flushers_seen, 3u);
+  EXPECT_EQ(backends_seen, (1u << kBackendKinds) - 1);
+  EXPECT_EQ(ios_seen, (1u << kIoModes) - 1);
 }
 
 TEST(CodecTest, MostRandomInputsGiveNonEmptyPrograms) {
@@ -238,6 +304,8 @@ TEST(CodecTest, ExtremeProgramRoundTrips) {
   p.ra_fail = kRaFailMax;
   p.prefill = kPrefillMax;
   p.flusher = kFlusherMax;
+  p.backend = BackendKind::kMaxValue;
+  p.io = IoMode::kMaxValue;
   p.seed = ~uint64_t{0};
   p.threads.assign(kThreadsMax, {});
   const uint16_t last = static_cast<uint16_t>(p.file_sectors() - 1);

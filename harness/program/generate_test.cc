@@ -1,7 +1,10 @@
 // Tests program generation and its swarm: DrawSwarm is a function of the
 // seed, always keeps an observer (read or load) on, and over many draws turns
-// every kind both on and off; FormatSwarm's line is pinned and names the kinds
-// that are off; Generate is a function of the seed, gives valid programs,
+// every kind both on and off, and puts programs on every backend (blockmap
+// often, file and io_uring seldom, io_uring never on memory); FormatSwarm's
+// line is pinned and names the kinds that are off, FormatBackend's the
+// backend and (off memory) the io; Generate
+// is a function of the seed, gives valid programs on the swarm's backend,
 // sets the flusher sometimes, and never uses a kind its swarm weights 0.
 #include "harness/program/generate.h"
 
@@ -66,17 +69,47 @@ TEST(GenerateTest, DrawSwarmKeepsAnObserverAndVariesEveryKind) {
   EXPECT_EQ(off, (1u << kOpKinds) - 1);
 }
 
-TEST(GenerateTest, FormatSwarmNamesTheKindsThatAreOff) {
+TEST(GenerateTest, DrawSwarmPutsProgramsOnEveryBackend) {
+  Rng rng(23);
+  uint32_t count[kBackendKinds] = {}, uring = 0;
+  constexpr int kDraws = 4000;
+  for (int i = 0; i < kDraws; ++i) {
+    const Swarm swarm = DrawSwarm(rng);
+    ++count[static_cast<size_t>(swarm.backend)];
+    if (swarm.io == IoMode::kUring) {
+      ++uring;
+      ASSERT_NE(swarm.backend, BackendKind::kMemory) << "memory has no I/O to move";
+    }
+  }
+  const uint32_t memory = count[static_cast<size_t>(BackendKind::kMemory)];
+  const uint32_t file = count[static_cast<size_t>(BackendKind::kFile)];
+  const uint32_t blockmap = count[static_cast<size_t>(BackendKind::kBlockmap)];
+  EXPECT_GT(blockmap, kDraws / 4) << "the block-lifetime bugs show only on blockmap";
+  EXPECT_GT(memory, blockmap) << "memory keeps the larger share: no system calls";
+  EXPECT_GT(file, 0u);
+  EXPECT_LT(file, kDraws / 10);
+  EXPECT_GT(uring, 0u);
+  EXPECT_LT(uring, (file + blockmap) / 4);
+}
+
+TEST(GenerateTest, FormatSwarmNamesTheKindsThatAreOffAndTheBackend) {
   Swarm swarm = DefaultSwarm();
   EXPECT_EQ(FormatSwarm(swarm),
             "read 6, write 4, punch 2, readahead 2, evict 1, load 4, store 3, fsync 1, madvise 1, readahead2 1, "
             "write-mapped 1, zero 1, fdatasync 1");
+  EXPECT_EQ(FormatBackend(swarm), "backend memory");
   WeightOf(swarm, OpKind::kPunch) = 0;
   WeightOf(swarm, OpKind::kFsync) = 0;
   WeightOf(swarm, OpKind::kRead) = 7;
+  swarm.backend = BackendKind::kBlockmap;
+  swarm.io = IoMode::kUring;
   EXPECT_EQ(FormatSwarm(swarm),
             "read 7, write 4, readahead 2, evict 1, load 4, store 3, madvise 1, readahead2 1, write-mapped 1, zero 1, "
             "fdatasync 1 (off: punch, fsync)");
+  EXPECT_EQ(FormatBackend(swarm), "backend blockmap, io uring");
+  swarm.backend = BackendKind::kFile;
+  swarm.io = IoMode::kPread;
+  EXPECT_EQ(FormatBackend(swarm), "backend file, io pread");
 }
 
 TEST(GenerateTest, GenerateIsAFunctionOfTheSeedAndValid) {
@@ -112,6 +145,18 @@ TEST(GenerateTest, ASwarmOfOneKindGivesOnlyThatKind) {
   for (int i = 0; i < 50; ++i) {
     const Program p = Generate(rng, {}, swarm);
     ASSERT_EQ(KindsUsed(p), 1u << static_cast<uint32_t>(OpKind::kWriteMapped));
+  }
+}
+
+TEST(GenerateTest, ProgramsRunOnTheSwarmsBackend) {
+  Swarm swarm = DefaultSwarm();
+  swarm.backend = BackendKind::kFile;
+  swarm.io = IoMode::kUring;
+  Rng rng(8);
+  for (int i = 0; i < 20; ++i) {
+    const Program p = Generate(rng, {}, swarm);
+    ASSERT_EQ(p.backend, BackendKind::kFile);
+    ASSERT_EQ(p.io, IoMode::kUring);
   }
 }
 

@@ -22,16 +22,32 @@ constexpr std::array<OpInfo, kOpKinds> kOps = {{
 }};
 
 constexpr std::array<const char*, kStrategies> kStrategyNames = {"random", "pct", "directed"};
+constexpr std::array<const char*, kBackendKinds> kBackendNames = {"memory", "file", "blockmap"};
+constexpr std::array<const char*, kIoModes> kIoModeNames = {"pread", "uring"};
+
+// The enum whose names are `names`, by name.
+template <typename Enum, size_t N>
+std::optional<Enum> FromName(const std::array<const char*, N>& names, std::string_view name) {
+  for (size_t i = 0; i < N; ++i)
+    if (name == names[i]) return static_cast<Enum>(i);
+  return std::nullopt;
+}
 
 }  // namespace
 
 const char* StrategyName(Strategy strategy) { return kStrategyNames[static_cast<size_t>(strategy)]; }
 
-std::optional<Strategy> StrategyFromName(std::string_view name) {
-  for (uint32_t i = 0; i < kStrategies; ++i)
-    if (name == kStrategyNames[i]) return static_cast<Strategy>(i);
-  return std::nullopt;
+std::optional<Strategy> StrategyFromName(std::string_view name) { return FromName<Strategy>(kStrategyNames, name); }
+
+const char* BackendName(BackendKind kind) { return kBackendNames[static_cast<size_t>(kind)]; }
+
+std::optional<BackendKind> BackendFromName(std::string_view name) {
+  return FromName<BackendKind>(kBackendNames, name);
 }
+
+const char* IoModeName(IoMode mode) { return kIoModeNames[static_cast<size_t>(mode)]; }
+
+std::optional<IoMode> IoModeFromName(std::string_view name) { return FromName<IoMode>(kIoModeNames, name); }
 
 std::span<const OpInfo> OpTable() { return kOps; }
 
@@ -57,6 +73,8 @@ Status Validate(const Program& p) {
   if (p.ra_fail > kRaFailMax) return bad("ra-fail must be in [0, 3]");
   if (p.prefill > kPrefillMax) return bad("prefill must be 0 or 1");
   if (p.flusher > kFlusherMax) return bad("flusher must be 0 or 1");
+  if (static_cast<uint32_t>(p.backend) >= kBackendKinds) return bad("unknown backend");
+  if (static_cast<uint32_t>(p.io) >= kIoModes) return bad("unknown io mode");
   if (p.threads.empty() || p.threads.size() > kThreadsMax) return bad("threads must be in [1, 8]");
   if (p.op_count() > kOpsMax) return bad("at most 256 ops in all");
   const ScheduleSpec& sc = p.schedule;
@@ -66,7 +84,7 @@ Status Validate(const Program& p) {
   if (!sc.preemptions.empty() && sc.strategy != Strategy::kDirected)
     return bad("preemptions need the directed schedule");
   for (size_t i = 0; i < sc.preemptions.size(); ++i) {
-    if (sc.preemptions[i].thread >= p.threads.size()) return bad("preemption to a thread that does not exist");
+    if (sc.preemptions[i].thread >= p.logical_threads()) return bad("preemption to a thread that does not exist");
     if (i > 0 && sc.preemptions[i].step < sc.preemptions[i - 1].step)
       return bad("preemptions must be in step order");
   }

@@ -1,7 +1,9 @@
 // Programs: what a run executes. A Program is a set of threads, each a list of
-// operations on sector ranges of a few model files, plus the knobs that shape
-// the cache (readahead window, readahead fail-fast) and the seed that drives
-// scheduling noise. Plain values: copy freely, no shared state.
+// operations on sector ranges of a few model files, plus everything else that
+// can change a verdict: the knobs that shape the cache (readahead window,
+// readahead fail-fast), the backend the files live on and how its data moves,
+// and the seed and schedule that drive scheduling. Plain values: copy freely,
+// no shared state.
 #pragma once
 
 #include <cstdint>
@@ -73,6 +75,33 @@ inline constexpr uint32_t kStrategies = static_cast<uint32_t>(Strategy::kMaxValu
 const char* StrategyName(Strategy strategy);
 std::optional<Strategy> StrategyFromName(std::string_view name);
 
+// The backends the model's files can live on (backend/backend.h makes them).
+// The names in the table below are used by the text format, the CLI and the
+// environment.
+enum class BackendKind : uint8_t {
+  kMemory,    // in memory: no system call per I/O (fuzzing throughput)
+  kFile,      // real files, one per model file: what memory does, through the host
+  kBlockmap,  // one real file shared through block maps; freed blocks are reused
+              // at once, so stale data reads as another file's (FOREIGN)
+  kMaxValue = kBlockmap,
+};
+inline constexpr uint32_t kBackendKinds = static_cast<uint32_t>(BackendKind::kMaxValue) + 1;
+const char* BackendName(BackendKind kind);
+std::optional<BackendKind> BackendFromName(std::string_view name);
+
+// How the file and blockmap backends move page data; the memory backend has
+// nothing to move and ignores it. Names as for BackendKind.
+enum class IoMode : uint8_t {
+  kPread,  // pread(2)/pwrite(2)
+  kUring,  // io_uring (liburing): each transfer submitted to a ring and reaped;
+           // pread/pwrite when the kernel refuses to set a ring up (e.g. EPERM
+           // under a container's seccomp profile), said once by Degraded()
+  kMaxValue = kUring,
+};
+inline constexpr uint32_t kIoModes = static_cast<uint32_t>(IoMode::kMaxValue) + 1;
+const char* IoModeName(IoMode mode);
+std::optional<IoMode> IoModeFromName(std::string_view name);
+
 inline constexpr uint32_t kPctDepthMax = 8;
 inline constexpr uint32_t kPreemptionsMax = 32;
 inline constexpr uint32_t kPreemptStepMax = 65535;
@@ -80,7 +109,7 @@ inline constexpr uint32_t kPreemptStepMax = 65535;
 // Directed: at scheduling step `step` (0-based), run `thread` if it can run.
 struct Preemption {
   uint16_t step = 0;
-  uint8_t thread = 0;
+  uint8_t thread = 0;  // [0, logical_threads()): the flusher, if any, is the last
   bool operator==(const Preemption&) const = default;
 };
 
@@ -106,6 +135,10 @@ struct Program {
   uint8_t ra_fail = 0;      // [0, kRaFailMax]: share (in quarters) of readahead I/O that fails fast
   uint8_t prefill = 0;      // [0, kPrefillMax]: 1 = files start full of tagged data (generation 1), 0 = zeros
   uint8_t flusher = 0;      // [0, kFlusherMax]: 1 = a flusher thread writes back dirty pages as they appear
+  // Memory and pread unless the program says otherwise: what programs from
+  // before these fields existed were run on by the fuzz target.
+  BackendKind backend = BackendKind::kMemory;
+  IoMode io = IoMode::kPread;
   uint64_t seed = 0;        // scheduling (jitter; random and PCT schedules) is drawn from it
   ScheduleSpec schedule;    // the controlled scheduler's strategy
   std::vector<std::vector<Op>> threads = {{}};  // [1, kThreadsMax] threads

@@ -24,22 +24,34 @@ constexpr size_t kQuoteMax = 40;  // longer tokens are cut in error messages
 constexpr std::string_view kScheduleWord = "schedule";
 constexpr std::string_view kPreemptWord = "preempt";
 
-enum class Key : uint8_t { kFiles, kFilePages, kRaPages, kRaFail, kPrefill, kFlusher, kSeed, kPctDepth };
+enum class Key : uint8_t {
+  kFiles, kFilePages, kRaPages, kRaFail, kPrefill, kFlusher, kBackend, kIo, kSeed, kPctDepth
+};
+
+// The spelling of value v of a key whose values are names: v is the enum's
+// value, and program.h's name table spells it.
+using NameOf = const char* (*)(uint64_t v);
+const char* BackendNameOf(uint64_t v) { return BackendName(static_cast<BackendKind>(v)); }
+const char* IoNameOf(uint64_t v) { return IoModeName(static_cast<IoMode>(v)); }
 
 struct KeyInfo {
   Key key;
   std::string_view name;
   uint64_t min;
   uint64_t max;
+  NameOf name_of = nullptr;  // set: the values [min, max] are written as their names, not as numbers
 };
 
-constexpr std::array<KeyInfo, 8> kKeys = {{
+// In the order PrintText prints them.
+constexpr std::array<KeyInfo, 10> kKeys = {{
     {Key::kFiles, "files", 1, kFilesMax},
     {Key::kFilePages, "file-pages", 1, kFilePagesMax},
     {Key::kRaPages, "ra-pages", 0, kRaPagesMax},
     {Key::kRaFail, "ra-fail", 0, kRaFailMax},
     {Key::kPrefill, "prefill", 0, kPrefillMax},
     {Key::kFlusher, "flusher", 0, kFlusherMax},
+    {Key::kBackend, "backend", 0, kBackendKinds - 1, BackendNameOf},
+    {Key::kIo, "io", 0, kIoModes - 1, IoNameOf},
     {Key::kSeed, "seed", 0, std::numeric_limits<uint64_t>::max()},
     {Key::kPctDepth, "pct-depth", 1, kPctDepthMax},
 }};
@@ -58,6 +70,8 @@ uint64_t GetKey(const Program& p, Key key) {
     case Key::kRaFail: return p.ra_fail;
     case Key::kPrefill: return p.prefill;
     case Key::kFlusher: return p.flusher;
+    case Key::kBackend: return static_cast<uint64_t>(p.backend);
+    case Key::kIo: return static_cast<uint64_t>(p.io);
     case Key::kSeed: return p.seed;
     case Key::kPctDepth: return p.schedule.pct_depth;
   }
@@ -73,6 +87,8 @@ void SetKey(Program& p, Key key, uint64_t value) {
     case Key::kRaFail: p.ra_fail = static_cast<uint8_t>(value); break;
     case Key::kPrefill: p.prefill = static_cast<uint8_t>(value); break;
     case Key::kFlusher: p.flusher = static_cast<uint8_t>(value); break;
+    case Key::kBackend: p.backend = static_cast<BackendKind>(value); break;
+    case Key::kIo: p.io = static_cast<IoMode>(value); break;
     case Key::kSeed: p.seed = value; break;
     case Key::kPctDepth: p.schedule.pct_depth = static_cast<uint8_t>(value); break;
   }
@@ -164,6 +180,17 @@ Result<uint64_t> ParseNumber(const Token& tok, std::string_view what, bool allow
   return value;
 }
 
+// The whole token must be one of the key's names; the value is its index.
+Result<uint64_t> ParseName(const Token& tok, const KeyInfo& key) {
+  std::string names;
+  for (uint64_t v = key.min; v <= key.max; ++v) {
+    if (tok.text == key.name_of(v)) return v;
+    names += std::string(names.empty() ? "" : " ") + key.name_of(v);
+  }
+  return ErrorAt(tok, "unknown " + std::string(key.name) + " " + Quote(tok.text) + " (expected one of: " + names +
+                          ")");
+}
+
 std::string RangeText(uint64_t lo, uint64_t hi_exclusive) {
   return "[" + std::to_string(lo) + ", " + std::to_string(hi_exclusive) + ")";
 }
@@ -233,10 +260,10 @@ Result<Program> Parser::Run(std::string_view text) {
   for (size_t i = 0; i < sc.preemptions.size(); ++i) {
     if (sc.strategy != Strategy::kDirected)
       return ErrorAt(preempt_at_[i], "'preempt' needs 'schedule directed'");
-    if (sc.preemptions[i].thread >= program_.threads.size())
+    if (sc.preemptions[i].thread >= program_.logical_threads())
       return ErrorAt(preempt_at_[i], "preemption to thread " + std::to_string(sc.preemptions[i].thread) +
                                          ", but the program has " + std::to_string(program_.threads.size()) +
-                                         " threads");
+                                         " threads" + (program_.flusher ? " and the flusher" : ""));
   }
   const Status valid = Validate(program_);
   if (!valid.ok()) return ErrorAt(end, valid.message());
@@ -283,7 +310,8 @@ Status Parser::ParseKey(const KeyInfo& key, Tokens tokens) {
   if (keys_seen_ & bit) return ErrorAt(tokens[0], "duplicate key " + Quote(key.name));
   PR_RETURN_IF_ERROR(NeedToken(tokens, 1, "a value"));
   const std::string name(key.name);
-  const Result<uint64_t> value = ParseNumber(tokens[1], name, key.key == Key::kSeed);
+  const Result<uint64_t> value =
+      key.name_of != nullptr ? ParseName(tokens[1], key) : ParseNumber(tokens[1], name, key.key == Key::kSeed);
   if (!value.ok()) return value.status();
   if (value.value() < key.min || value.value() > key.max)
     return ErrorAt(tokens[1], name + " " + std::to_string(value.value()) + " out of range [" +
@@ -324,8 +352,10 @@ Status Parser::ParsePreempt(Tokens tokens) {
   if (t.text.empty() || t.text[0] != 't') return ErrorAt(t, "expected a thread 't<N>', got " + Quote(t.text));
   const Result<uint64_t> thread = ParseNumber(t.From(1), "thread number", false);
   if (!thread.ok()) return thread.status();
-  if (thread.value() >= kThreadsMax)
-    return ErrorAt(t, "thread " + std::to_string(thread.value()) + " out of range " + RangeText(0, kThreadsMax));
+  // Up to kThreadsMax: the flusher follows the last program thread.
+  if (thread.value() > kThreadsMax)
+    return ErrorAt(t, "thread " + std::to_string(thread.value()) + " out of range " +
+                          RangeText(0, kThreadsMax + 1));
   PR_RETURN_IF_ERROR(NeedEnd(tokens, 3, "the preemption"));
   if (list.size() == kPreemptionsMax)
     return ErrorAt(tokens[0], "too many preemptions: at most " + std::to_string(kPreemptionsMax));
@@ -417,7 +447,9 @@ std::string PrintText(const Program& program) {
   for (const KeyInfo& key : kKeys) {
     const uint64_t value = GetKey(program, key.key);
     out += std::string(key.name) + " ";
-    if (key.key == Key::kSeed) {
+    if (key.name_of != nullptr) {
+      out += key.name_of(value);
+    } else if (key.key == Key::kSeed) {
       char hex[16];
       const auto [end, ec] = std::to_chars(std::begin(hex), std::end(hex), value, 16);
       out += "0x" + std::string(hex, end);

@@ -7,11 +7,14 @@
 //   file-pages 16          in any order, before the first thread:
 //   ra-pages 4             files, file-pages, ra-pages, ra-fail,
 //   ra-fail 1              prefill, flusher (0 or 1: a flusher thread
-//   flusher 1              writes dirty pages back), seed (decimal or
-//   seed 0x2a              0x hex), pct-depth, schedule
+//   flusher 1              writes dirty pages back), backend, io, seed
+//   backend blockmap       (decimal or 0x hex), pct-depth, schedule;
+//   io uring               backend memory (the default), file or blockmap,
+//   seed 0x2a              io pread (the default) or uring
 //   schedule directed   <- controlled strategy: random (the default), pct
 //   pct-depth 3            (with pct-depth 1-8) or directed, which takes
 //   preempt 40 t1          preemptions: at step 40 run thread 1 if it can
+//                          (with the flusher, the thread after the last is it)
 //   thread 0            <- threads numbered 0, 1, 2 ... in order
 //   read f0 s0+16       <- op: <kind> f<file> s<first sector>+<sector count>,
 //                          the kind named as in OpTable()

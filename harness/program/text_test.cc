@@ -1,6 +1,8 @@
 // Tests the text program format: a hand-written text (comments, blank lines,
 // indentation, keys in any order) parses to the exact expected Program, and
 // so does one with every op kind (names with '-' and digits) and the flusher,
+// the backend and io keys take their names and default to memory and pread
+// when absent (texts from before them still parse to what they ran on),
 // PrintText's output is pinned, ParseText(PrintText(p)) == p for many random
 // valid programs, every class of parse error names the right line:column,
 // garbage and mutated texts fail cleanly, and LooksLikeText sniffs correctly.
@@ -125,6 +127,52 @@ TEST(TextTest, OmittedKeysKeepDefaultsAndSeedTakesDecimal) {
   EXPECT_EQ(parsed.value(), expected);
 }
 
+TEST(TextTest, BackendAndIoTakeTheirNames) {
+  const Result<Program> parsed = ParseText("pagerace 1\nio uring\nbackend blockmap\nthread 0\n");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  Program expected;
+  expected.backend = BackendKind::kBlockmap;
+  expected.io = IoMode::kUring;
+  EXPECT_EQ(parsed.value(), expected);
+  for (uint32_t b = 0; b < kBackendKinds; ++b) {
+    for (uint32_t io = 0; io < kIoModes; ++io) {
+      Program p;
+      p.backend = static_cast<BackendKind>(b);
+      p.io = static_cast<IoMode>(io);
+      const std::string text = PrintText(p);
+      EXPECT_NE(text.find("\nbackend " + std::string(BackendName(p.backend)) + "\nio " + IoModeName(p.io) + "\n"),
+                std::string::npos)
+          << text;
+      const Result<Program> again = ParseText(text);
+      ASSERT_TRUE(again.ok()) << again.status().message();
+      EXPECT_EQ(again.value(), p);
+    }
+  }
+}
+
+// Texts from before the backend and io keys (artifacts, regressions) ran on
+// memory with pread unless a flag said otherwise: without the keys they
+// still do.
+TEST(TextTest, AbsentBackendAndIoAreMemoryAndPread) {
+  const Result<Program> parsed = ParseText("pagerace 1\nfiles 2\nprefill 1\nflusher 0\nseed 0x0\nthread 0\n");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_EQ(parsed.value().backend, BackendKind::kMemory);
+  EXPECT_EQ(parsed.value().io, IoMode::kPread);
+}
+
+TEST(TextTest, NamesRoundTrip) {
+  for (uint32_t b = 0; b < kBackendKinds; ++b)
+    EXPECT_EQ(BackendFromName(BackendName(static_cast<BackendKind>(b))), static_cast<BackendKind>(b));
+  for (uint32_t io = 0; io < kIoModes; ++io)
+    EXPECT_EQ(IoModeFromName(IoModeName(static_cast<IoMode>(io))), static_cast<IoMode>(io));
+  EXPECT_STREQ(BackendName(BackendKind::kMemory), "memory");
+  EXPECT_STREQ(BackendName(BackendKind::kFile), "file");
+  EXPECT_STREQ(BackendName(BackendKind::kBlockmap), "blockmap");
+  EXPECT_STREQ(IoModeName(IoMode::kUring), "uring");
+  EXPECT_EQ(BackendFromName("Blockmap"), std::nullopt);
+  EXPECT_EQ(IoModeFromName(""), std::nullopt);
+}
+
 TEST(TextTest, PrintTextFormatIsPinned) {
   Program p;
   p.files = 2;
@@ -141,6 +189,8 @@ TEST(TextTest, PrintTextFormatIsPinned) {
             "ra-fail 1\n"
             "prefill 0\n"
             "flusher 0\n"
+            "backend memory\n"
+            "io pread\n"
             "seed 0xdeadbeef\n"
             "pct-depth 3\n"
             "schedule random\n"
@@ -206,7 +256,7 @@ const std::vector<ErrorCase>& ErrorCases() {
       {"key after thread", "pagerace 1\nthread 0\nseed 1\n",
        "3:1: header key 'seed' after the first thread (header keys go before 'thread 0')"},
       {"unknown key", "pagerace 1\nfilez 2\n",
-       "2:1: unknown key 'filez' (expected one of: files file-pages ra-pages ra-fail prefill flusher seed pct-depth "
+       "2:1: unknown key 'filez' (expected one of: files file-pages ra-pages ra-fail prefill flusher backend io seed pct-depth "
        "schedule preempt thread)"},
       {"flusher out of range", "pagerace 1\nflusher 2\n", "2:9: flusher 2 out of range [0, 1]"},
       {"duplicate flusher", "pagerace 1\nflusher 1\nflusher 1\n", "3:1: duplicate key 'flusher'"},
@@ -238,6 +288,17 @@ const std::vector<ErrorCase>& ErrorCases() {
        "3:12: sector count '99999999999999999999' does not fit in 64 bits"},
       {"too many ops", "pagerace 1\nthread 0\n" + Lines(257, "read f0 s0+1\n"),
        "259:1: too many ops: at most 256 in all threads"},
+      {"unknown backend", "pagerace 1\nbackend  tape\n",
+       "2:10: unknown backend 'tape' (expected one of: memory file blockmap)"},
+      {"backend as a number", "pagerace 1\nbackend 2\n",
+       "2:9: unknown backend '2' (expected one of: memory file blockmap)"},
+      {"missing backend", "pagerace 1\nbackend # which?\n", "2:8: expected a value after 'backend'"},
+      {"duplicate backend", "pagerace 1\nbackend file\nbackend file\n", "3:1: duplicate key 'backend'"},
+      {"trailing junk backend", "pagerace 1\nbackend file uring\n",
+       "2:14: unexpected 'uring' after backend value (expected end of line)"},
+      {"unknown io", "pagerace 1\nio aio\n", "2:4: unknown io 'aio' (expected one of: pread uring)"},
+      {"backend after thread", "pagerace 1\nthread 0\nbackend file\n",
+       "3:1: header key 'backend' after the first thread (header keys go before 'thread 0')"},
       {"unknown strategy", "pagerace 1\nschedule fair\n",
        "2:10: unknown schedule strategy 'fair' (expected one of: random pct directed)"},
       {"duplicate schedule", "pagerace 1\nschedule pct\nschedule pct\n", "3:1: duplicate key 'schedule'"},
@@ -246,6 +307,9 @@ const std::vector<ErrorCase>& ErrorCases() {
        "2:1: 'preempt' needs 'schedule directed'"},
       {"preempt to missing thread", "pagerace 1\nschedule directed\npreempt 3 t2\nthread 0\nthread 1\n",
        "3:1: preemption to thread 2, but the program has 2 threads"},
+      {"preempt past the flusher", "pagerace 1\nflusher 1\nschedule directed\npreempt 3 t3\nthread 0\nthread 1\n",
+       "4:1: preemption to thread 3, but the program has 2 threads and the flusher"},
+      {"preempt thread range", "pagerace 1\nschedule directed\npreempt 3 t9\n", "3:11: thread 9 out of range [0, 9)"},
       {"preempt out of order", "pagerace 1\nschedule directed\npreempt 9 t0\npreempt 3 t0\n",
        "4:9: preemptions must be in step order (step 3 after step 9)"},
       {"preempt step range", "pagerace 1\npreempt 65536 t0\n", "2:9: step 65536 out of range [0, 65535]"},
@@ -253,7 +317,7 @@ const std::vector<ErrorCase>& ErrorCases() {
       {"preempt after thread", "pagerace 1\nthread 0\npreempt 1 t0\n",
        "3:1: header key 'preempt' after the first thread (header keys go before 'thread 0')"},
       {"binary junk", "pagerace 1\n\x01\xff\n", "2:1: unknown key '\\x01\\xff' (expected one of: "
-                                                "files file-pages ra-pages ra-fail prefill flusher seed pct-depth "
+                                                "files file-pages ra-pages ra-fail prefill flusher backend io seed pct-depth "
                                                 "schedule preempt thread)"},
   };
   return kCases;

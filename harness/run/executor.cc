@@ -94,29 +94,79 @@ void Executor::Prefill(const Program& program, History& history, std::vector<Bac
   }
 }
 
+Program WithOverrides(Program program, std::optional<BackendKind> backend, std::optional<IoMode> io) {
+  if (backend) program.backend = *backend;
+  if (io) program.io = *io;
+  return program;
+}
+
 Result<std::unique_ptr<Executor>> Executor::Create(const ExecutorOptions& options) {
-  Result<std::unique_ptr<Target>> target = Status::Ok();
+  std::unique_ptr<Executor> exec(new Executor(options));
   if (options.target == TargetKind::kKernel) {
     if (options.schedule != Schedule::kFree)
       return Status::InvalidArgument("the kernel target runs real threads only (schedule free)");
     if (options.mutant != Mutant::kNone)
       return Status::InvalidArgument("mutants are of the model; the kernel target runs the host kernel");
-    target = CreateKernelTarget({options.dir, options.io});
-  } else {
-    target = CreateModelTarget(options.mutant, options.backend, options.io, options.dir);
+    // At once: its files and facts are needed before the first program.
+    Result<std::unique_ptr<Target>> kernel = exec->MakeTarget(BackendKind::kFile, options.io.value_or(IoMode::kPread));
+    if (!kernel.ok()) return kernel.status();
+    exec->kernel_ = std::move(*kernel);
+    exec->target_ = exec->kernel_.get();
   }
-  if (!target.ok()) return target.status();
-  return std::unique_ptr<Executor>(new Executor(options, std::move(*target)));
+  return exec;
 }
 
-Result<std::unique_ptr<Executor>> Executor::Create(Mutant mutant, Schedule schedule, BackendKind backend,
-                                                   IoMode io, const std::string& dir, TargetKind target) {
+Result<std::unique_ptr<Executor>> Executor::Create(Mutant mutant, Schedule schedule,
+                                                   std::optional<BackendKind> backend, std::optional<IoMode> io,
+                                                   const std::string& dir, TargetKind target) {
   return Create({.target = target, .backend = backend, .io = io, .dir = dir, .mutant = mutant, .schedule = schedule});
 }
 
-Executor::Executor(const ExecutorOptions& options, std::unique_ptr<Target> target)
-    : options_(options), target_(std::move(target)) {
-  target_->SetClock(&stamp_);
+// Every target the executor runs is made here (the kernel's ignores
+// `backend`: it is always on real files).
+Result<std::unique_ptr<Target>> Executor::MakeTarget(BackendKind backend, IoMode io) {
+  Result<std::unique_ptr<Target>> made = options_.target == TargetKind::kKernel
+                                             ? CreateKernelTarget({options_.dir, io})
+                                             : CreateModelTarget(options_.mutant, backend, io, options_.dir);
+  if (made.ok()) (*made)->SetClock(&stamp_);
+  return made;
+}
+
+// The target `program` runs on: the kernel's, or the model over the
+// program's backend and io (the overrides', where set).
+Result<Target*> Executor::TargetFor(const Program& program) {
+  if (kernel_ != nullptr) return kernel_.get();
+  const BackendKind backend = options_.backend.value_or(program.backend);
+  // Memory has no I/O to move: one target serves either io.
+  const IoMode io = backend == BackendKind::kMemory ? IoMode::kPread : options_.io.value_or(program.io);
+  std::unique_ptr<Target>& slot = models_[static_cast<size_t>(backend)][static_cast<size_t>(io)];
+  if (slot == nullptr) {
+    Result<std::unique_ptr<Target>> made = MakeTarget(backend, io);
+    if (!made.ok()) return made.status();
+    slot = std::move(*made);
+  }
+  return slot.get();
+}
+
+std::string Executor::BackendDegraded() const {
+  std::string all;
+  auto add = [&all](const std::unique_ptr<Target>& t) {
+    const std::string d = t == nullptr ? "" : t->Degraded();
+    if (!d.empty() && all.find(d) == std::string::npos) all += (all.empty() ? "" : "; ") + d;
+  };
+  add(kernel_);
+  for (const auto& by_io : models_)
+    for (const std::unique_ptr<Target>& t : by_io) add(t);
+  return all;
+}
+
+std::vector<std::pair<std::string, std::string>> Executor::Facts() const {
+  if (kernel_ != nullptr) return kernel_->Facts();
+  constexpr const char* kPerProgram = "per program";
+  const std::optional<BackendKind> backend = options_.backend;
+  std::vector<std::pair<std::string, std::string>> facts = {{"backend", backend ? BackendName(*backend) : kPerProgram}};
+  if (backend != BackendKind::kMemory) facts.emplace_back("io", options_.io ? IoModeName(*options_.io) : kPerProgram);
+  return facts;
 }
 
 Executor::~Executor() {
@@ -244,6 +294,9 @@ Result<RunOutcome> Executor::Run(const Program& program) {
   History setup;
   initial_.clear();
   if (program.prefill) Prefill(program, setup, initial_);
+  Result<Target*> target = TargetFor(program);
+  if (!target.ok()) return target.status();
+  target_ = *target;
   PR_RETURN_IF_ERROR(target_->Reset(program, initial_));
   program_ = &program;
   const size_t n = program.threads.size();
@@ -269,7 +322,6 @@ Result<RunOutcome> Executor::Run(const Program& program) {
     v.expected = "every thread to finish";
     outcome.report.violations.push_back(std::move(v));
     outcome.report.total = 1;
-    AddAnomaly(outcome.report);
     return outcome;
   }
   program_ = nullptr;
@@ -287,29 +339,17 @@ Result<RunOutcome> Executor::Run(const Program& program) {
   sched::SetThreadJitter(0, {});
   PR_RETURN_IF_ERROR(FinalCheck(outcome.history, program));
   outcome.report = CheckHistory(outcome.history, {target_->ByteTearing()});
-  AddAnomaly(outcome.report);
+  if (std::optional<Anomaly> a = target_->TakeAnomaly()) {
+    Violation v;
+    v.kind = a->sigbus ? ViolationKind::kSigbus : ViolationKind::kAssert;
+    v.stamp = stamp_.load();
+    v.reader = std::move(a->reader);
+    v.observed = std::move(a->observed);
+    v.expected = std::move(a->expected);
+    outcome.report.violations.insert(outcome.report.violations.begin(), std::move(v));
+    ++outcome.report.total;
+  }
   return outcome;
-}
-
-// The target's anomaly, if any, joins the report in time order: the report's
-// first violation is the first that happened. An anomaly at clock value X
-// came after every read whose response stamp is below X; one without a time
-// is taken as the end of the run.
-void Executor::AddAnomaly(CheckReport& report) {
-  std::optional<Anomaly> a = target_->TakeAnomaly();
-  if (!a) return;
-  Violation v;
-  v.kind = a->sigbus ? ViolationKind::kSigbus : ViolationKind::kAssert;
-  v.file = a->file;
-  v.sector = a->sector;
-  v.stamp = a->stamp != 0 ? a->stamp : stamp_.load();
-  v.reader = std::move(a->reader);
-  v.observed = std::move(a->observed);
-  v.expected = std::move(a->expected);
-  auto at = std::lower_bound(report.violations.begin(), report.violations.end(), v.stamp,
-                             [](const Violation& x, uint64_t stamp) { return x.stamp < stamp; });
-  report.violations.insert(at, std::move(v));
-  ++report.total;
 }
 
 // Free mode: the pool's threads run the program's threads, started together.
@@ -370,7 +410,6 @@ bool Executor::RunControlled(const Program& program, CheckReport& report) {
   v.expected = "every thread to finish";
   report.violations.push_back(std::move(v));
   report.total = 1;
-  AddAnomaly(report);
   // The abandoned fibers left locks held and folios locked; the next Run's
   // cache Reset makes fresh inodes and recycles every folio.
   return false;

@@ -1,6 +1,9 @@
 // The executor: runs a Program against a Target (target.h) — the page-cache
-// model over a backend, or the host kernel on real files — free-running on
-// real threads or (the model only) under the controlled scheduler. Free: a
+// model over the program's backend, or the host kernel on real files —
+// free-running on real threads or (the model only) under the controlled
+// scheduler. Model targets are made on first use, one per backend and io, and
+// kept: programs on different backends run one after another cheaply, and a
+// private directory is made only once a program needs real files. Free: a
 // persistent pool (one OS thread per program thread; or threads made and
 // joined per run) starts each run's threads together at a barrier. Controlled: the threads are fibers on the
 // calling thread and the program's schedule picks every switch. Every op is
@@ -56,11 +59,19 @@ enum class Schedule : uint8_t {
 const char* ScheduleName(Schedule schedule);
 std::optional<Schedule> ScheduleFromName(std::string_view name);
 
+// `program` as it runs under these overrides: with `backend` and `io`, where
+// set, in its fields. A saved copy of the run must say this, so that it
+// replays with no flags.
+Program WithOverrides(Program program, std::optional<BackendKind> backend, std::optional<IoMode> io);
+
 struct ExecutorOptions {
-  TargetKind target = TargetKind::kModel;  // kKernel: free schedule, no mutant, backend unused
-  BackendKind backend = BackendKind::kFile;
-  IoMode io = IoMode::kPread;    // file backend: how page data moves
-  std::string dir;               // file backend: parent of its private directory; "" = $TMPDIR
+  TargetKind target = TargetKind::kModel;  // kKernel: free schedule, no mutant, no backend
+  // Set, every program runs on this backend and io instead of its own
+  // (Program::backend and ::io). The kernel target ignores the programs'
+  // fields and moves its data by `io` (pread unless set).
+  std::optional<BackendKind> backend = std::nullopt;
+  std::optional<IoMode> io = std::nullopt;
+  std::string dir;               // file and blockmap backends, kernel: parent of the private directory; "" = $TMPDIR
   Mutant mutant = Mutant::kNone;
   Schedule schedule = Schedule::kFree;
   uint64_t steps_max = 1'000'000;  // controlled: scheduling points before a livelock
@@ -94,20 +105,24 @@ class Executor {
  public:
   static Result<std::unique_ptr<Executor>> Create(const ExecutorOptions& options);
   // The same, from the fields the soak, replay and search options carry.
-  static Result<std::unique_ptr<Executor>> Create(Mutant mutant, Schedule schedule, BackendKind backend,
-                                                  IoMode io, const std::string& dir,
-                                                  TargetKind target = TargetKind::kModel);
+  static Result<std::unique_ptr<Executor>> Create(Mutant mutant, Schedule schedule,
+                                                  std::optional<BackendKind> backend, std::optional<IoMode> io,
+                                                  const std::string& dir, TargetKind target = TargetKind::kModel);
   ~Executor();
   Executor(const Executor&) = delete;
   Executor& operator=(const Executor&) = delete;
 
   // REQUIRES: Validate(program).ok(). An error Status means the environment
-  // failed (backend I/O); findings are in the outcome's report.
+  // failed (making the backend, its I/O); findings are in the outcome's report.
   Result<RunOutcome> Run(const Program& program);
 
-  std::string BackendDegraded() const { return target_->Degraded(); }
-  // What the target runs on (Target::Facts).
-  std::vector<std::pair<std::string, std::string>> Facts() const { return target_->Facts(); }
+  // What the targets made so far had to do without ("" if nothing).
+  std::string BackendDegraded() const;
+  // What programs run on, for a header (Target::Facts): the kernel target's
+  // facts; for the model, the backend and io overrides, or "per program".
+  std::vector<std::pair<std::string, std::string>> Facts() const;
+  // What the last Run ran on (its target's Facts); REQUIRES: a Run.
+  std::vector<std::pair<std::string, std::string>> RunFacts() const { return target_->Facts(); }
 
   // Controlled runs from now on record or follow these.
   void set_hooks(const ControlledHooks& hooks) { hooks_ = hooks; }
@@ -118,7 +133,9 @@ class Executor {
   bool wedged() const { return wedged_; }
 
  private:
-  Executor(const ExecutorOptions& options, std::unique_ptr<Target> target);
+  explicit Executor(const ExecutorOptions& options) : options_(options) {}
+  Result<std::unique_ptr<Target>> MakeTarget(BackendKind backend, IoMode io);
+  Result<Target*> TargetFor(const Program& program);
   void EnsureWorkers(size_t n);
   void StopWorkers();
   void WorkerLoop(size_t id, uint32_t seen);
@@ -133,7 +150,9 @@ class Executor {
   void AddAnomaly(CheckReport& report);
 
   ExecutorOptions options_;
-  std::unique_ptr<Target> target_;
+  std::unique_ptr<Target> kernel_;  // the kernel target, made by Create
+  std::unique_ptr<Target> models_[kBackendKinds][kIoModes];  // model targets, made on first use
+  Target* target_ = nullptr;        // the current (or last) run's
 
   std::vector<uint64_t> prefill_[kFilesMax];  // prefill content of each whole file, made on first use
   std::vector<Backend::Initial> initial_;     // this run's prefilled pages

@@ -1,9 +1,16 @@
 // Tests the executor end to end on the correct model: a fixed program's
 // history is complete and checks clean; many generated multi-threaded
-// programs check clean (the oracle's zero-false-positive promise, in small);
-// and a history the cache could not have produced is flagged, so the
-// pipeline from run to checker is live.
+// programs check clean on the backends their swarms draw (the oracle's
+// zero-false-positive promise, in small); each program runs on its own
+// backend and io, on a target made once and kept, with a private directory
+// only once real files are needed, unless an override says otherwise; and a
+// history the cache could not have produced is flagged, so the pipeline from
+// run to checker is live.
 #include "harness/run/executor.h"
+
+#include <dirent.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -18,8 +25,9 @@
 namespace pagerace {
 namespace {
 
+// `backend` overrides the programs' own; unset, each runs on its own.
 std::unique_ptr<Executor> MakeExecutor(Mutant mutant = Mutant::kNone, Schedule schedule = Schedule::kFree,
-                                       BackendKind backend = BackendKind::kFile) {
+                                       std::optional<BackendKind> backend = BackendKind::kFile) {
   ExecutorOptions o;
   o.mutant = mutant;
   o.schedule = schedule;
@@ -63,17 +71,94 @@ TEST(ExecutorTest, FixedProgramRecordsEveryOpAndChecksClean) {
   }
 }
 
-// 300 generated 4-thread programs on the correct model: no finding.
+// 300 generated 4-thread programs on the correct model, each on the backend
+// its swarm drew: no finding.
 void ExpectGeneratedProgramsClean(Schedule schedule, uint64_t seed) {
-  auto exec = MakeExecutor(Mutant::kNone, schedule);
+  auto exec = MakeExecutor(Mutant::kNone, schedule, std::nullopt);
   Rng rng(seed);
+  uint32_t backends = 0;  // bit per backend run on
   for (int round = 0; round < 300; ++round) {
     Program p = Generate(rng, {.threads = 4, .ops_per_thread = 10});
+    backends |= 1u << static_cast<uint32_t>(p.backend);
     Result<RunOutcome> out = exec->Run(p);
     ASSERT_TRUE(out.ok()) << out.status().ToString();
     ASSERT_TRUE(out->report.ok()) << "round " << round << ": " << out->report.violations.front().ToString()
                                   << "\n" << PrintText(p);
   }
+  EXPECT_EQ(backends, (1u << kBackendKinds) - 1);
+}
+
+// The entries of `dir` (not . and ..).
+int Entries(const std::string& dir) {
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return -1;
+  int n = 0;
+  while (dirent* e = readdir(d)) n += std::string(e->d_name) != "." && std::string(e->d_name) != "..";
+  closedir(d);
+  return n;
+}
+
+TEST(ExecutorTest, EachProgramRunsOnItsOwnBackendAndTargetsAreKept) {
+  char tmpl[] = "/tmp/pagerace-executor-test-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  {
+    ExecutorOptions o;
+    o.schedule = Schedule::kControlled;
+    o.dir = dir;
+    Result<std::unique_ptr<Executor>> exec = Executor::Create(o);
+    ASSERT_TRUE(exec.ok()) << exec.status().ToString();
+    using Facts = std::vector<std::pair<std::string, std::string>>;
+    EXPECT_EQ((*exec)->Facts(), (Facts{{"backend", "per program"}, {"io", "per program"}}));
+    Result<Program> p = ParseText("pagerace 1\nfiles 2\nthread 0\nwrite f0 s0+8\npunch f0 s0+8\nwrite f1 s0+8\n"
+                                  "thread 1\nread f0 s0+8\n");
+    ASSERT_TRUE(p.ok());
+    // Memory needs no files: nothing is made in `dir` yet.
+    ASSERT_TRUE((*exec)->Run(*p).ok());
+    EXPECT_EQ((*exec)->RunFacts(), (Facts{{"backend", "memory"}}));
+    EXPECT_EQ(Entries(dir), 0);
+    p->backend = BackendKind::kBlockmap;
+    for (int i = 0; i < 2; ++i) {
+      Result<RunOutcome> out = (*exec)->Run(*p);
+      ASSERT_TRUE(out.ok());
+      EXPECT_TRUE(out->report.ok());
+      EXPECT_EQ((*exec)->RunFacts(), (Facts{{"backend", "blockmap"}, {"io", "pread"}}));
+      EXPECT_EQ(Entries(dir), 1) << "one private directory, made once and kept";
+    }
+    p->backend = BackendKind::kFile;
+    p->io = IoMode::kUring;
+    ASSERT_TRUE((*exec)->Run(*p).ok());
+    EXPECT_EQ((*exec)->RunFacts(), (Facts{{"backend", "file"}, {"io", "uring"}}));
+    EXPECT_EQ(Entries(dir), 2);
+    // Back to memory: the memory target made first serves again.
+    p->backend = BackendKind::kMemory;
+    ASSERT_TRUE((*exec)->Run(*p).ok());
+    EXPECT_EQ((*exec)->RunFacts(), (Facts{{"backend", "memory"}}));
+    EXPECT_EQ(Entries(dir), 2);
+  }
+  EXPECT_EQ(Entries(dir), 0) << "the targets remove their directories";
+  rmdir(dir.c_str());
+}
+
+TEST(ExecutorTest, AnOverrideRunsEveryProgramOnIt) {
+  ExecutorOptions o;
+  o.schedule = Schedule::kControlled;
+  o.backend = BackendKind::kBlockmap;
+  Result<std::unique_ptr<Executor>> exec = Executor::Create(o);
+  ASSERT_TRUE(exec.ok());
+  using Facts = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ((*exec)->Facts(), (Facts{{"backend", "blockmap"}, {"io", "per program"}}));
+  Program p;
+  p.threads = {{Op{OpKind::kWrite, 0, 0, 8}, Op{OpKind::kRead, 0, 0, 8}}};
+  for (BackendKind own : {BackendKind::kMemory, BackendKind::kFile}) {
+    p.backend = own;
+    ASSERT_TRUE((*exec)->Run(p).ok());
+    EXPECT_EQ((*exec)->RunFacts(), (Facts{{"backend", "blockmap"}, {"io", "pread"}}));
+  }
+  const Program overridden = WithOverrides(p, BackendKind::kBlockmap, std::nullopt);
+  EXPECT_EQ(overridden.backend, BackendKind::kBlockmap);
+  EXPECT_EQ(overridden.io, p.io);
+  EXPECT_EQ(WithOverrides(p, std::nullopt, std::nullopt), p);
 }
 
 TEST(ExecutorTest, GeneratedProgramsCheckCleanOnTheCorrectModel) {
@@ -163,9 +248,9 @@ TEST(ExecutorTest, ControlledSeedSearchFindsEachMutantOnItsRegression) {
   for (const MutantInfo& m : MutantTable()) {
     Result<Program> p = LoadProgram(std::string(PAGERACE_SOURCE_DIR) + "/corpus/regressions/" + m.name + ".txt");
     ASSERT_TRUE(p.ok()) << p.status().ToString();
-    const BackendKind backend = m.blockmap ? BackendKind::kBlockmap : BackendKind::kFile;
-    auto exec = MakeExecutor(m.id, Schedule::kControlled, backend);
-    auto correct = MakeExecutor(Mutant::kNone, Schedule::kControlled, backend);
+    // On the regression's own backend (blockmap where the mutant shows only there).
+    auto exec = MakeExecutor(m.id, Schedule::kControlled, std::nullopt);
+    auto correct = MakeExecutor(Mutant::kNone, Schedule::kControlled, std::nullopt);
     bool found = false;
     for (uint64_t seed = 0; seed < 5000 && !found; ++seed) {
       p->schedule = {};

@@ -42,9 +42,9 @@ struct Item {
 Result<ExploreResult> Explore(const Program& program, const ExploreOptions& options) {
   PR_RETURN_IF_ERROR(Validate(program));
   Result<std::unique_ptr<Executor>> exec =
-      Executor::Create(options.mutant, Schedule::kControlled, options.backend, IoMode::kPread, options.dir);
+      Executor::Create(options.mutant, Schedule::kControlled, options.backend, options.io, options.dir);
   if (!exec.ok()) return exec.status();
-  return Explore(**exec, program, options);
+  return Explore(**exec, WithOverrides(program, options.backend, options.io), options);
 }
 
 Result<ExploreResult> Explore(Executor& exec, const Program& program, const ExploreOptions& options) {
@@ -111,7 +111,7 @@ Result<SearchResult> FindSchedule(const Program& program, const SearchOptions& o
   if (!exec.ok()) return exec.status();
   SearchResult result;
   const Clock::time_point t0 = Clock::now();
-  Program p = program;
+  Program p = WithOverrides(program, options.backend, options.io);
   for (uint64_t i = options.try_own ? 0 : 1; result.tries < options.tries_max && Since(t0) < options.duration_s;
        ++i) {
     if (i > 0) {

@@ -34,7 +34,10 @@ struct ExploreOptions {
   uint64_t schedules_max = 1'000'000;
   double duration_s = 600;
   Mutant mutant = Mutant::kNone;
-  BackendKind backend = BackendKind::kMemory;
+  // Set, the program runs on these instead of its own backend and io, and
+  // the schedule written (`first`) says so.
+  std::optional<BackendKind> backend = std::nullopt;
+  std::optional<IoMode> io = std::nullopt;
   std::string dir;
 };
 
@@ -52,15 +55,17 @@ struct ExploreResult {
 Result<ExploreResult> Explore(const Program& program, const ExploreOptions& options);
 
 // The same on an executor of the caller's (controlled; options.mutant,
-// backend and dir are its own, not options'), for many programs in a row.
+// backend, io and dir are its own, not options'), for many programs in a row.
 Result<ExploreResult> Explore(Executor& exec, const Program& program, const ExploreOptions& options);
 
 struct SearchOptions {
   uint64_t tries_max = 20000;
   double duration_s = 30;
   Mutant mutant = Mutant::kNone;
-  BackendKind backend = BackendKind::kMemory;
-  IoMode io = IoMode::kPread;
+  // Set, the program runs on these instead of its own backend and io, and
+  // the program found says so.
+  std::optional<BackendKind> backend = std::nullopt;
+  std::optional<IoMode> io = std::nullopt;
   std::string dir;
   bool try_own = true;           // try the program's own schedule first
 };

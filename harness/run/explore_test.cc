@@ -2,7 +2,10 @@
 // exploration finds each mutant's race and the schedule it writes replays it
 // exactly, while on the correct model every schedule within the bound checks
 // clean; a search turns a program into one whose controlled schedule shows
-// the race; explored schedules are distinct.
+// the race; explored schedules are distinct. Each runs on the program's
+// backend (the regressions of block-lifetime bugs say blockmap), and an
+// override of it is written into what is found, so that it replays with no
+// flags.
 #include "harness/run/explore.h"
 
 #include <gtest/gtest.h>
@@ -21,23 +24,21 @@ Program Regression(const char* name) {
   return *p;
 }
 
-// The backend a mutant shows on: blockmap where it needs block reuse.
-BackendKind BackendFor(Mutant mutant) {
-  const MutantInfo* info = InfoOf(mutant);
-  return info != nullptr && info->blockmap ? BackendKind::kBlockmap : BackendKind::kMemory;
-}
-
-// `program` shows `report`'s first violation again, on the file backend too
-// (blockmap where the mutant needs it).
+// `program` shows `report`'s first violation again on its own backend, and a
+// program on memory on the file backend too (the same verdicts, through real
+// files).
 void ExpectReplays(const Program& program, Mutant mutant, const CheckReport& report) {
   ReplayOptions ro;
   ro.mutant = mutant;
-  if (BackendFor(mutant) == BackendKind::kBlockmap) ro.backend = BackendKind::kBlockmap;
   ro.runs = 1;
-  Result<ReplayResult> again = Replay(program, ro);
-  ASSERT_TRUE(again.ok());
-  ASSERT_TRUE(again->violating.has_value());
-  EXPECT_EQ(again->violating->violations.front().ToString(), report.violations.front().ToString());
+  for (std::optional<BackendKind> backend : {std::optional<BackendKind>(), std::optional(BackendKind::kFile)}) {
+    if (backend && program.backend != BackendKind::kMemory) continue;
+    ro.backend = backend;
+    Result<ReplayResult> again = Replay(program, ro);
+    ASSERT_TRUE(again.ok());
+    ASSERT_TRUE(again->violating.has_value());
+    EXPECT_EQ(again->violating->violations.front().ToString(), report.violations.front().ToString());
+  }
 }
 
 TEST(ExploreTest, FindsEachMutantWithinThreePreemptionsAndTheScheduleReplays) {
@@ -47,7 +48,6 @@ TEST(ExploreTest, FindsEachMutantWithinThreePreemptionsAndTheScheduleReplays) {
     ExploreOptions eo;
     eo.preemptions = 3;
     eo.mutant = m.id;
-    eo.backend = BackendFor(m.id);
     Result<ExploreResult> r = Explore(p, eo);
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     ASSERT_TRUE(r->first_report.has_value());
@@ -55,7 +55,7 @@ TEST(ExploreTest, FindsEachMutantWithinThreePreemptionsAndTheScheduleReplays) {
     EXPECT_LE(r->first_preemptions, 3u);
     ASSERT_TRUE(r->first.has_value());
     EXPECT_EQ(r->first->schedule.strategy, Strategy::kDirected);
-    // The written schedule shows the same violation, on the file backend too.
+    // The written schedule shows the same violation, on its backend (the regression's).
     ExpectReplays(*r->first, m.id, *r->first_report);
   }
 }
@@ -75,6 +75,33 @@ TEST(ExploreTest, CorrectModelIsCleanOverEveryScheduleWithinTheBound) {
     }
     EXPECT_EQ(r->violating, 0u);
   }
+}
+
+TEST(ExploreTest, AnOverrideOfTheBackendIsWrittenIntoTheSchedule) {
+  const Program p = Regression("no-invalidate-lock-read");
+  ASSERT_EQ(p.backend, BackendKind::kMemory);
+  ExploreOptions eo;
+  eo.preemptions = 2;
+  eo.mutant = Mutant::kNoInvalidateLockRead;
+  eo.backend = BackendKind::kBlockmap;
+  eo.io = IoMode::kUring;
+  Result<ExploreResult> r = Explore(p, eo);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_TRUE(r->first.has_value());
+  EXPECT_EQ(r->first->backend, BackendKind::kBlockmap);
+  EXPECT_EQ(r->first->io, IoMode::kUring);
+  ExpectReplays(*r->first, eo.mutant, *r->first_report);
+
+  Program unscheduled = p;
+  unscheduled.schedule = {};
+  SearchOptions so;
+  so.mutant = eo.mutant;
+  so.backend = BackendKind::kFile;
+  Result<SearchResult> found = FindSchedule(unscheduled, so);
+  ASSERT_TRUE(found.ok());
+  ASSERT_TRUE(found->found.has_value());
+  EXPECT_EQ(found->found->backend, BackendKind::kFile);
+  EXPECT_EQ(found->found->io, IoMode::kPread);
 }
 
 TEST(ExploreTest, MorePreemptionsMeanMoreSchedules) {
@@ -110,7 +137,6 @@ TEST(SearchTest, FindsAControlledScheduleForEachMutantAndNoneOnTheCorrectModel) 
     p.schedule = {};
     SearchOptions so;
     so.mutant = m.id;
-    so.backend = BackendFor(m.id);
     Result<SearchResult> r = FindSchedule(p, so);
     ASSERT_TRUE(r.ok());
     ASSERT_TRUE(r->found.has_value());

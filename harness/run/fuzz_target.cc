@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 
 #include "harness/base/check.h"
 #include "harness/program/codec.h"
@@ -29,6 +30,13 @@ auto FromEnv(const char* var, const char* fallback, Parse parse, const char* cho
   return *parsed;
 }
 
+// The same for an override: unset is none.
+template <typename Parse>
+auto OverrideFromEnv(const char* var, Parse parse, const char* choices) -> decltype(parse("")) {
+  if (std::getenv(var) == nullptr) return std::nullopt;
+  return FromEnv(var, "", parse, choices);
+}
+
 }  // namespace
 
 FuzzTarget* FuzzTarget::FromEnvironment(TargetKind kind) {
@@ -41,12 +49,9 @@ FuzzTarget* FuzzTarget::FromEnvironment(TargetKind kind) {
     std::fprintf(stderr, "pagerace: the kernel target takes no PAGERACE_MUTANT and only PAGERACE_SCHEDULE=free\n");
     std::exit(2);
   }
-  // Unset: memory, or blockmap for a mutant that shows only there.
-  const MutantInfo* info = InfoOf(mutant);
-  const BackendKind fallback = info != nullptr && info->blockmap ? BackendKind::kBlockmap : BackendKind::kMemory;
-  const BackendKind backend =
-      FromEnv("PAGERACE_BACKEND", BackendName(fallback), BackendFromName, "memory, file or blockmap");
-  const IoMode io = FromEnv("PAGERACE_IO", IoModeName(IoMode::kPread), IoModeFromName, "pread or uring");
+  const std::optional<BackendKind> backend =
+      OverrideFromEnv("PAGERACE_BACKEND", BackendFromName, "memory, file or blockmap");
+  const std::optional<IoMode> io = OverrideFromEnv("PAGERACE_IO", IoModeFromName, "pread or uring");
   // Lives until exit; the engines may call Run until then. At exit (libFuzzer
   // ends -runs and -max_total_time with exit()) the executor is destroyed,
   // which removes its private directory.
@@ -65,8 +70,9 @@ FuzzTarget* FuzzTarget::FromEnvironment(TargetKind kind) {
 }
 
 int FuzzTarget::Run(std::span<const uint8_t> data) {
-  const Program program = Decode(data);
-  if (program.op_count() == 0) return 0;
+  const Program input = Decode(data);
+  if (input.op_count() == 0) return 0;
+  const Program program = WithOverrides(input, options_.backend, options_.io);
   if (executor_ == nullptr) {
     Result<std::unique_ptr<Executor>> exec = Executor::Create(options_);
     PR_CHECK_MSG(exec.ok(), "environment: " + exec.status().ToString());
@@ -82,10 +88,24 @@ int FuzzTarget::Run(std::span<const uint8_t> data) {
   } else {
     executor_.reset();
   }
+  // The crash file holds the input as it came: an override it does not
+  // carry must be on the command line.
+  const bool kernel = options_.target == TargetKind::kKernel;
+  ReplayFlags flags;
+  flags.target = options_.target;
+  flags.mutant = options_.mutant;
+  flags.schedule = options_.schedule;
+  if (kernel) {
+    flags.io = options_.io;
+    flags.dir = options_.dir;
+  } else {
+    if (program.backend != input.backend) flags.backend = program.backend;
+    if (program.io != input.io) flags.io = program.io;
+  }
   const Violation& v = outcome->report.violations.front();
   std::fprintf(stderr, "pagerace: %s\n(%zu violations in this run)\nREPRO: %s\nthe program:\n%s",
-               v.ToString().c_str(), outcome->report.total,
-               ReplayCommand(options_.mutant, options_.schedule, "<crash file>", options_.target).c_str(), PrintText(program).c_str());
+               v.ToString().c_str(), outcome->report.total, ReplayCommand(flags, "<crash file>").c_str(),
+               PrintText(program).c_str());
   std::fflush(stderr);
   std::abort();
 }

@@ -4,18 +4,19 @@
 // mutant comes from PAGERACE_MUTANT (unset: the correct model), never from
 // the input. Programs run under the controlled scheduler (fibers; the
 // program's seed fixes the interleaving, so every crash replays exactly)
-// unless PAGERACE_SCHEDULE=free. The backend is in memory (no system call
-// per I/O: throughput) unless PAGERACE_BACKEND says otherwise (file,
-// blockmap); unset, a mutant that shows only on blockmap gets blockmap.
-// PAGERACE_IO=uring moves the file backends' data through io_uring. The
-// executor is made on the first input, so AFL++'s fork server never forks a
-// live thread pool.
+// unless PAGERACE_SCHEDULE=free. The backend and io are the input's own
+// (codec.h: memory and pread for inputs from before they were encoded), so
+// the engine mutates them as it mutates the rest; PAGERACE_BACKEND (memory,
+// file, blockmap) and PAGERACE_IO (pread, uring) override them for every
+// input, and the REPRO line then carries the override. The executor is made
+// on the first input, so AFL++'s fork server never forks a live thread pool.
 //
 // The kernel target (kernel_file_fuzzer) runs each input on the host kernel
 // instead: real files in a private directory under PAGERACE_DIR (default
 // /tmp, whatever TMPDIR says), real threads made and joined per input, a
 // watchdog that reports a run still going after 10 s as a DEADLOCK. It takes
-// no mutant and no controlled schedule (either set exits 2).
+// no mutant and no controlled schedule (either set exits 2), ignores the
+// input's backend and io, and moves its data by PAGERACE_IO.
 // Thread-safety: one input at a time, as the engines call it.
 #pragma once
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cinttypes>
+#include <iterator>
 
 #include "harness/base/check.h"
 #include "harness/base/rng.h"
@@ -51,13 +52,23 @@ std::string SoakScheduleFlags(const SoakOptions& o) {
   return flags;
 }
 
+// The soak's overrides of the programs' backend and io, as given on the
+// command line.
+std::string SoakBackendFlags(const SoakOptions& o) {
+  std::string flags;
+  if (o.backend) flags += std::string(" --backend ") + BackendName(*o.backend);
+  if (o.io) flags += std::string(" --io ") + IoModeName(*o.io);
+  return flags;
+}
+
 // A free-mode finding is searched for a controlled schedule first, so that
 // the artifact replays exactly; without one the program is saved for replay
 // under real threads.
 // An explore-mode finding is the first violating schedule, as a directed
 // program when it fits the program formats.
-Result<Finding> SaveFinding(const SoakOptions& options, const SoakResult& so_far, const Program& program,
-                            const CheckReport& report, const ExploreResult* explored = nullptr) {
+Result<Finding> SaveFinding(const SoakOptions& options, const SoakResult& so_far, const Executor& exec,
+                            const Program& program, const CheckReport& report,
+                            const ExploreResult* explored = nullptr) {
   Finding f;
   f.violation = report.violations.front();
   f.violations = report.total;
@@ -78,11 +89,9 @@ Result<Finding> SaveFinding(const SoakOptions& options, const SoakResult& so_far
   } else if (options.target == TargetKind::kKernel) {
     how = "the host kernel under real threads: replay reruns the program until it shows, maybe after many runs";
   } else if (options.schedule == Schedule::kFree) {
-    SearchOptions so;
+    SearchOptions so;  // the program has the soak's backend and io already
     so.mutant = options.mutant;
     so.duration_s = options.search_s;
-    so.backend = options.backend;
-    so.io = options.io;
     so.dir = options.dir;
     Result<SearchResult> search = FindSchedule(program, so);
     if (!search.ok()) return search.status();
@@ -108,17 +117,39 @@ Result<Finding> SaveFinding(const SoakOptions& options, const SoakResult& so_far
       "pagerace finding: " + f.violation.ToString(),
       std::string("mutant: ") + MutantName(options.mutant),
       "found by: pagerace soak --seed " + std::to_string(so_far.seed) + " --threads " +
-          std::to_string(options.threads) + " " + SoakScheduleFlags(options) + " (round " +
+          std::to_string(options.threads) + " " + SoakScheduleFlags(options) + SoakBackendFlags(options) + " (round " +
           std::to_string(so_far.rounds) + ")",
-      "on: " + FormatFacts(so_far.facts),
+      "on: " + FormatFacts(exec.RunFacts()),
       how,
   };
   Result<std::string> path = WriteArtifact(options.artifacts_dir, stem, comments, f.program);
   if (path.ok()) {
     f.artifact = *path;
-    f.replay = ReplayCommand(options.mutant, replay_schedule, f.artifact, options.target, options.dir);
+    ReplayFlags flags;
+    flags.target = options.target;
+    flags.mutant = options.mutant;
+    flags.schedule = replay_schedule;
+    // A model program carries its backend and io; the kernel target ignores them.
+    if (options.target == TargetKind::kKernel) {
+      flags.io = options.io;
+      flags.dir = options.dir;
+    }
+    f.replay = ReplayCommand(flags, f.artifact);
   }
   return f;
+}
+
+// Where a swarm's programs run: where it was drawn to, unless the options
+// override that. The kernel target ignores the fields, so they keep their
+// defaults there: its artifacts claim nothing it did not run on.
+void Place(const SoakOptions& options, Swarm& swarm) {
+  if (options.target == TargetKind::kKernel) {
+    swarm.backend = BackendKind::kMemory;
+    swarm.io = IoMode::kPread;
+    return;
+  }
+  if (options.backend) swarm.backend = *options.backend;
+  if (options.io) swarm.io = *options.io;
 }
 
 // One round: the program once, or under every schedule within the bound
@@ -169,16 +200,19 @@ std::string SoakScheduleName(const SoakOptions& options) {
   return name;
 }
 
-std::string ReplayCommand(Mutant mutant, Schedule schedule, const std::string& path, TargetKind target,
-                          const std::string& dir) {
+std::string ReplayCommand(const ReplayFlags& flags, const std::string& path) {
   std::string cmd = "pagerace replay ";
-  if (target == TargetKind::kKernel) {
-    cmd += std::string("--target ") + TargetName(target) + " ";
-    if (!dir.empty()) cmd += "--dir " + dir + " ";
+  if (flags.target == TargetKind::kKernel) {
+    // Replay of the kernel target runs real threads unless told otherwise.
+    cmd += std::string("--target ") + TargetName(flags.target) + " ";
+    if (flags.io) cmd += std::string("--io ") + IoModeName(*flags.io) + " ";
+    if (!flags.dir.empty()) cmd += "--dir " + flags.dir + " ";
     return cmd + path;
   }
-  if (mutant != Mutant::kNone) cmd += std::string("--mutant ") + MutantName(mutant) + " ";
-  if (schedule != Schedule::kControlled) cmd += std::string("--schedule ") + ScheduleName(schedule) + " ";
+  if (flags.mutant != Mutant::kNone) cmd += std::string("--mutant ") + MutantName(flags.mutant) + " ";
+  if (flags.schedule != Schedule::kControlled) cmd += std::string("--schedule ") + ScheduleName(flags.schedule) + " ";
+  if (flags.backend) cmd += std::string("--backend ") + BackendName(*flags.backend) + " ";
+  if (flags.io) cmd += std::string("--io ") + IoModeName(*flags.io) + " ";
   return cmd + path;
 }
 
@@ -219,16 +253,19 @@ Result<SoakResult> Soak(const SoakOptions& options, std::FILE* out) {
       std::fflush(out);
       next_status = elapsed + 1;
     }
-    if (options.mix) {
-      if (result.rounds == 0) std::fprintf(out, "mix: %s\n", FormatSwarm(*options.mix).c_str());
-      swarm = *options.mix;
-    } else if (options.swarm_programs == 0 || result.rounds % options.swarm_programs == 0) {
+    if (options.mix && result.rounds == 0) std::fprintf(out, "mix: %s\n", FormatSwarm(*options.mix).c_str());
+    if (options.swarm_programs == 0 || result.rounds % options.swarm_programs == 0) {
+      // A mix fixes the op weights only: the backend is still drawn.
       swarm = DrawSwarm(swarm_rng);
-      if (options.swarm_programs != 0) {
+      if (options.mix) std::copy(std::begin(options.mix->weight), std::end(options.mix->weight), swarm.weight);
+      Place(options, swarm);
+      const bool kernel = options.target == TargetKind::kKernel;
+      if (options.swarm_programs != 0 && !(options.mix && kernel)) {
         const uint64_t first = result.rounds;
-        std::fprintf(out, "swarm %" PRIu64 " (programs %" PRIu64 "-%" PRIu64 "): %s\n",
+        const std::string where = kernel ? "" : "; " + FormatBackend(swarm);
+        std::fprintf(out, "swarm %" PRIu64 " (programs %" PRIu64 "-%" PRIu64 "): %s%s\n",
                      first / options.swarm_programs, first, first + options.swarm_programs - 1,
-                     FormatSwarm(swarm).c_str());
+                     FormatSwarm(swarm).c_str(), where.c_str());
         std::fflush(out);
       }
     }
@@ -246,8 +283,8 @@ Result<SoakResult> Soak(const SoakOptions& options, std::FILE* out) {
     if (!round->report.ok()) {
       result.violations += round->report.total;
       result.duration_s = Since(t0);
-      Result<Finding> finding =
-          SaveFinding(options, result, program, round->report, round->explored ? &*round->explored : nullptr);
+      Result<Finding> finding = SaveFinding(options, result, **exec, program, round->report,
+                                            round->explored ? &*round->explored : nullptr);
       if (!finding.ok()) return finding.status();
       result.finding = std::move(*finding);
       ++result.rounds;
@@ -264,8 +301,9 @@ Result<SoakResult> Soak(const SoakOptions& options, std::FILE* out) {
   return result;
 }
 
-Result<ReplayResult> Replay(const Program& program, const ReplayOptions& options) {
-  PR_RETURN_IF_ERROR(Validate(program));
+Result<ReplayResult> Replay(const Program& given, const ReplayOptions& options) {
+  PR_RETURN_IF_ERROR(Validate(given));
+  const Program program = WithOverrides(given, options.backend, options.io);
   Result<std::unique_ptr<Executor>> exec =
       Executor::Create(options.mutant, options.schedule, options.backend, options.io, options.dir, options.target);
   if (!exec.ok()) return exec.status();
@@ -288,8 +326,6 @@ Result<ReplayResult> Replay(const Program& program, const ReplayOptions& options
       so.tries_max = options.runs - 1;
       so.duration_s = options.duration_s;
       so.mutant = options.mutant;
-      so.backend = options.backend;
-      so.io = options.io;
       so.dir = options.dir;
       so.try_own = false;  // just ran
       Result<SearchResult> search = FindSchedule(program, so);

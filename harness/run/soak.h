@@ -1,16 +1,19 @@
 // The soak loop and replay: the one API the CLI and the fuzz targets use.
 // Soak runs rounds of fresh programs drawn from the seed until the duration
 // or op budget is spent, or a finding. Every swarm_programs programs it draws
-// a new swarm (generate.h: which op kinds, how often) from a generator of its
-// own, also seeded from the seed, and prints it. A finding under real threads
+// a new swarm (generate.h: which op kinds, how often, on which backend) from a
+// generator of its own, also seeded from the seed, and prints it. Every
+// program carries its backend and io, so a saved one replays on what it ran
+// on with no flags. A finding under real threads
 // is first searched for a controlled schedule that shows it (explore.h), so
 // that the saved artifact replays exactly; the program is saved either way.
 // Under the controlled scheduler each program runs once, scheduled by its
 // strategy (random or PCT) from its seed, or, in explore mode, under every
 // schedule with at most K preemptions (explore.h) until one shows a violation.
 // Replay runs one program under the controlled scheduler (once: the run is a
-// function of the program) and, if that shows nothing, searches schedules;
-// under real threads it reruns until the violation shows.
+// function of the program, backend and io included) and, if that shows
+// nothing, searches schedules; under real threads it reruns until the
+// violation shows.
 // Not thread-safe: one call at a time.
 #pragma once
 
@@ -39,8 +42,11 @@ struct SoakOptions {
   Mutant mutant = Mutant::kNone;
   std::string artifacts_dir = "pagerace-artifacts";
   Schedule schedule = Schedule::kFree;
-  BackendKind backend = BackendKind::kFile;
-  IoMode io = IoMode::kPread;
+  // Set, every program runs on this backend (io) instead of the swarm's, and
+  // says so in its fields. The kernel target takes no backend and moves its
+  // data by io (pread unless set).
+  std::optional<BackendKind> backend = std::nullopt;
+  std::optional<IoMode> io = std::nullopt;
   uint32_t ops_per_thread = 12;
   double search_s = 20;          // free-mode finding: seconds to search for a controlled schedule
   uint32_t swarm_programs = 1000;  // programs per swarm (op kind mix); 0: a fresh, unprinted swarm per program
@@ -95,8 +101,10 @@ struct ReplayOptions {
   double duration_s = 60;   // or after this long
   std::string dir;
   Schedule schedule = Schedule::kControlled;  // controlled: the program's schedule fixes the run
-  BackendKind backend = BackendKind::kFile;
-  IoMode io = IoMode::kPread;
+  // Set, the program runs on these instead of its own backend and io (and a
+  // schedule found says so). The kernel target: io only.
+  std::optional<BackendKind> backend = std::nullopt;
+  std::optional<IoMode> io = std::nullopt;
   sched::Trace* trace = nullptr;        // controlled: records the run's events
 };
 
@@ -112,9 +120,23 @@ Result<ReplayResult> Replay(const Program& program, const ReplayOptions& options
 // The soak's --json document.
 std::string SoakJson(const SoakOptions& options, const SoakResult& result);
 
-// "pagerace replay [--mutant M] [--schedule free] FILE", or for the kernel
-// target "pagerace replay --target kernel [--dir DIR] FILE".
-std::string ReplayCommand(Mutant mutant, Schedule schedule, const std::string& path,
-                          TargetKind target = TargetKind::kModel, const std::string& dir = "");
+// What `pagerace replay FILE` needs besides FILE to rerun what ran: the
+// mutant, a schedule other than the controlled one, the backend and io where
+// they are not FILE's own (a fuzzer's crash file holds the input as it came,
+// before an override), and for the kernel target, which ignores the file's
+// backend and io, the target, its io and its directory.
+struct ReplayFlags {
+  TargetKind target = TargetKind::kModel;
+  Mutant mutant = Mutant::kNone;
+  Schedule schedule = Schedule::kControlled;
+  std::optional<BackendKind> backend = std::nullopt;
+  std::optional<IoMode> io = std::nullopt;
+  std::string dir;  // kernel: where its files were made
+};
+
+// "pagerace replay [--mutant M] [--schedule free] [--backend B] [--io I] FILE",
+// or for the kernel target "pagerace replay --target kernel [--io I]
+// [--dir DIR] FILE".
+std::string ReplayCommand(const ReplayFlags& flags, const std::string& path);
 
 }  // namespace pagerace
