@@ -118,16 +118,17 @@ fuzz_briefly() {  # out target
 }
 
 replay_regressions() {  # out build engine
-  local out=$1 build=$2 runs=() f name bin log
+  local out=$1 build=$2 runs=() f name mutant bin log
   # AFL++'s driver runs each file once and takes every argument for a file.
   [[ $3 == libfuzzer ]] && runs=(-runs=100)
   for f in corpus/regressions/*.txt; do
     name=$(basename "$f" .txt)
+    mutant=$(sed -n 's/^# mutant: //p' "$f" | head -1)  # a file named otherwise says its mutant
     bin=$work/regressions/$name
     mkdir -p "$work/regressions"
     "$build/pagerace" encode "$f" -o "$bin" >/dev/null
     log=$work/replay-$name.log
-    if (cd "$work/run" && PAGERACE_MUTANT=$name "$out/pagecache_fuzzer" "${runs[@]}" "$bin" >"$log" 2>&1); then
+    if (cd "$work/run" && PAGERACE_MUTANT=${mutant:-$name} "$out/pagecache_fuzzer" "${runs[@]}" "$bin" >"$log" 2>&1); then
       fail "regression $name: the mutant's program ran clean"
     fi
     grep -q "REPRO: pagerace replay" "$log" || { tail -20 "$log"; fail "regression $name: no replay line"; }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Re-derives the directed schedule of every regression program: strips the
 # program's schedule, runs `pagerace explore --mutant M` over it (M is the
-# file's name) with up to --preemptions K, and writes the first violating
+# file's name, or its `# mutant:` line) with up to --preemptions K, and writes the first violating
 # schedule back into the file under its own comments. For when the model's
 # scheduling points change, which renumbers the steps a schedule names.
 # Usage: corpus/regressions/explore.sh [--pagerace BIN] [--preemptions K] [FILE...]
@@ -24,7 +24,8 @@ trap 'rm -rf "$work"' EXIT
 rc=0
 for file in "$@"; do
   name=$(basename "$file" .txt)
-  mutant=${name%-blockmap}
+  mutant=$(sed -n 's/^# mutant: //p' "$file" | head -1)  # a file named otherwise says its mutant
+  mutant=${mutant:-$name}
   sed -n '/^pagerace /,$p' "$file" | grep -v -e '^schedule directed' -e '^preempt ' >"$work/in.txt"
   rm -rf "$work/art"
   "$pagerace" explore --preemptions "$k" --mutant "$mutant" --artifacts "$work/art" "$work/in.txt" >"$work/out.txt" 2>&1 || true
