@@ -21,6 +21,7 @@
 #include "harness/program/generate.h"
 #include "harness/program/text.h"
 #include "harness/run/artifact.h"
+#include "harness/run/trace_render.h"
 
 namespace pagerace {
 namespace {
@@ -272,6 +273,40 @@ TEST(ExecutorTest, ControlledSeedSearchFindsEachMutantOnItsRegression) {
     }
     EXPECT_TRUE(found) << m.name;
   }
+}
+
+TEST(ExecutorTest, UnfilledMemoryReadsTheSameAloneAndAfterAThousandPrograms) {
+  // A run is a function of its program, even where a bug exposes memory that
+  // no write filled: the folios a program gets were used by the programs
+  // before it, and must not show what those left. The same program, run by
+  // a fresh executor and by one that ran 1,000 other programs first (on the
+  // same mutant, so their folios hold everything a bug could leave), gives
+  // one trace and one verdict: UNINIT, naming the folio.
+  Result<Program> p = LoadProgram(std::string(PAGERACE_SOURCE_DIR) + "/corpus/regressions/map-pages-not-uptodate.txt");
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  auto traced = [&](Executor& exec) {
+    sched::Trace trace;
+    exec.set_hooks({.trace = &trace});
+    Result<RunOutcome> out = exec.Run(*p);
+    exec.set_hooks({});
+    EXPECT_TRUE(out.ok());
+    EXPECT_FALSE(out->report.ok());
+    if (!out.ok() || out->report.ok()) return std::string();
+    EXPECT_EQ(out->report.violations.front().kind, ViolationKind::kUninit);
+    return RenderSwimlane(*p, trace, out->report);
+  };
+  auto alone = MakeExecutor(Mutant::kMapPagesNotUptodate, Schedule::kControlled, std::nullopt);
+  const std::string first = traced(*alone);
+  auto busy = MakeExecutor(Mutant::kMapPagesNotUptodate, Schedule::kControlled, std::nullopt);
+  Rng rng(99);
+  for (int i = 0; i < 1000; ++i) {
+    Program other = Generate(rng, {});
+    other.seed = rng.Next();
+    ASSERT_TRUE(busy->Run(other).ok());
+  }
+  const std::string after = traced(*busy);
+  EXPECT_NE(first.find("UNINIT f0 s8"), std::string::npos) << first;
+  EXPECT_EQ(first, after);
 }
 
 TEST(ExecutorTest, TamperedHistoryIsFlagged) {
