@@ -60,6 +60,6 @@ tests/crash_replay.sh build/fuzz/targets/pagecache_fuzzer \
 # threads; any report fails.
 cmake --preset tsan >/dev/null
 cmake --build --preset tsan
-ctest --preset tsan -j2 -R '^(regression|seeds)/' -E 'mutant-free'
+ctest --preset tsan -j2 -R '^(regression|seeds)/'
 ci/tsan-soak.sh --seconds "${PAGERACE_TSAN_SECONDS:-60}" --out "$work/tsan"
 echo "ci/test.sh: all tests passed"
