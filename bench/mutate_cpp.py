@@ -338,18 +338,23 @@ class Source:
                 st.end = j
                 return st, j
             if c == "{":
-                prev = m[:j].rstrip()
-                if prev.endswith("]") or prev.endswith(")") or prev.endswith("mutable"):
-                    blk, j2 = self._block(j, st)
-                    st.children.append(blk)
-                    j = j2
-                    continue
-                j = self._match(j)
+                j = self._brace(j, st)
+                continue
             elif c in "([":
                 j = self._paren_with_lambdas(j, st)
             j += 1
         st.end = self.n
         return st, self.n
+
+    def _brace(self, j: int, st: Stmt) -> int:
+        """At a '{' inside statement `st`: a lambda's body is parsed as a block
+        of `st`, anything else (an initializer) skipped. Returns where to go on."""
+        prev = self.m[:j].rstrip()
+        if prev.endswith("]") or prev.endswith(")") or prev.endswith("mutable"):
+            blk, j2 = self._block(j, st)
+            st.children.append(blk)
+            return j2
+        return self._match(j) + 1
 
     def _paren_with_lambdas(self, i: int, st: Stmt) -> int:
         """Like _match, but parses lambda bodies inside the brackets as blocks."""
@@ -365,13 +370,8 @@ class Source:
                 if depth == 0:
                     return j
             elif c == "{":
-                prev = m[:j].rstrip()
-                if prev.endswith("]") or prev.endswith(")") or prev.endswith("mutable"):
-                    blk, j2 = self._block(j, st)
-                    st.children.append(blk)
-                    j = j2
-                    continue
-                j = self._match(j)
+                j = self._brace(j, st)
+                continue
             j += 1
         return self.n
 
