@@ -241,7 +241,7 @@ class KernelTarget final : public Target {
       uintptr_t fault = 0;
       if (!GuardedCopy(words, reinterpret_cast<const uint64_t*>(f.map + off), len / 8, &fault)) {
         std::memset(words, 0, len);
-        RecordSigbus("final/mapped f" + std::to_string(file), fault - reinterpret_cast<uintptr_t>(f.map));
+        RecordSigbus("final/mapped f" + std::to_string(file), file, fault - reinterpret_cast<uintptr_t>(f.map));
       }
       return Status::Ok();
     }
@@ -254,6 +254,8 @@ class KernelTarget final : public Target {
     IoSegment s{f.fd, reinterpret_cast<char*>(words), len, static_cast<off_t>(off)};
     return engine_.Read({&s, 1});
   }
+
+  void SetClock(const std::atomic<uint64_t>* clock) override { clock_ = clock; }
 
   std::optional<Anomaly> TakeAnomaly() override {
     std::lock_guard lock(anomaly_mu_);
@@ -316,16 +318,19 @@ class KernelTarget final : public Target {
     const File& f = files_[op.file];
     char who[96];
     std::snprintf(who, sizeof who, "t%u %s f%u s%u+%u", thread, InfoOf(op.kind).name, op.file, op.sector, op.count);
-    RecordSigbus(who, fault - reinterpret_cast<uintptr_t>(f.map));
+    RecordSigbus(who, op.file, fault - reinterpret_cast<uintptr_t>(f.map));
   }
 
-  void RecordSigbus(const std::string& who, uintptr_t offset) {
+  // The first SIGBUS of the run, with the sector it hit and the run's clock.
+  void RecordSigbus(const std::string& who, uint32_t file, uintptr_t offset) {
     std::lock_guard lock(anomaly_mu_);
     if (anomaly_) return;
     char what[128];
     std::snprintf(what, sizeof what, "SIGBUS at byte %" PRIuPTR " (page %" PRIuPTR ") of a %zu-byte file",
                   offset, offset / kPageBytes, kFileBytes);
-    anomaly_ = Anomaly{true, who, what, "every mapped access within the file's size to succeed"};
+    anomaly_ = Anomaly{true, who, what, "every mapped access within the file's size to succeed", file,
+                       static_cast<uint32_t>(offset / kSectorBytes),
+                       clock_ != nullptr ? clock_->load(std::memory_order_acquire) : 0};
   }
 
   void Note(const std::string& note) {
@@ -346,6 +351,7 @@ class KernelTarget final : public Target {
   const Program* program_ = nullptr;
   mutable std::mutex anomaly_mu_;
   std::optional<Anomaly> anomaly_;   // guarded by anomaly_mu_
+  const std::atomic<uint64_t>* clock_ = nullptr;
   std::vector<std::string> notes_;   // guarded by anomaly_mu_
 };
 
