@@ -21,7 +21,8 @@ here.
 
 Never mutated, as equivalent by construction: statements that only trace or
 check (TracePage, sched::Note/Record/Tracing, PR_CHECK*, CheckFailed,
-ModelCheck), statements that test the catalogue mutant (config_.mutant,
+ModelCheck), bare scheduling points (Observable(), sched::At: moving or
+deleting one only takes interleavings away, never adds a behaviour), statements that test the catalogue mutant (config_.mutant,
 Mutant::), functions named Trace*, and code that the catalogue mutant's
 guards make dead when no catalogue mutant is on (`if (config_.mutant ==
 Mutant::kX)`, or a local bool set from such a test).
@@ -58,7 +59,8 @@ OPERATORS = (
 # Statements that only trace or check, or test the catalogue mutant.
 EXCLUDED = re.compile(
     r"\bTracePage\b|\bsched::(?:Note|Record|Tracing)\b|\bPR_CHECK\w*|\bCheckFailed\b|\bModelCheck\b"
-    r"|\bconfig_\s*\.\s*mutant\b|\bMutant::")
+    r"|\bconfig_\s*\.\s*mutant\b|\bMutant::"
+    r"|\bObservable\s*\(\s*\)\s*;|\bsched::At\b")
 EXCLUDED_FUNCTION = re.compile(r"^Trace")
 
 # Lock and unlock: a sched primitive's method, or the folio lock.

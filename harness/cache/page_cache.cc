@@ -369,6 +369,7 @@ bool PageCache::AddToPageCache(Inode& ino, Folio* f, uint32_t index) {
   f->refcount.store(2, std::memory_order_relaxed);
   ino.xa_lock.Lock();
   const bool free_slot = ino.pages[index].load(std::memory_order_relaxed) == nullptr;
+  Observable();  // the insert: lockless lookups see it at once
   if (free_slot) ino.pages[index].store(f, std::memory_order_release);
   ino.xa_lock.Unlock();
   if (free_slot) TracePage<uint64_t>(sched::EventKind::kFolio, "insert", ino.id, index, nullptr);
@@ -391,6 +392,7 @@ void PageCache::RemoveFolio(Inode& ino, Folio* f) {
              "filemap_unaccount_folio: page still mapped when deleted");
   ino.xa_lock.Lock();
   PR_CHECK_MSG(ino.pages[f->index].load(std::memory_order_relaxed) == f, "removing a folio not in its slot");
+  Observable();  // the removal: lockless lookups see it at once
   ino.pages[f->index].store(nullptr, std::memory_order_release);
   f->mapping.store(nullptr, std::memory_order_release);
   ino.xa_lock.Unlock();
@@ -837,7 +839,10 @@ void PageCache::TruncatePartial(Inode& ino, Folio* f, uint64_t lstart, uint64_t 
 // faults (and runs page_mkwrite) again.
 void PageCache::MkClean(Inode& ino, Folio* f) {
   ino.ptl.Lock();
-  if (ino.ptes[f->index].folio == f) ino.ptes[f->index].writable = false;
+  if (ino.ptes[f->index].folio == f) {
+    Observable();  // a PTE change (under the PTE lock, which observers take too)
+    ino.ptes[f->index].writable = false;
+  }
   ino.ptl.Unlock();
 }
 
@@ -1033,6 +1038,7 @@ Status PageCache::HandleFault(Inode& ino, uint32_t index, bool write) {
       ino.ptl.Lock();
       Pte& pte = ino.ptes[index];
       const bool same = pte.folio == present;
+      Observable();
       if (same) pte.writable = true;
       ino.ptl.Unlock();
       if (same) MarkDirty(present);
@@ -1199,6 +1205,7 @@ bool PageCache::FinishFault(Inode& ino, uint32_t index, Folio* f, bool writable)
   ino.ptl.Lock();
   Pte& pte = ino.ptes[index];
   const bool install = pte.folio == nullptr;
+  Observable();
   if (install) {
     pte.folio = f;
     pte.writable = writable;
@@ -1216,6 +1223,7 @@ void PageCache::ZapRange(Inode& ino, uint32_t first, uint32_t end) {
   for (uint32_t i = first; i < end; ++i) {
     ino.ptl.Lock();
     Folio* f = ino.ptes[i].folio;
+    Observable();
     ino.ptes[i] = {};
     if (f != nullptr) f->mapcount.fetch_sub(1, std::memory_order_relaxed);
     ino.ptl.Unlock();
@@ -1231,6 +1239,7 @@ void PageCache::UnmapFolio(Inode& ino, Folio* f) {
   ino.ptl.Lock();
   const bool mapped = ino.ptes[f->index].folio == f;
   if (mapped) {
+    Observable();
     ino.ptes[f->index] = {};
     f->mapcount.fetch_sub(1, std::memory_order_relaxed);
   }

@@ -82,8 +82,9 @@ struct ExecutorOptions {
 
 // Scheduling steps the PCT change points are drawn from, per op of the
 // program: a rough count of the scheduling points an op passes (its locks,
-// waits and named points; more for ops over many pages).
-inline constexpr uint64_t kPctStepsPerOp = 8;
+// waits, named points and state transitions: 10 to 15 for a one-page op of
+// the regressions; more for ops over many pages).
+inline constexpr uint64_t kPctStepsPerOp = 16;
 
 // The controlled scheduler's options for a program's schedule section.
 sched::Controller::Options ControllerOptions(const Program& program, uint64_t steps_max);

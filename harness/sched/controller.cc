@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <mutex>
 
 #include "harness/base/check.h"
 
@@ -10,6 +11,22 @@ namespace {
 thread_local Controller* active = nullptr;
 
 int Lowest(uint32_t mask) { return std::countr_zero(mask); }
+
+// The fibers of threads left blocked at a deadlock or livelock, whose stacks
+// may hold the only pointers to what they allocated. The latest
+// kBuriedMax are kept, reachable from a global that is never destroyed, so
+// that LeakSanitizer's check at exit does not take those allocations for
+// leaks; older ones are freed (their allocations then leak, as they must:
+// nothing can unwind a fiber that never finishes).
+constexpr size_t kBuriedMax = 64;
+
+void Bury(std::unique_ptr<Fiber> fiber) {
+  static std::mutex* mu = new std::mutex;
+  static std::vector<std::unique_ptr<Fiber>>* buried = new std::vector<std::unique_ptr<Fiber>>;
+  std::lock_guard<std::mutex> lock(*mu);
+  if (buried->size() == kBuriedMax) buried->erase(buried->begin());
+  buried->push_back(std::move(fiber));
+}
 }  // namespace
 
 Controller::Controller() = default;
@@ -108,6 +125,7 @@ Controller::Outcome Controller::Run(std::vector<std::function<void()>> bodies) {
   }
   steps_ = 0;
   stuck_.clear();
+  sleepers_.clear();
   StartPolicy(threads_.size());
   active = this;
   outcome_ = Outcome::kDone;
@@ -126,9 +144,15 @@ Controller::Outcome Controller::Run(std::vector<std::function<void()>> bodies) {
   const Outcome outcome = outcome_;
   active = nullptr;
   if (outcome != Outcome::kDone) stuck_ = Describe();
-  for (Logical& l : threads_)
-    if (l.fiber->done()) spare_.push_back(std::move(l.fiber));
-  threads_.clear();  // abandons blocked fibers
+  for (Logical& l : threads_) {
+    if (l.fiber->done()) {
+      spare_.push_back(std::move(l.fiber));
+    } else {
+      Bury(std::move(l.fiber));
+    }
+  }
+  threads_.clear();
+  sleepers_.clear();
   return outcome;
 }
 
@@ -188,6 +212,25 @@ void Controller::Block(const std::function<bool()>& ready, const std::string& wh
   }
   l.ready = nullptr;
   l.what = nullptr;
+}
+
+void Controller::Sleep(const void* key, const std::function<bool()>& ready, const std::string& what) {
+  if (ready()) return;
+  Sleeper self{key, false};
+  sleepers_.push_back(&self);
+  const std::function<bool()> woken = [&] {
+    if (!self.woken) return false;
+    if (ready()) return true;
+    self.woken = false;  // woken, re-checked, asleep again
+    return false;
+  };
+  Block(woken, what);
+  sleepers_.erase(std::find(sleepers_.begin(), sleepers_.end(), &self));
+}
+
+void Controller::Wake(const void* key) {
+  for (Sleeper* s : sleepers_)
+    if (s->key == key) s->woken = true;
 }
 
 Rng& Controller::CurrentRng() {

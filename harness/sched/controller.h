@@ -70,7 +70,7 @@ class Controller {
   void set_options(const Options& options) { options_ = options; }
 
   // Runs bodies[i] as logical thread i until all finish, none can run, or
-  // the step bound. Threads left blocked are abandoned (their stacks freed).
+  // the step bound. Threads left blocked are abandoned (Bury).
   // Fibers of threads that finished are kept for the next Run.
   Outcome Run(std::vector<std::function<void()>> bodies);
   // For kDeadlock and kLivelock: what each unfinished thread waits for.
@@ -87,6 +87,12 @@ class Controller {
   // `what` names the wait for deadlock reports and traces.
   void Switch(bool fine = false);
   void Block(const std::function<bool()>& ready, const std::string& what);
+  // A sleep on a wait queue (`key`): unless `ready()` holds now, the thread
+  // runs again only after Wake(key) and once `ready()` holds then (a wake
+  // that finds it false puts it back to sleep). A wake that never comes (a
+  // lost wake-up) leaves it asleep for good: a deadlock.
+  void Sleep(const void* key, const std::function<bool()>& ready, const std::string& what);
+  void Wake(const void* key);
   // The current logical thread's generator (seeded from the seed and its
   // number), for model decisions that must replay.
   Rng& CurrentRng();
@@ -112,6 +118,11 @@ class Controller {
   Rng rng_{0};
   std::vector<Logical> threads_;
   std::vector<std::unique_ptr<Fiber>> spare_;  // finished fibers, reused
+  struct Sleeper {
+    const void* key;
+    bool woken;
+  };
+  std::vector<Sleeper*> sleepers_;             // on their fibers' stacks; cleared by Run
   std::vector<uint64_t> change_points_;        // PCT, sorted
   size_t next_change_ = 0;
   size_t next_override_ = 0;

@@ -66,7 +66,7 @@ void At(Point point) {
 
 void WaitWord(std::atomic<uint32_t>& word, uint32_t old, const std::string& what) {
   if (Controller* c = Controller::Active()) {
-    c->Block([&] { return word.load(std::memory_order_acquire) != old; }, what);
+    c->Sleep(&word, [&] { return word.load(std::memory_order_acquire) != old; }, what);
     return;
   }
   At(Point::kLockAcquire);
@@ -74,7 +74,11 @@ void WaitWord(std::atomic<uint32_t>& word, uint32_t old, const std::string& what
 }
 
 void WakeWord(std::atomic<uint32_t>& word) {
-  if (Controller::Active() == nullptr) word.notify_all();  // controlled: waits re-check
+  if (Controller* c = Controller::Active()) {
+    c->Wake(&word);
+    return;
+  }
+  word.notify_all();
 }
 
 LockName::LockName(const char* cls, int file)

@@ -109,8 +109,11 @@ class RwSem {
 };
 
 // Bit waits (folio lock, writeback): block until `word` no longer equals
-// `old`; Wake wakes every waiter on `word` after it changed. `what` names the
-// wait (e.g. "f0 p3 locked") for deadlock reports and traces.
+// `old`; Wake wakes every waiter on `word` after it changed. As on a kernel
+// wait queue, a waiter runs again only when woken (controlled mode too), so a
+// change made without a wake-up is a lost wake-up: the waiter sleeps on, a
+// DEADLOCK. `what` names the wait (e.g. "f0 p3 locked") for deadlock reports
+// and traces.
 void WaitWord(std::atomic<uint32_t>& word, uint32_t old, const std::string& what);
 void WakeWord(std::atomic<uint32_t>& word);
 
