@@ -181,6 +181,13 @@ Folio* Slot(Inode& ino, uint32_t index) {
   return ino.pages[index].load(std::memory_order_acquire);
 }
 
+// An insert into (or, null, a removal from) the xarray under xa_lock:
+// lockless lookups see it at once, so the point comes right before the store.
+void SetSlot(Inode& ino, uint32_t index, Folio* f) {
+  Observable();
+  ino.pages[index].store(f, std::memory_order_release);
+}
+
 // Trace events (sched/trace.h): only formatted while a trace is recorded.
 // A folio event carries the sector headers of `page` (kPageWords words) when
 // given, so the trace can name the generations the page held.
@@ -369,8 +376,7 @@ bool PageCache::AddToPageCache(Inode& ino, Folio* f, uint32_t index) {
   f->refcount.store(2, std::memory_order_relaxed);
   ino.xa_lock.Lock();
   const bool free_slot = ino.pages[index].load(std::memory_order_relaxed) == nullptr;
-  Observable();  // the insert: lockless lookups see it at once
-  if (free_slot) ino.pages[index].store(f, std::memory_order_release);
+  if (free_slot) SetSlot(ino, index, f);
   ino.xa_lock.Unlock();
   if (free_slot) TracePage<uint64_t>(sched::EventKind::kFolio, "insert", ino.id, index, nullptr);
   if (!free_slot) {
@@ -392,8 +398,7 @@ void PageCache::RemoveFolio(Inode& ino, Folio* f) {
              "filemap_unaccount_folio: page still mapped when deleted");
   ino.xa_lock.Lock();
   PR_CHECK_MSG(ino.pages[f->index].load(std::memory_order_relaxed) == f, "removing a folio not in its slot");
-  Observable();  // the removal: lockless lookups see it at once
-  ino.pages[f->index].store(nullptr, std::memory_order_release);
+  SetSlot(ino, f->index, nullptr);
   f->mapping.store(nullptr, std::memory_order_release);
   ino.xa_lock.Unlock();
   TracePage<uint64_t>(sched::EventKind::kFolio, "remove", ino.id, f->index, nullptr);
@@ -1157,15 +1162,15 @@ bool PageCache::MapPages(Inode& ino, uint32_t index) {
   constexpr uint32_t kWindow = 16;  // fault_around_bytes = 64 KiB
   const uint32_t first = index / kWindow * kWindow;
   const uint32_t end = std::min(first + kWindow, config_.file_pages);
+  const bool any_state = config_.mutant == Mutant::kMapPagesNotUptodate;  // maps !uptodate folios too
   for (uint32_t i = first; i < end; ++i) {
     Folio* f = Lookup(ino, i);
     if (f == nullptr) continue;
-    const bool uptodate = config_.mutant == Mutant::kMapPagesNotUptodate || Has(f, kUptodate);
-    if (Has(f, kLocked | kReadahead) || !uptodate || !TryLock(f)) {
+    if (Has(f, kLocked | kReadahead) || !(any_state || Has(f, kUptodate)) || !TryLock(f)) {
       Put(f);
       continue;
     }
-    if (MappingOf(f) == &ino && (config_.mutant == Mutant::kMapPagesNotUptodate || Has(f, kUptodate)))
+    if (MappingOf(f) == &ino && (any_state || Has(f, kUptodate)))
       FinishFault(ino, i, f, /*writable=*/false);
     Unlock(f);
     Put(f);
