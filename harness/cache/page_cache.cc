@@ -188,6 +188,12 @@ void SetSlot(Inode& ino, uint32_t index, Folio* f) {
   ino.pages[index].store(f, std::memory_order_release);
 }
 
+// A PTE made writable or write-protected, under the PTE lock.
+void SetPteWritable(Pte& pte, bool writable) {
+  Observable();
+  pte.writable = writable;
+}
+
 // Trace events (sched/trace.h): only formatted while a trace is recorded.
 // A folio event carries the sector headers of `page` (kPageWords words) when
 // given, so the trace can name the generations the page held.
@@ -844,10 +850,7 @@ void PageCache::TruncatePartial(Inode& ino, Folio* f, uint64_t lstart, uint64_t 
 // faults (and runs page_mkwrite) again.
 void PageCache::MkClean(Inode& ino, Folio* f) {
   ino.ptl.Lock();
-  if (ino.ptes[f->index].folio == f) {
-    Observable();  // a PTE change (under the PTE lock, which observers take too)
-    ino.ptes[f->index].writable = false;
-  }
+  if (ino.ptes[f->index].folio == f) SetPteWritable(ino.ptes[f->index], false);
   ino.ptl.Unlock();
 }
 
@@ -1043,8 +1046,7 @@ Status PageCache::HandleFault(Inode& ino, uint32_t index, bool write) {
       ino.ptl.Lock();
       Pte& pte = ino.ptes[index];
       const bool same = pte.folio == present;
-      Observable();
-      if (same) pte.writable = true;
+      if (same) SetPteWritable(pte, true);
       ino.ptl.Unlock();
       if (same) MarkDirty(present);
       if (mk == Mkwrite::kLocked) Unlock(present);
@@ -1210,8 +1212,8 @@ bool PageCache::FinishFault(Inode& ino, uint32_t index, Folio* f, bool writable)
   ino.ptl.Lock();
   Pte& pte = ino.ptes[index];
   const bool install = pte.folio == nullptr;
-  Observable();
   if (install) {
+    Observable();  // the PTE change, right before the store (SetSlot says why)
     pte.folio = f;
     pte.writable = writable;
     f->mapcount.fetch_add(1, std::memory_order_relaxed);
