@@ -70,7 +70,8 @@ class Controller {
   void set_options(const Options& options) { options_ = options; }
 
   // Runs bodies[i] as logical thread i until all finish, none can run, or
-  // the step bound. Threads left blocked are abandoned (Bury).
+  // the step bound. Threads left blocked are abandoned (their stacks freed;
+  // what they allocated is not leak-checked).
   // Fibers of threads that finished are kept for the next Run.
   Outcome Run(std::vector<std::function<void()>> bodies);
   // For kDeadlock and kLivelock: what each unfinished thread waits for.
