@@ -32,6 +32,7 @@ struct Folio {
   std::atomic<uint32_t> flags{0};
   std::atomic<Inode*> mapping{nullptr};  // null <=> removed from the cache
   uint32_t index = 0;                    // kept after removal, like the kernel's
+  uint32_t file = 0;                     // likewise: the file it was added to
   // The blocks the filesystem mapped for the page (buffer heads): set under
   // the folio lock, used by writeback without a new lookup.
   bool blocks_valid = false;
@@ -166,9 +167,13 @@ PAGERACE_NO_COVERAGE void CopyOut(uint64_t* dst, const std::atomic<uint64_t>* sr
 // a fill without the folio lock, racing with a write's copy or another fill).
 uint64_t* PlainWords(std::atomic<uint64_t>* data) { return reinterpret_cast<uint64_t*>(data); }
 
+PAGERACE_NO_COVERAGE void Fill(std::atomic<uint64_t>* dst, uint64_t words, uint64_t value) {
+  for (uint64_t w = 0; w < words; ++w) dst[w].store(value, std::memory_order_relaxed);
+}
+
 PAGERACE_NO_COVERAGE void Zero(std::atomic<uint64_t>* dst, uint64_t words) {
   Observable();
-  for (uint64_t w = 0; w < words; ++w) dst[w].store(0, std::memory_order_relaxed);
+  Fill(dst, words, 0);
 }
 
 std::string PageName(uint32_t file, uint32_t index) {
@@ -291,11 +296,15 @@ bool PageCache::TakesInvalidateLock(Site site) const {
 // A kernel BUG_ON/WARN_ON about page `index` of `ino`: the first failure is
 // kept, with the page and the time, and the model carries on.
 void PageCache::ModelCheck(bool ok, const Inode& ino, uint32_t index, const char* what) {
+  ModelCheck(ok, ino.id, index, what);
+}
+
+void PageCache::ModelCheck(bool ok, uint32_t file, uint32_t index, const char* what) {
   if (ok) return;
-  sched::Note(sched::EventKind::kNote, [&] { return std::string("ASSERT ") + what + " (" + PageName(ino.id, index) + ")"; });
+  sched::Note(sched::EventKind::kNote, [&] { return std::string("ASSERT ") + what + " (" + PageName(file, index) + ")"; });
   std::lock_guard<std::mutex> lock(assert_mu_);
   if (!assertion_.what.empty()) return;
-  assertion_ = {what, ino.id, index, config_.clock != nullptr ? config_.clock->load(std::memory_order_acquire) : 0};
+  assertion_ = {what, file, index, config_.clock != nullptr ? config_.clock->load(std::memory_order_acquire) : 0};
 }
 
 PageCache::Assertion PageCache::assertion() const {
@@ -322,11 +331,32 @@ Folio* PageCache::Alloc() {
   return f;
 }
 
+// folio_get: a reference to a folio the caller reached through a reference
+// of its own or under a lock that pins one (a PTE under the PTL).
+void PageCache::Get(Folio* f) {
+  Observable();
+  const int32_t before = f->refcount.fetch_add(1, std::memory_order_relaxed);
+  ModelCheck(before > 0, f->file, f->index, "folio_get on a freed folio");
+}
+
+// folio_put. The last reference frees the folio, with the checks of the
+// page allocator (free_pages_check: "bad page state") and its memory
+// poisoned (PAGE_POISONING), so that whatever still reads it through a
+// dropped reference sees bytes no write made. It is reused only after
+// Reset (the grace period of lockless lookups).
 void PageCache::Put(Folio* f) {
   Observable();
   const int32_t before = f->refcount.fetch_sub(1, std::memory_order_acq_rel);
   PR_CHECK_MSG(before > 0, "folio refcount underflow");
-  // At zero the folio is garbage until Reset recycles it (the grace period).
+  if (before != 1) return;
+  const uint32_t flags = f->flags.load(std::memory_order_acquire);
+  ModelCheck(!(flags & kLocked), f->file, f->index, "bad page state: freeing a locked folio");
+  ModelCheck(!(flags & kWriteback), f->file, f->index, "bad page state: freeing a folio under writeback");
+  ModelCheck(f->mapcount.load(std::memory_order_acquire) == 0, f->file, f->index,
+             "bad page state: freeing a mapped folio");
+  ModelCheck(f->mapping.load(std::memory_order_acquire) == nullptr, f->file, f->index,
+             "bad page state: freeing a folio still in the page cache");
+  Fill(f->data, kPageWords, kFreedPoison);
 }
 
 // filemap_get_entry: lockless lookup + try_get + reload re-check.
@@ -378,6 +408,7 @@ bool PageCache::AddToPageCache(Inode& ino, Folio* f, uint32_t index) {
     FillUninit(ino.id, index * kSectorsPerPage + s, PlainWords(f->data) + s * kSectorWordsInPage);
   f->flags.store(kLocked, std::memory_order_relaxed);
   f->index = index;
+  f->file = ino.id;
   f->mapping.store(&ino, std::memory_order_relaxed);
   f->refcount.store(2, std::memory_order_relaxed);
   ino.xa_lock.Lock();
@@ -1032,7 +1063,7 @@ Status PageCache::HandleFault(Inode& ino, uint32_t index, bool write) {
   ino.ptl.Lock();
   Folio* present = ino.ptes[index].folio;
   const bool writable = ino.ptes[index].writable;
-  if (present != nullptr) present->refcount.fetch_add(1, std::memory_order_relaxed);  // folio_get under the PTL
+  if (present != nullptr) Get(present);  // under the PTL: the PTE's reference pins it
   ino.ptl.Unlock();
   if (present != nullptr) {
     if (!write || writable) {
@@ -1217,7 +1248,7 @@ bool PageCache::FinishFault(Inode& ino, uint32_t index, Folio* f, bool writable)
     pte.folio = f;
     pte.writable = writable;
     f->mapcount.fetch_add(1, std::memory_order_relaxed);
-    f->refcount.fetch_add(1, std::memory_order_relaxed);  // the PTE's reference
+    Get(f);  // the PTE's reference
   }
   ino.ptl.Unlock();
   if (install) TracePage<uint64_t>(sched::EventKind::kFolio, writable ? "map rw" : "map ro", ino.id, index, nullptr);

@@ -107,12 +107,14 @@ class PageCache {
   // Folio allocation. Freed folios are reused only after Reset, which stands
   // in for the RCU grace period that protects lockless lookups.
   Folio* Alloc();
+  void Get(Folio* f);
   void Put(Folio* f);
 
   // Where the model takes invalidate_lock; a mutant may drop it at one.
   enum class Site : uint8_t { kCreate, kUpdate, kReadahead, kForcedReadahead, kFault, kMkwrite, kPunch };
   bool TakesInvalidateLock(Site site) const;
   void ModelCheck(bool ok, const Inode& ino, uint32_t index, const char* what);
+  void ModelCheck(bool ok, uint32_t file, uint32_t index, const char* what);
 
   Folio* Lookup(Inode& ino, uint32_t index);
   Folio* LookupLocked(Inode& ino, uint32_t index);

@@ -144,8 +144,9 @@ class SectorChecker {
         continue;
       }
       if (found == nullptr) {
-        char buf[64];
-        std::snprintf(buf, sizeof buf, "word %u = 0x%016llx", k, static_cast<unsigned long long>(word));
+        char buf[96];
+        std::snprintf(buf, sizeof buf, "word %u = 0x%016llx%s", k, static_cast<unsigned long long>(word),
+                      word == kFreedPoison ? " (a freed folio's poison)" : "");
         Report(ViolationKind::kGarbage, r, buf, "words of writes of this sector");
         return false;
       }

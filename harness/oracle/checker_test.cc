@@ -270,6 +270,21 @@ TEST(CheckerFlags, UnfilledWordsInsideATornSectorAreUninit) {
   ExpectOne(alone, ViolationKind::kUninit, 1, 3, 4);
 }
 
+TEST(CheckerFlags, FreedFolioPoisonIsGarbageAndSaysSo) {
+  // A copy through a dropped reference: the model poisons freed folios.
+  Words poison(kSectorWords, kFreedPoison);
+  History h = {
+      Write(0, 5, 1, 1, 1, 2),
+      Read(0, 5, {poison}, 3, 4),
+  };
+  ExpectOne(h, ViolationKind::kGarbage, 0, 5, 4);
+  EXPECT_NE(CheckHistory(h).violations[0].ToString().find("a freed folio's poison"), std::string::npos);
+  Words flipped = Tagged(0, 5, 1);
+  flipped[20] ^= 0x100;
+  History other = {Write(0, 5, 1, 1, 1, 2), Read(0, 5, {flipped}, 3, 4)};
+  EXPECT_EQ(CheckHistory(other).violations[0].ToString().find("poison"), std::string::npos);
+}
+
 TEST(CheckerFlags, WholeSectorOfUnknownGenIsGarbage) {
   History h = {
       Write(0, 2, 1, 1, 1, 2),

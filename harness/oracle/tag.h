@@ -23,6 +23,9 @@ namespace pagerace {
 inline constexpr uint32_t kSectorWords = kSectorBytes / 8;
 inline constexpr uint64_t kTagMagic32 = 0x70677263;  // "pgrc"
 inline constexpr uint64_t kUninitMagic32 = 0x70677569;  // "pgui"
+// Every word of a freed folio (the kernel's PAGE_POISON bytes): no write's,
+// so a read through a dropped reference is GARBAGE that says where it came from.
+inline constexpr uint64_t kFreedPoison = 0xaaaaaaaaaaaaaaaaULL;
 
 // Word k of the sector written by generation `gen` at (file, sector).
 uint64_t TagWord(uint32_t file, uint32_t sector, uint64_t gen, uint32_t k);
