@@ -29,13 +29,44 @@ std::optional<Program> AsDirected(const Program& program, const std::vector<Over
   return p;
 }
 
-// A schedule to run: the decisions that differ from the default, and the
-// first step whose alternatives are still to be tried.
-struct Item {
+// A schedule of the search tree, with what its run did: its children are the
+// schedules that add one decision at a step from `from_step` on. The run up
+// to that step is the same as this one's (a run is a function of its
+// program and decisions), so `steps` says which alternatives there are.
+struct Node {
   std::vector<Override> overrides;
   uint32_t from_step = 0;
   uint32_t preemptions = 0;
+  std::vector<Step> steps;
+  uint32_t next_step = 0;    // the next child: a thread of steps[next_step] in `untried`
+  uint32_t untried = 0;
+  bool started = false;
 };
+
+// The next child of `node` whose preemptions are at most `bound`, as
+// (override, preemptions); false when there is none left.
+bool NextChild(Node& node, uint32_t bound, Override& child, uint32_t& preemptions) {
+  for (;;) {
+    if (!node.started) {
+      node.started = true;
+      node.next_step = node.from_step;
+      if (node.next_step < node.steps.size()) node.untried = node.steps[node.next_step].runnable;
+    }
+    if (node.next_step >= node.steps.size()) return false;
+    const Step& s = node.steps[node.next_step];
+    while (node.untried != 0) {
+      const auto t = static_cast<uint8_t>(std::countr_zero(node.untried));
+      node.untried &= node.untried - 1;
+      if (t == s.chosen) continue;
+      const uint32_t cost = node.preemptions + (s.last >= 0 && t != s.last ? 1 : 0);
+      if (cost > bound) continue;
+      child = {node.next_step, t};
+      preemptions = cost;
+      return true;
+    }
+    if (++node.next_step < node.steps.size()) node.untried = node.steps[node.next_step].runnable;
+  }
+}
 
 }  // namespace
 
@@ -47,60 +78,68 @@ Result<ExploreResult> Explore(const Program& program, const ExploreOptions& opti
   return Explore(**exec, WithOverrides(program, options.backend, options.io), options);
 }
 
+// Iterative context bounding in memory that does not grow with the
+// schedules run: for each bound b = 0..K, a depth-first walk of the tree of
+// schedules with at most b preemptions that runs (and counts) those with
+// exactly b. The walk keeps only the path from the root, one node (its
+// decisions and its run's steps) per decision added, so memory is bounded by
+// the program's length, never by the time spent. Schedules with fewer
+// preemptions are re-run only to list their children; they are a small part
+// of the next bound's.
 Result<ExploreResult> Explore(Executor& exec, const Program& program, const ExploreOptions& options) {
   PR_RETURN_IF_ERROR(Validate(program));
   ExploreResult result;
-  // One stack per preemption count: schedules with fewer preemptions first.
-  std::vector<std::vector<Item>> stacks(options.preemptions + 1);
-  stacks[0].push_back({});
-  std::vector<Step> steps;
   const Clock::time_point t0 = Clock::now();
-  for (;;) {
-    size_t k = 0;
-    while (k < stacks.size() && stacks[k].empty()) ++k;
-    if (k == stacks.size()) {
-      result.complete = true;
-      break;
-    }
-    if (result.schedules >= options.schedules_max || Since(t0) >= options.duration_s) break;
-    const Item item = std::move(stacks[k].back());
-    stacks[k].pop_back();
-    steps.clear();
+  bool stopped = false;
+  // Runs `node`'s schedule, records its steps, and counts it if it has
+  // exactly `bound` preemptions. False when the walk must stop.
+  auto run = [&](Node& node, uint32_t bound) -> Result<bool> {
+    if (result.schedules >= options.schedules_max || Since(t0) >= options.duration_s) return false;
     ControlledHooks hooks;
-    hooks.steps = &steps;
-    hooks.overrides = &item.overrides;
+    hooks.steps = &node.steps;
+    hooks.overrides = &node.overrides;
     exec.set_hooks(hooks);
     Result<RunOutcome> out = exec.Run(program);
     exec.set_hooks({});
     if (!out.ok()) return out.status();
-    ++result.schedules;
     result.ops += out->ops;
-    if (!out->report.ok()) {
-      ++result.violating;
-      if (!result.first_report) {
-        result.first = AsDirected(program, item.overrides);
-        result.first_report = std::move(out->report);
-        result.first_preemptions = item.preemptions;
-      }
-      if (!options.all) break;
+    if (node.preemptions != bound) return true;
+    ++result.schedules;
+    if (out->report.ok()) return true;
+    ++result.violating;
+    if (!result.first_report) {
+      result.first = AsDirected(program, node.overrides);
+      result.first_report = std::move(out->report);
+      result.first_preemptions = node.preemptions;
     }
-    // Every alternative at every step past the ones this schedule fixed.
-    for (uint32_t j = item.from_step; j < steps.size(); ++j) {
-      const Step& s = steps[j];
-      for (uint32_t m = s.runnable; m != 0; m &= m - 1) {
-        const auto t = static_cast<uint8_t>(std::countr_zero(m));
-        if (t == s.chosen) continue;
-        const uint32_t cost = item.preemptions + (s.last >= 0 && t != s.last ? 1 : 0);
-        if (cost > options.preemptions) continue;
-        Item child;
-        child.overrides = item.overrides;
-        child.overrides.push_back({j, t});
-        child.from_step = j + 1;
-        child.preemptions = cost;
-        stacks[cost].push_back(std::move(child));
+    return options.all;
+  };
+  std::vector<Node> path;
+  for (uint32_t bound = 0; bound <= options.preemptions && !stopped; ++bound) {
+    path.clear();
+    path.emplace_back();
+    Result<bool> go = run(path.back(), bound);
+    if (!go.ok()) return go.status();
+    stopped = !*go;
+    while (!stopped && !path.empty()) {
+      Override child;
+      uint32_t preemptions = 0;
+      if (!NextChild(path.back(), bound, child, preemptions)) {
+        path.pop_back();
+        continue;
       }
+      Node next;
+      next.overrides = path.back().overrides;
+      next.overrides.push_back(child);
+      next.from_step = child.step + 1;
+      next.preemptions = preemptions;
+      path.push_back(std::move(next));
+      go = run(path.back(), bound);
+      if (!go.ok()) return go.status();
+      stopped = !*go;
     }
   }
+  result.complete = !stopped;
   return result;
 }
 

@@ -9,7 +9,9 @@
 // threads when the last one blocked or finished costs none. Schedules are
 // taken in order of their preemptions, so the first violation found has the
 // fewest. Each is written as a directed schedule (sched/controller.h), so a
-// finding is a program that replays exactly.
+// finding is a program that replays exactly. Memory is bounded by the
+// program's length, not by the schedules run: the search keeps only the path
+// of schedules from the first to the current one.
 //
 // FindSchedule turns a program that showed a violation under real threads
 // into one that shows it under the controlled scheduler: it tries PCT and
