@@ -45,7 +45,12 @@ uint64_t UninitWord(uint32_t file, uint32_t sector, uint32_t k) {
 }
 
 void FillUninit(uint32_t file, uint32_t sector, uint64_t* words) {
-  for (uint32_t k = 0; k < kSectorWords; ++k) words[k] = UninitWord(file, sector, k);
+  // Every new folio is filled: one hash per sector, as FillSector.
+  const uint64_t base = UninitBase(file, sector);
+  words[0] = (kUninitMagic32 << 32) | file;
+  words[1] = sector;
+  words[2] = base;
+  for (uint32_t k = 3; k < kSectorWords; ++k) words[k] = base + k * kStride;
 }
 
 SectorTag ClassifySector(const uint64_t* words) {

@@ -159,7 +159,52 @@ Controller::Outcome Controller::Run(std::vector<std::function<void()>> bodies) {
   return outcome;
 }
 
+// At a fine point the running thread is runnable, so the run neither ends
+// nor deadlocks there, and most policies keep it: decide that without
+// asking every blocked thread whether it could run. Same decisions, and the
+// same draws, as the full path below. False: take the full path.
+bool Controller::KeepsRunning(int ran, int& next) {
+  switch (options_.policy) {
+    case Policy::kRandom:
+      if (++steps_ > options_.steps_max) {
+        outcome_ = Outcome::kLivelock;
+        next = -1;
+        return true;
+      }
+      if (!rng_.Chance(1, kFineSwitchOdds)) {
+        next = ran;
+        return true;
+      }
+      next = Choose(Runnable(), ran, /*fine=*/false);  // the switch Choose would draw
+      return true;
+    case Policy::kDirected: {
+      const std::vector<Override>& ov = options_.overrides;
+      while (next_override_ < ov.size() && ov[next_override_].step < steps_) ++next_override_;
+      if (next_override_ < ov.size() && ov[next_override_].step == steps_) return false;
+      if (++steps_ > options_.steps_max) {
+        outcome_ = Outcome::kLivelock;
+        next = -1;
+        return true;
+      }
+      next = ran;
+      return true;
+    }
+    case Policy::kPct: return false;  // a woken thread may outrank the running one
+  }
+  return false;
+}
+
+uint32_t Controller::Runnable() const {
+  uint32_t runnable = 0;
+  for (size_t t = 0; t < threads_.size(); ++t) {
+    const Logical& l = threads_[t];
+    if (!l.fiber->done() && (l.ready == nullptr || (*l.ready)())) runnable |= 1u << t;
+  }
+  return runnable;
+}
+
 int Controller::Decide(int ran, bool fine) {
+  if (int kept = -1; fine && ran >= 0 && options_.steps == nullptr && KeepsRunning(ran, kept)) return kept;
   uint32_t runnable = 0;
   bool live = false;
   for (size_t t = 0; t < threads_.size(); ++t) {

@@ -112,6 +112,8 @@ class Controller {
   // One scheduling step: the thread to run next, given that `ran` ran the
   // step before; -1 when the run ends (outcome_ says why).
   int Decide(int ran, bool fine = false);
+  bool KeepsRunning(int ran, int& next);
+  uint32_t Runnable() const;
   int Choose(uint32_t runnable, int last, bool fine);
   void StartPolicy(size_t n);
 
