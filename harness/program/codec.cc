@@ -25,6 +25,8 @@ constexpr uint32_t kBackendShift = 3;
 constexpr uint8_t kBackendMask = 0x3;
 constexpr uint32_t kIoShift = 5;
 constexpr uint8_t kIoMask = 0x1;
+constexpr uint32_t kPointsShift = 6;
+constexpr uint8_t kPointsMask = 0x1;
 constexpr uint8_t kThreadsMask = 0x7;
 constexpr uint32_t kStrategyShift = 3;
 constexpr uint8_t kStrategyMask = 0x3;
@@ -45,6 +47,8 @@ static_assert(kFlusherMax == 1, "flusher is one bit");
 static_assert(kStrategies <= kStrategyMask + 1);
 static_assert(kBackendKinds <= kBackendMask + 1);
 static_assert(kIoModes == kIoMask + 1, "io is one bit");
+static_assert(kPointsKinds == kPointsMask + 1, "points is one bit");
+static_assert(Points{} == Points::kEvery, "code 0 is what inputs without the bit ran with");
 static_assert(BackendKind{} == BackendKind::kMemory && IoMode{} == IoMode::kPread,
               "code 0 is what inputs without the bits were run on");
 static_assert(kPctDepthMax == kDepthMask + 1);
@@ -74,6 +78,7 @@ Program DecodeHeader(const std::array<uint8_t, kHeaderBytes>& h) {
   p.flusher = static_cast<uint8_t>((h[1] >> kFlusherShift) & 1);
   p.backend = static_cast<BackendKind>(((h[1] >> kBackendShift) & kBackendMask) % kBackendKinds);
   p.io = static_cast<IoMode>((h[1] >> kIoShift) & kIoMask);
+  p.points = static_cast<Points>((h[1] >> kPointsShift) & kPointsMask);
   p.file_pages = static_cast<uint16_t>(h[2] % kFilePagesMax + 1);
   p.ra_pages = static_cast<uint8_t>((h[3] & kRaPagesMask) % (kRaPagesMax + 1));
   p.ra_fail = static_cast<uint8_t>((h[3] >> kRaFailShift) & kRaFailMask);
@@ -135,7 +140,8 @@ std::vector<uint8_t> Encode(const Program& p) {
                                      (p.schedule.pct_depth - 1u) << kDepthShift));
   out.push_back(static_cast<uint8_t>((p.files - 1) | p.flusher << kFlusherShift |
                                      static_cast<uint32_t>(p.backend) << kBackendShift |
-                                     static_cast<uint32_t>(p.io) << kIoShift));
+                                     static_cast<uint32_t>(p.io) << kIoShift |
+                                     static_cast<uint32_t>(p.points) << kPointsShift));
   out.push_back(static_cast<uint8_t>(p.file_pages - 1));
   out.push_back(static_cast<uint8_t>(p.ra_pages | (p.ra_fail << kRaFailShift) | (p.prefill << kPrefillShift)));
   StoreLe(out, p.seed, 8);

@@ -5,8 +5,8 @@
 //   header, 12 bytes: the schedule byte (bits 0-2: threads-1; bits 3-4:
 //     strategy random/pct/directed, 3 folds to random; bits 5-7: pct depth-1),
 //     the files byte (bits 0-1: files-1; bit 2: flusher; bits 3-4: backend
-//     memory/file/blockmap, 3 folds to memory; bit 5: io pread/uring; bits
-//     6-7 are ignored), file_pages-1 (mod 64), ra byte (low 5 bits: ra_pages
+//     memory/file/blockmap, 3 folds to memory; bit 5: io pread/uring; bit 6:
+//     points every/windows; bit 7 is ignored), file_pages-1 (mod 64), ra byte (low 5 bits: ra_pages
 //     mod 17; bits 5-6: ra_fail; bit 7: prefill),
 //     then seed as a 64-bit word. Missing header bytes read as zero.
 //   then records of 4 bytes, one per op, r = uint32:
@@ -21,8 +21,9 @@
 //     trailer sits at the end so that ops keep their alignment when the
 //     fuzzer grows or shrinks it.
 // Every byte string decodes to a valid program (nothing is rejected), and
-// Decode(Encode(p)) == p for every valid p. Inputs from before the backend
-// and io bits have zeros there: memory and pread, what they were run on.
+// Decode(Encode(p)) == p for every valid p. Inputs from before the backend,
+// io and points bits have zeros there: memory, pread and every point, what
+// they were run with.
 #pragma once
 
 #include <cstdint>

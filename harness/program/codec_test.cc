@@ -25,10 +25,10 @@ std::vector<uint8_t> RandomBytes(Rng& rng, size_t max_size) {
   return bytes;
 }
 
-// 2 threads, random schedule, pct depth 3, 2 files and the flusher (0xdd:
-// backend 3 folds to memory, io pread, bits 6-7 are ignored), 16 pages (128
-// sectors), ra_pages 4, ra_fail 2, seed 0x010000000000002a.
-const std::vector<uint8_t> kHeader = {0x41, 0xdd, 0x0f, 0x44, 0x2a, 0, 0, 0, 0, 0, 0, 0x01};
+// 2 threads, random schedule, pct depth 3, 2 files and the flusher (0x9d:
+// backend 3 folds to memory, io pread, points every, bit 7 is ignored), 16
+// pages (128 sectors), ra_pages 4, ra_fail 2, seed 0x010000000000002a.
+const std::vector<uint8_t> kHeader = {0x41, 0x9d, 0x0f, 0x44, 0x2a, 0, 0, 0, 0, 0, 0, 0x01};
 
 Program HandWrittenProgram() {
   Program p;
@@ -120,15 +120,16 @@ TEST(CodecTest, FlusherIsBitTwoOfTheFilesByte) {
 }
 
 // Bits 3-4 of the files byte are the backend (3 folds to memory), bit 5 the
-// io; bits 6-7 are ignored. Encode writes the canonical code.
-TEST(CodecTest, BackendAndIoAreBitsThreeToFiveOfTheFilesByte) {
+// io, bit 6 the points; bit 7 is ignored. Encode writes the canonical code.
+TEST(CodecTest, BackendIoAndPointsAreBitsThreeToSixOfTheFilesByte) {
   for (uint32_t files_byte = 0; files_byte < 256; ++files_byte) {
     const std::vector<uint8_t> bytes = {0x00, static_cast<uint8_t>(files_byte)};
     const Program p = Decode(bytes);
     const uint32_t code = files_byte >> 3 & 3;
     EXPECT_EQ(p.backend, code == 3 ? BackendKind::kMemory : static_cast<BackendKind>(code)) << files_byte;
     EXPECT_EQ(p.io, files_byte >> 5 & 1 ? IoMode::kUring : IoMode::kPread) << files_byte;
-    const uint32_t canonical = files_byte & (code == 3 ? 0x27 : 0x3f);
+    EXPECT_EQ(p.points, files_byte >> 6 & 1 ? Points::kWindows : Points::kEvery) << files_byte;
+    const uint32_t canonical = files_byte & (code == 3 ? 0x67 : 0x7f);
     EXPECT_EQ(Encode(p)[1], canonical) << files_byte;
     EXPECT_EQ(Decode(Encode(p)), p) << files_byte;
   }
@@ -143,18 +144,23 @@ TEST(CodecTest, OldInputsDecodeToMemoryAndPread) {
   const Program p = Decode(bytes);
   EXPECT_EQ(p.backend, BackendKind::kMemory);
   EXPECT_EQ(p.io, IoMode::kPread);
+  EXPECT_EQ(p.points, Points::kEvery);
   EXPECT_EQ(p, HandWrittenProgram());
   EXPECT_EQ(Encode(p), bytes);
 }
 
-TEST(CodecTest, EveryBackendAndIoRoundTrips) {
+TEST(CodecTest, EveryBackendIoAndPointsRoundTrips) {
   Program p = HandWrittenProgram();
   for (uint32_t b = 0; b < kBackendKinds; ++b) {
     for (uint32_t io = 0; io < kIoModes; ++io) {
-      p.backend = static_cast<BackendKind>(b);
-      p.io = static_cast<IoMode>(io);
-      ASSERT_TRUE(Validate(p).ok());
-      EXPECT_EQ(Decode(Encode(p)), p) << BackendName(p.backend) << " " << IoModeName(p.io);
+      for (uint32_t points = 0; points < kPointsKinds; ++points) {
+        p.backend = static_cast<BackendKind>(b);
+        p.io = static_cast<IoMode>(io);
+        p.points = static_cast<Points>(points);
+        ASSERT_TRUE(Validate(p).ok());
+        EXPECT_EQ(Decode(Encode(p)), p) << BackendName(p.backend) << " " << IoModeName(p.io) << " "
+                                        << PointsName(p.points);
+      }
     }
   }
 }

@@ -86,6 +86,7 @@ Swarm DrawSwarm(Rng& rng) {
   while (x >= kBackendWeight[b]) x -= kBackendWeight[b++];
   swarm.backend = static_cast<BackendKind>(b);
   if (swarm.backend != BackendKind::kMemory && rng.Chance(kUringNum, kUringDen)) swarm.io = IoMode::kUring;
+  if (rng.Chance(1, 2)) swarm.points = Points::kWindows;
   return swarm;
 }
 
@@ -105,6 +106,7 @@ std::string FormatSwarm(const Swarm& swarm) {
 std::string FormatBackend(const Swarm& swarm) {
   std::string line = std::string("backend ") + BackendName(swarm.backend);
   if (swarm.backend != BackendKind::kMemory) line += std::string(", io ") + IoModeName(swarm.io);
+  if (swarm.points != Points::kEvery) line += std::string(", points ") + PointsName(swarm.points);
   return line;
 }
 
@@ -160,6 +162,7 @@ Program Generate(Rng& rng, const GenerateOptions& options, const Swarm& swarm) {
   p.flusher = rng.Chance(1, 3) ? 1 : 0;
   p.backend = swarm.backend;
   p.io = swarm.io;
+  p.points = swarm.points;
   p.seed = rng.Next();
 
   // A hot window of a few pages where most ops land.

@@ -30,13 +30,15 @@ struct Swarm {
   uint32_t weight[kOpKinds] = {};
   BackendKind backend = BackendKind::kMemory;
   IoMode io = IoMode::kPread;  // pread on memory, which has no I/O to move
+  Points points = Points::kEvery;
   bool operator==(const Swarm&) const = default;
 };
 
 // Drops each op kind with probability 1/4 and weights the rest from their
 // OpTable() default_weight, scaled at random by [1, 2]. Read or load is
 // always on, so that programs observe something. The backend is drawn by
-// weight (generate.cc says why these), the io rarely uring.
+// weight (generate.cc says why these), the io rarely uring, the scheduling
+// points every or windows alike.
 Swarm DrawSwarm(Rng& rng);
 
 // One line, kinds in OpTable() order: "read 7, write 4, ... (off: punch, fsync)";

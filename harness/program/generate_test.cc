@@ -71,11 +71,12 @@ TEST(GenerateTest, DrawSwarmKeepsAnObserverAndVariesEveryKind) {
 
 TEST(GenerateTest, DrawSwarmPutsProgramsOnEveryBackend) {
   Rng rng(23);
-  uint32_t count[kBackendKinds] = {}, uring = 0;
+  uint32_t count[kBackendKinds] = {}, uring = 0, windows = 0;
   constexpr int kDraws = 4000;
   for (int i = 0; i < kDraws; ++i) {
     const Swarm swarm = DrawSwarm(rng);
     ++count[static_cast<size_t>(swarm.backend)];
+    windows += swarm.points == Points::kWindows;
     if (swarm.io == IoMode::kUring) {
       ++uring;
       ASSERT_NE(swarm.backend, BackendKind::kMemory) << "memory has no I/O to move";
@@ -85,6 +86,8 @@ TEST(GenerateTest, DrawSwarmPutsProgramsOnEveryBackend) {
   const uint32_t file = count[static_cast<size_t>(BackendKind::kFile)];
   const uint32_t blockmap = count[static_cast<size_t>(BackendKind::kBlockmap)];
   EXPECT_GT(blockmap, kDraws / 4) << "the block-lifetime bugs show only on blockmap";
+  EXPECT_GT(windows, kDraws / 3) << "both scheduling granularities are drawn";
+  EXPECT_LT(windows, kDraws * 2 / 3) << "both scheduling granularities are drawn";
   EXPECT_GT(memory, blockmap) << "memory keeps the larger share: no system calls";
   EXPECT_GT(file, 0u);
   EXPECT_LT(file, kDraws / 10);
@@ -152,11 +155,13 @@ TEST(GenerateTest, ProgramsRunOnTheSwarmsBackend) {
   Swarm swarm = DefaultSwarm();
   swarm.backend = BackendKind::kFile;
   swarm.io = IoMode::kUring;
+  swarm.points = Points::kWindows;
   Rng rng(8);
   for (int i = 0; i < 20; ++i) {
     const Program p = Generate(rng, {}, swarm);
     ASSERT_EQ(p.backend, BackendKind::kFile);
     ASSERT_EQ(p.io, IoMode::kUring);
+    ASSERT_EQ(p.points, Points::kWindows);
   }
 }
 

@@ -24,6 +24,7 @@ constexpr std::array<OpInfo, kOpKinds> kOps = {{
 constexpr std::array<const char*, kStrategies> kStrategyNames = {"random", "pct", "directed"};
 constexpr std::array<const char*, kBackendKinds> kBackendNames = {"memory", "file", "blockmap"};
 constexpr std::array<const char*, kIoModes> kIoModeNames = {"pread", "uring"};
+constexpr std::array<const char*, kPointsKinds> kPointsNames = {"every", "windows"};
 
 // The enum whose names are `names`, by name.
 template <typename Enum, size_t N>
@@ -48,6 +49,10 @@ std::optional<BackendKind> BackendFromName(std::string_view name) {
 const char* IoModeName(IoMode mode) { return kIoModeNames[static_cast<size_t>(mode)]; }
 
 std::optional<IoMode> IoModeFromName(std::string_view name) { return FromName<IoMode>(kIoModeNames, name); }
+
+const char* PointsName(Points points) { return kPointsNames[static_cast<size_t>(points)]; }
+
+std::optional<Points> PointsFromName(std::string_view name) { return FromName<Points>(kPointsNames, name); }
 
 std::span<const OpInfo> OpTable() { return kOps; }
 
@@ -75,6 +80,7 @@ Status Validate(const Program& p) {
   if (p.flusher > kFlusherMax) return bad("flusher must be 0 or 1");
   if (static_cast<uint32_t>(p.backend) >= kBackendKinds) return bad("unknown backend");
   if (static_cast<uint32_t>(p.io) >= kIoModes) return bad("unknown io mode");
+  if (static_cast<uint32_t>(p.points) >= kPointsKinds) return bad("unknown points");
   if (p.threads.empty() || p.threads.size() > kThreadsMax) return bad("threads must be in [1, 8]");
   if (p.op_count() > kOpsMax) return bad("at most 256 ops in all");
   const ScheduleSpec& sc = p.schedule;

@@ -102,6 +102,22 @@ inline constexpr uint32_t kIoModes = static_cast<uint32_t>(IoMode::kMaxValue) + 
 const char* IoModeName(IoMode mode);
 std::optional<IoMode> IoModeFromName(std::string_view name);
 
+// Where the controlled scheduler may switch threads (sched/sched.h), a knob
+// each program carries so that the fuzzer and the generator draw both:
+// every transition another thread can observe (full reach: every
+// interleaving real threads can produce), or the named race windows, locks,
+// waits and op boundaries only (far fewer decisions: a random or PCT
+// schedule lands in a known window sooner). Real threads pause for jitter at
+// the same points. Names as for BackendKind.
+enum class Points : uint8_t {
+  kEvery,    // a point before every observable transition (Point::kState too)
+  kWindows,  // the named points only
+  kMaxValue = kWindows,
+};
+inline constexpr uint32_t kPointsKinds = static_cast<uint32_t>(Points::kMaxValue) + 1;
+const char* PointsName(Points points);
+std::optional<Points> PointsFromName(std::string_view name);
+
 inline constexpr uint32_t kPctDepthMax = 8;
 inline constexpr uint32_t kPreemptionsMax = 32;
 inline constexpr uint32_t kPreemptStepMax = 65535;
@@ -139,6 +155,7 @@ struct Program {
   // before these fields existed were run on by the fuzz target.
   BackendKind backend = BackendKind::kMemory;
   IoMode io = IoMode::kPread;
+  Points points = Points::kEvery;  // every point unless the program says otherwise
   uint64_t seed = 0;        // scheduling (jitter; random and PCT schedules) is drawn from it
   ScheduleSpec schedule;    // the controlled scheduler's strategy
   std::vector<std::vector<Op>> threads = {{}};  // [1, kThreadsMax] threads

@@ -25,7 +25,7 @@ constexpr std::string_view kScheduleWord = "schedule";
 constexpr std::string_view kPreemptWord = "preempt";
 
 enum class Key : uint8_t {
-  kFiles, kFilePages, kRaPages, kRaFail, kPrefill, kFlusher, kBackend, kIo, kSeed, kPctDepth
+  kFiles, kFilePages, kRaPages, kRaFail, kPrefill, kFlusher, kBackend, kIo, kPoints, kSeed, kPctDepth
 };
 
 // The spelling of value v of a key whose values are names: v is the enum's
@@ -33,6 +33,7 @@ enum class Key : uint8_t {
 using NameOf = const char* (*)(uint64_t v);
 const char* BackendNameOf(uint64_t v) { return BackendName(static_cast<BackendKind>(v)); }
 const char* IoNameOf(uint64_t v) { return IoModeName(static_cast<IoMode>(v)); }
+const char* PointsNameOf(uint64_t v) { return PointsName(static_cast<Points>(v)); }
 
 struct KeyInfo {
   Key key;
@@ -43,7 +44,7 @@ struct KeyInfo {
 };
 
 // In the order PrintText prints them.
-constexpr std::array<KeyInfo, 10> kKeys = {{
+constexpr std::array<KeyInfo, 11> kKeys = {{
     {Key::kFiles, "files", 1, kFilesMax},
     {Key::kFilePages, "file-pages", 1, kFilePagesMax},
     {Key::kRaPages, "ra-pages", 0, kRaPagesMax},
@@ -52,6 +53,7 @@ constexpr std::array<KeyInfo, 10> kKeys = {{
     {Key::kFlusher, "flusher", 0, kFlusherMax},
     {Key::kBackend, "backend", 0, kBackendKinds - 1, BackendNameOf},
     {Key::kIo, "io", 0, kIoModes - 1, IoNameOf},
+    {Key::kPoints, "points", 0, kPointsKinds - 1, PointsNameOf},
     {Key::kSeed, "seed", 0, std::numeric_limits<uint64_t>::max()},
     {Key::kPctDepth, "pct-depth", 1, kPctDepthMax},
 }};
@@ -72,6 +74,7 @@ uint64_t GetKey(const Program& p, Key key) {
     case Key::kFlusher: return p.flusher;
     case Key::kBackend: return static_cast<uint64_t>(p.backend);
     case Key::kIo: return static_cast<uint64_t>(p.io);
+    case Key::kPoints: return static_cast<uint64_t>(p.points);
     case Key::kSeed: return p.seed;
     case Key::kPctDepth: return p.schedule.pct_depth;
   }
@@ -89,6 +92,7 @@ void SetKey(Program& p, Key key, uint64_t value) {
     case Key::kFlusher: p.flusher = static_cast<uint8_t>(value); break;
     case Key::kBackend: p.backend = static_cast<BackendKind>(value); break;
     case Key::kIo: p.io = static_cast<IoMode>(value); break;
+    case Key::kPoints: p.points = static_cast<Points>(value); break;
     case Key::kSeed: p.seed = value; break;
     case Key::kPctDepth: p.schedule.pct_depth = static_cast<uint8_t>(value); break;
   }

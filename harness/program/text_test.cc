@@ -191,6 +191,7 @@ TEST(TextTest, PrintTextFormatIsPinned) {
             "flusher 0\n"
             "backend memory\n"
             "io pread\n"
+            "points every\n"
             "seed 0xdeadbeef\n"
             "pct-depth 3\n"
             "schedule random\n"
@@ -256,7 +257,7 @@ const std::vector<ErrorCase>& ErrorCases() {
       {"key after thread", "pagerace 1\nthread 0\nseed 1\n",
        "3:1: header key 'seed' after the first thread (header keys go before 'thread 0')"},
       {"unknown key", "pagerace 1\nfilez 2\n",
-       "2:1: unknown key 'filez' (expected one of: files file-pages ra-pages ra-fail prefill flusher backend io seed pct-depth "
+       "2:1: unknown key 'filez' (expected one of: files file-pages ra-pages ra-fail prefill flusher backend io points seed pct-depth "
        "schedule preempt thread)"},
       {"flusher out of range", "pagerace 1\nflusher 2\n", "2:9: flusher 2 out of range [0, 1]"},
       {"duplicate flusher", "pagerace 1\nflusher 1\nflusher 1\n", "3:1: duplicate key 'flusher'"},
@@ -317,7 +318,7 @@ const std::vector<ErrorCase>& ErrorCases() {
       {"preempt after thread", "pagerace 1\nthread 0\npreempt 1 t0\n",
        "3:1: header key 'preempt' after the first thread (header keys go before 'thread 0')"},
       {"binary junk", "pagerace 1\n\x01\xff\n", "2:1: unknown key '\\x01\\xff' (expected one of: "
-                                                "files file-pages ra-pages ra-fail prefill flusher backend io seed pct-depth "
+                                                "files file-pages ra-pages ra-fail prefill flusher backend io points seed pct-depth "
                                                 "schedule preempt thread)"},
   };
   return kCases;

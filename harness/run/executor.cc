@@ -235,6 +235,7 @@ void Executor::RunOps(size_t t) {
   sched::Jitter j = options_.jitter;
   j.pause_per_1024 = std::min<uint32_t>(1024, (j.pause_per_1024 << (program_->seed >> 62)) >> 1);
   if (program_->logical_threads() == 1) j.pause_per_1024 = 0;  // no one to race: pauses only cost
+  j.state_points = program_->points == Points::kEvery;
   sched::SetThreadJitter(Mix64(program_->seed ^ Mix64(t + 1)), j);
   std::vector<uint64_t>& buf = op_bufs_[t];  // kept between runs: no zero-fill per op
   History& h = histories_[t];
@@ -379,7 +380,8 @@ sched::Controller::Options ControllerOptions(const Program& program, uint64_t st
                                                   : sched::Controller::Policy::kRandom;
   o.seed = program.seed;
   o.pct_depth = sc.pct_depth;
-  o.pct_steps = kPctStepsPerOp * std::max<size_t>(program.op_count(), 1);
+  o.state_points = program.points == Points::kEvery;
+  o.pct_steps = (o.state_points ? kPctStepsPerOp : kPctStepsPerOpWindows) * std::max<size_t>(program.op_count(), 1);
   for (const Preemption& p : sc.preemptions) o.overrides.push_back({p.step, p.thread});
   o.steps_max = steps_max;
   return o;

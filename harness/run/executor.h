@@ -85,6 +85,7 @@ struct ExecutorOptions {
 // waits, named points and state transitions: 10 to 15 for a one-page op of
 // the regressions; more for ops over many pages).
 inline constexpr uint64_t kPctStepsPerOp = 16;
+inline constexpr uint64_t kPctStepsPerOpWindows = 8;  // Points::kWindows: the named points alone
 
 // The controlled scheduler's options for a program's schedule section.
 sched::Controller::Options ControllerOptions(const Program& program, uint64_t steps_max);

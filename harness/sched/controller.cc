@@ -242,6 +242,7 @@ std::string Controller::Describe() const {
 
 void Controller::Switch(bool fine) {
   PR_CHECK(current_ >= 0);
+  if (fine && !options_.state_points) return;
   const int next = Decide(current_, fine);
   if (next == current_) return;
   handoff_ = next;

@@ -59,6 +59,7 @@ class Controller {
     uint64_t pct_steps = 1000;           // PCT: change points are drawn from [1, pct_steps]
     std::vector<Override> overrides;     // directed, by step
     uint64_t steps_max = 1'000'000;
+    bool state_points = true;            // false: a fine point (Switch(true)) is no step at all
     Trace* trace = nullptr;              // records events when set
     std::vector<Step>* steps = nullptr;  // records every decision when set
   };

@@ -28,19 +28,25 @@ Controller::Options Seeded(uint64_t seed, uint64_t steps_max = 1'000'000,
 
 std::string Interleaving(uint64_t seed) { return Interleaving(Seeded(seed)); }
 
-std::string Interleaving(const Controller::Options& options) {
+// Threads a, b and c each pass `points` scheduling points, the i-th being
+// point_at(i); the trace is the order they ran in.
+std::string Interleave(const Controller::Options& options, int points, Point (*point_at)(int)) {
   std::string trace;
   Controller c(options);
   std::vector<std::function<void()>> bodies;
   for (char name : {'a', 'b', 'c'})
-    bodies.push_back([&trace, name] {
-      for (int i = 0; i < 5; ++i) {
+    bodies.push_back([&trace, name, points, point_at] {
+      for (int i = 0; i < points; ++i) {
         trace += name;
-        At(Point::kCreateAfterAdd);
+        At(point_at(i));
       }
     });
   EXPECT_EQ(c.Run(std::move(bodies)), Controller::Outcome::kDone);
   return trace;
+}
+
+std::string Interleaving(const Controller::Options& options) {
+  return Interleave(options, 5, [](int) { return Point::kCreateAfterAdd; });
 }
 
 TEST(ControllerTest, SameSeedSameInterleaving) {
@@ -103,6 +109,44 @@ TEST(ControllerTest, RecordsEveryDecisionAndReusesFibers) {
     int ran0 = 0;
     for (const Controller::Step& s : steps) ran0 += s.chosen == 0;
     EXPECT_EQ(ran0, 2);
+  }
+}
+
+// Three threads passing fine points (Point::kState) and a window, as the
+// model's ops do; the decisions are recorded in `steps` when given.
+std::string FineInterleaving(Controller::Options o, std::vector<Controller::Step>* steps = nullptr) {
+  o.steps = steps;
+  return Interleave(o, 40, [](int i) { return i % 8 == 0 ? Point::kCreateAfterAdd : Point::kState; });
+}
+
+TEST(ControllerTest, FinePointsAreStepsOnlyWithStatePoints) {
+  std::vector<Controller::Step> every, windows;
+  Controller::Options o = Seeded(4);
+  FineInterleaving(o, &every);
+  o.state_points = false;
+  FineInterleaving(o, &windows);
+  EXPECT_GE(every.size(), 3u * 40);    // a step at each point
+  EXPECT_LE(windows.size(), 3u * 6);   // the windows (5 a thread) and the starts
+  // Directed: a preemption at a step that is a fine point only with them.
+  o = Seeded(0, 1'000'000, Controller::Policy::kDirected);
+  o.overrides = {{3, 1}};
+  EXPECT_EQ(FineInterleaving(o).substr(0, 4), "aaab");
+  o.state_points = false;
+  EXPECT_EQ(FineInterleaving(o).substr(0, 4), "aaaa");
+}
+
+// A fine point that keeps the running thread is decided without asking the
+// blocked ones (no steps recorded); the decisions are the same either way.
+TEST(ControllerTest, FinePointsDecideTheSameWithAndWithoutRecording) {
+  for (Controller::Policy policy : {Controller::Policy::kRandom, Controller::Policy::kDirected}) {
+    for (uint64_t seed = 0; seed < 20; ++seed) {
+      Controller::Options o = Seeded(seed, 1'000'000, policy);
+      if (policy == Controller::Policy::kDirected)
+        o.overrides = {{static_cast<uint32_t>(seed * 3), static_cast<uint8_t>(seed % 3)},
+                       {static_cast<uint32_t>(seed * 5 + 7), static_cast<uint8_t>((seed + 1) % 3)}};
+      std::vector<Controller::Step> steps;
+      EXPECT_EQ(FineInterleaving(o), FineInterleaving(o, &steps)) << seed;
+    }
   }
 }
 

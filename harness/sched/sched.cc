@@ -54,7 +54,10 @@ void At(Point point) {
   uint32_t chance = s.jitter.pause_per_1024;
   if (chance == 0) return;
   if (point == Point::kLockAcquire) chance /= 4;
-  if (point == Point::kState) chance /= 16;
+  if (point == Point::kState) {
+    if (!s.jitter.state_points) return;
+    chance /= 16;
+  }
   if (!s.rng.Chance(chance, 1024)) return;
   const uint64_t spins = s.rng.Below(s.jitter.spin_max + 1);
   if (spins < s.jitter.spin_max / 4) {

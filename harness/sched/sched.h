@@ -51,6 +51,7 @@ const char* PointName(Point point);
 struct Jitter {
   uint32_t pause_per_1024 = 0;
   uint32_t spin_max = 0;  // a pause spins up to this many iterations, or yields
+  bool state_points = true;  // kState points too (a program's Points::kEvery)
 };
 
 // Seeds the calling thread's generator and sets its jitter.
