@@ -4,6 +4,7 @@
 #include <bit>
 
 #include "harness/base/check.h"
+#include "harness/base/interrupt.h"
 
 namespace pagerace::sched {
 namespace {
@@ -169,6 +170,10 @@ int Controller::Decide(int ran, bool fine) {
     if (l.ready == nullptr || (*l.ready)()) runnable |= 1u << t;
   }
   if (!live) return -1;  // kDone
+  if (StopRequested()) {
+    outcome_ = Outcome::kStopped;
+    return -1;
+  }
   if (runnable == 0) {
     outcome_ = Outcome::kDeadlock;
     return -1;
