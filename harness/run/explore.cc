@@ -5,6 +5,7 @@
 #include <memory>
 #include <vector>
 
+#include "harness/base/interrupt.h"
 #include "harness/base/rng.h"
 
 namespace pagerace {
@@ -62,7 +63,7 @@ Result<ExploreResult> Explore(Executor& exec, const Program& program, const Expl
       result.complete = true;
       break;
     }
-    if (result.schedules >= options.schedules_max || Since(t0) >= options.duration_s) break;
+    if (result.schedules >= options.schedules_max || Since(t0) >= options.duration_s || StopRequested()) break;
     const Item item = std::move(stacks[k].back());
     stacks[k].pop_back();
     steps.clear();
@@ -73,6 +74,7 @@ Result<ExploreResult> Explore(Executor& exec, const Program& program, const Expl
     Result<RunOutcome> out = exec.Run(program);
     exec.set_hooks({});
     if (!out.ok()) return out.status();
+    if (out->stopped) break;  // not a schedule run: nothing to count or expand
     ++result.schedules;
     result.ops += out->ops;
     if (!out->report.ok()) {
@@ -101,6 +103,7 @@ Result<ExploreResult> Explore(Executor& exec, const Program& program, const Expl
       }
     }
   }
+  result.interrupted = StopSignal();
   return result;
 }
 
@@ -112,8 +115,8 @@ Result<SearchResult> FindSchedule(const Program& program, const SearchOptions& o
   SearchResult result;
   const Clock::time_point t0 = Clock::now();
   Program p = WithOverrides(program, options.backend, options.io);
-  for (uint64_t i = options.try_own ? 0 : 1; result.tries < options.tries_max && Since(t0) < options.duration_s;
-       ++i) {
+  for (uint64_t i = options.try_own ? 0 : 1;
+       result.tries < options.tries_max && Since(t0) < options.duration_s && !StopRequested(); ++i) {
     if (i > 0) {
       // Odd tries PCT with depth 1-3, even tries random; seeds from the program's.
       p.seed = Mix64(program.seed ^ Mix64(i));
@@ -125,6 +128,7 @@ Result<SearchResult> FindSchedule(const Program& program, const SearchOptions& o
     }
     Result<RunOutcome> out = (*exec)->Run(p);
     if (!out.ok()) return out.status();
+    if (out->stopped) break;
     ++result.tries;
     if (!out->report.ok()) {
       result.found = p;
@@ -132,6 +136,7 @@ Result<SearchResult> FindSchedule(const Program& program, const SearchOptions& o
       break;
     }
   }
+  result.interrupted = StopSignal();
   return result;
 }
 
