@@ -6,15 +6,7 @@
 # REPRO line says), an override of a program's backend that says so, and a
 # soak that leaves nothing behind in its temp directory.
 # Usage: cli_test.sh PAGERACE_BINARY SOURCE_DIR
-set -u
-bin=$1
-src=$2
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-export TMPDIR=$work/tmp
-mkdir -p "$TMPDIR"
-passed=0
-failed=0
+source "${BASH_SOURCE[0]%/*}/lib.sh"
 
 # check NAME WANT_EXIT [GREP_PATTERN] -- CMD...: runs CMD, checks its exit code
 # and that its output (stdout+stderr) matches the pattern.

@@ -40,7 +40,10 @@ class ParentDirTest : public testing::Test {
     return n;
   }
   // The backend that `make` creates in parent_ (and writes to) removes its
-  // private directory when destroyed, and leaves what it did not make.
+  // private directory when destroyed, and leaves what it did not make. One
+  // never destroyed (as a wedged executor's) has it removed at the exit of
+  // the process, except for a file in it that it did not make (which keeps
+  // the directory too).
   void CheckRemovesItsDirectoryAndNothingElse(
       const std::function<Result<std::unique_ptr<Backend>>(const std::string& parent)>& make) {
     const std::string mine = parent_ + "/not-ours";
@@ -59,6 +62,39 @@ class ParentDirTest : public testing::Test {
     struct stat st;
     EXPECT_EQ(stat(mine.c_str(), &st), 0);
     unlink(mine.c_str());
+    // Leaked: removed at exit; with a file it did not make, only that file is left.
+    for (bool intrude : {false, true}) {
+      EXPECT_EXIT(
+          {
+            auto backend = make(parent_);
+            if (!backend.ok() || !(*backend)->Reset(3, 1).ok()) _exit(2);
+            const std::string dir = Only();
+            if (dir.empty()) _exit(3);
+            FILE* intruder = intrude ? fopen((dir + "/not-ours").c_str(), "w") : nullptr;
+            if (intrude && intruder == nullptr) _exit(4);
+            if (intruder != nullptr) fclose(intruder);
+            static_cast<void>(backend->release());
+            std::exit(0);
+          },
+          testing::ExitedWithCode(0), "");
+      if (!intrude) {
+        EXPECT_EQ(Entries(), 0u);
+      }
+    }
+    const std::string left = Only();
+    ASSERT_EQ(left.find(parent_ + "/pagerace."), 0u) << left;
+    EXPECT_EQ(unlink((left + "/not-ours").c_str()), 0);
+    EXPECT_EQ(rmdir(left.c_str()), 0);
+  }
+  // The path of the one entry of parent_ ("" if there is not exactly one).
+  std::string Only() {
+    if (Entries() != 1) return "";
+    std::string cmd = "ls -A " + parent_;
+    FILE* f = popen(cmd.c_str(), "r");
+    char name[256] = {};
+    const bool named = fscanf(f, "%255s", name) == 1;
+    pclose(f);
+    return named ? parent_ + "/" + name : "";
   }
   std::string parent_;
 };

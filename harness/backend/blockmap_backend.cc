@@ -48,8 +48,7 @@ class BlockmapBackend final : public Backend {
 
   ~BlockmapBackend() override {
     close(fd_);
-    unlink(PathOf(dir_).c_str());
-    rmdir(dir_.c_str());
+    RemovePrivateDir(dir_);
   }
 
   static std::string PathOf(const std::string& dir) { return dir + "/blocks"; }
@@ -290,7 +289,7 @@ Result<std::unique_ptr<Backend>> CreateBlockmapBackend(const FileBackendOptions&
   if (!dir.ok()) return dir.status();
   Result<int> fd = CreateExclusive(BlockmapBackend::PathOf(*dir));
   if (!fd.ok()) {
-    rmdir(dir->c_str());
+    RemovePrivateDir(*dir);
     return fd.status();
   }
   return std::unique_ptr<Backend>(new BlockmapBackend(*dir, *fd, options.io, options.ring_entries));

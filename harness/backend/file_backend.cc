@@ -19,11 +19,8 @@ class FileBackend final : public Backend {
   FileBackend(std::string dir, IoMode io, unsigned ring_entries) : dir_(std::move(dir)), io_(io, ring_entries) {}
 
   ~FileBackend() override {
-    for (size_t i = 0; i < fds_.size(); ++i) {
-      close(fds_[i]);
-      unlink(PathOf(i).c_str());
-    }
-    rmdir(dir_.c_str());
+    for (int fd : fds_) close(fd);
+    RemovePrivateDir(dir_);
   }
 
   Status Reset(uint32_t files, uint32_t file_pages) override {

@@ -15,7 +15,48 @@
 
 namespace pagerace {
 
+namespace {
+
+// The private directories not removed yet, each with the files made in it
+// and the process that made them (a forked child, as under AFL++'s fork
+// server, must not remove its parent's at its exit).
+struct PrivateDir {
+  std::string path;
+  std::vector<std::string> files;
+  pid_t owner;
+};
+
+struct PrivateDirs {
+  std::mutex mu;
+  std::vector<PrivateDir> dirs;  // guarded by mu
+};
+
+// Never destroyed: the exit handler may run after static destructors.
+PrivateDirs& Registry() {
+  static PrivateDirs* registry = new PrivateDirs;
+  return *registry;
+}
+
+void Remove(const PrivateDir& dir) {
+  for (const std::string& file : dir.files) unlink(file.c_str());
+  rmdir(dir.path.c_str());
+}
+
+// At exit: the directories of this process that no owner removed.
+void RemoveLeftPrivateDirs() {
+  PrivateDirs& r = Registry();
+  std::lock_guard lock(r.mu);
+  const pid_t self = getpid();
+  for (const PrivateDir& dir : r.dirs)
+    if (dir.owner == self) Remove(dir);
+  r.dirs.clear();
+}
+
+}  // namespace
+
 Result<std::string> MakePrivateDir(const std::string& parent_dir) {
+  static std::once_flag once;
+  std::call_once(once, [] { std::atexit(RemoveLeftPrivateDirs); });
   std::string parent = parent_dir;
   if (parent.empty()) {
     const char* tmp = std::getenv("TMPDIR");
@@ -23,13 +64,30 @@ Result<std::string> MakePrivateDir(const std::string& parent_dir) {
   }
   std::string templ = parent + "/pagerace.XXXXXX";
   if (mkdtemp(templ.data()) == nullptr) return Status::FromErrno("mkdtemp " + templ, errno);
+  PrivateDirs& r = Registry();
+  std::lock_guard lock(r.mu);
+  r.dirs.push_back({templ, {}, getpid()});
   return templ;
 }
 
 Result<int> CreateExclusive(const std::string& path) {
   int fd = open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return Status::FromErrno("open " + path, errno);
+  const std::string dir = path.substr(0, path.find_last_of('/'));
+  PrivateDirs& r = Registry();
+  std::lock_guard lock(r.mu);
+  for (PrivateDir& d : r.dirs)
+    if (d.path == dir) d.files.push_back(path);
   return fd;
+}
+
+void RemovePrivateDir(const std::string& dir) {
+  PrivateDirs& r = Registry();
+  std::lock_guard lock(r.mu);
+  auto it = std::find_if(r.dirs.begin(), r.dirs.end(), [&](const PrivateDir& d) { return d.path == dir; });
+  if (it == r.dirs.end()) return;
+  Remove(*it);
+  r.dirs.erase(it);
 }
 
 // io_uring rings for concurrent callers: a ring is not thread-safe, so each

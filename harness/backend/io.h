@@ -17,11 +17,19 @@
 namespace pagerace {
 
 // Makes a directory with mkdtemp under `parent_dir` (empty: $TMPDIR or
-// /tmp) and returns its path.
+// /tmp) and returns its path. It is registered: RemovePrivateDir removes it
+// with what CreateExclusive made in it, and so does the exit of the process
+// that made it if its owner never did (an executor leaked because its
+// threads hang; a command stopped by a signal).
 Result<std::string> MakePrivateDir(const std::string& parent_dir);
 
-// Creates `path`, which must not exist (O_EXCL), for reading and writing.
+// Creates `path`, which must not exist (O_EXCL), for reading and writing. In
+// a private directory, it is registered with it.
 Result<int> CreateExclusive(const std::string& path);
+
+// Unlinks the files CreateExclusive made in the private directory `dir` and
+// removes it; nothing else in it is touched (rmdir fails if anything is).
+void RemovePrivateDir(const std::string& dir);
 
 // One transfer: `bytes` at `offset` of `fd`, to (read) or from (write) `p`.
 struct IoSegment {

@@ -1,8 +1,14 @@
 // The pagerace command. Parses and validates flags once (CLI11), then
 // delegates to harness/run. Exit codes: 0 no finding, 1 finding, 2 bad usage
-// or bad input, 3 environment error. Only this file knows CLI11; its
-// exceptions stay here.
+// or bad input, 3 environment error, and, instead of 0 or 1, 130 or 143 when
+// SIGINT or SIGTERM stopped soak, replay or explore: these install the stop
+// handlers (base/interrupt.h), stop at their next run or decision, and still
+// report what was done (the stats line, the --json file with "interrupted",
+// a finding made before and its artifact) and remove their private
+// directories; a second signal ends the process at once. Only this file
+// knows CLI11; its exceptions stay here.
 #include <CLI/CLI.hpp>
+#include <signal.h>
 
 #include <algorithm>
 #include <cinttypes>
@@ -13,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "harness/base/interrupt.h"
 #include "harness/cache/mutant.h"
 #include "harness/program/codec.h"
 #include "harness/program/generate.h"
@@ -26,6 +33,8 @@ namespace pagerace {
 namespace {
 
 constexpr int kExitOk = 0, kExitFinding = 1, kExitUsage = 2, kExitEnvironment = 3;
+// The shell's codes for a process that a signal ended (128 + its number).
+constexpr int kExitSigint = 128 + SIGINT, kExitSigterm = 128 + SIGTERM;
 
 // The kernel target's rounds cost more than the model's (the files are
 // reset by a punch, written back and read again with O_DIRECT), so its
@@ -91,6 +100,17 @@ void NoteOverrides(const CliOptions& o, const Program& program) {
                  IoModeName(program.io));
 }
 
+// A command that a stop request ended early (`stop_signal`, 0: none) says
+// so, with how far it got, and exits with the signal's code instead of
+// `code` (0 or 1).
+int Interrupted(int stop_signal, uint64_t done, const char* what, int code) {
+  if (stop_signal == 0) return code;
+  std::fflush(stdout);
+  std::fprintf(stderr, "pagerace: interrupted (%s): stopped after %" PRIu64 " %s\n", StopSignalName(stop_signal),
+               done, what);
+  return stop_signal == SIGINT ? kExitSigint : kExitSigterm;
+}
+
 // The kernel target runs the host kernel under real threads: the model's
 // flags make no sense with it. False (after a message) if one was given.
 bool CheckKernelFlags(const CliOptions& o, TargetKind target, Schedule schedule) {
@@ -143,6 +163,7 @@ int RunSoak(CliOptions& o) {
   o.soak.backend = o.backend;
   o.soak.io = o.io;
   if (!o.seed_given) o.soak.seed = (uint64_t{std::random_device{}()} << 32) | std::random_device{}();
+  InstallStopHandlers();
   Result<SoakResult> r = Soak(o.soak, stdout);
   if (!r.ok()) return Fail(r.status());
   std::printf("pagerace soak: %" PRIu64 " ops in %.1f s (%.0f ops/s), %" PRIu64 " rounds, %" PRIu64
@@ -153,7 +174,7 @@ int RunSoak(CliOptions& o) {
     Status st = WriteFileAtomic(o.json, SoakJson(o.soak, *r));
     if (!st.ok()) return Fail(st);
   }
-  if (!r->finding) return kExitOk;
+  if (!r->finding) return Interrupted(r->interrupted, r->rounds, "rounds", kExitOk);
   const Finding& f = *r->finding;
   std::printf("FINDING: %s\n", f.violation.ToString().c_str());
   if (o.soak.target == TargetKind::kKernel) {
@@ -174,7 +195,7 @@ int RunSoak(CliOptions& o) {
   } else {
     std::printf("artifact: %s\nREPRO: %s\n", f.artifact.c_str(), f.replay.c_str());
   }
-  return kExitFinding;
+  return Interrupted(r->interrupted, r->rounds, "rounds", kExitFinding);
 }
 
 // The replay flags of a program file that carries its schedule, backend and
@@ -208,7 +229,11 @@ int RunReplay(const CliOptions& o) {
     return kExitUsage;
   }
   int code = kExitOk;
+  int stopped = 0;     // the signal of a stop request, once a replay saw one
+  uint64_t runs = 0;   // over every file
+  InstallStopHandlers();
   for (const std::string& path : o.files) {
+    if (stopped != 0) break;
     Result<Program> program = LoadProgram(path);
     if (!program.ok()) return Fail(program.status());
     if (ro.target == TargetKind::kModel) NoteOverrides(o, *program);
@@ -216,6 +241,8 @@ int RunReplay(const CliOptions& o) {
     ro.trace = o.trace || !o.html.empty() ? &trace : nullptr;
     Result<ReplayResult> r = Replay(*program, ro);
     if (!r.ok()) return Fail(r.status());
+    stopped = r->interrupted;
+    runs += r->runs;
     if (r->found) {
       // The program as given showed nothing; a searched schedule does.
       const CheckReport& rep = *r->violating;
@@ -249,7 +276,7 @@ int RunReplay(const CliOptions& o) {
       std::printf("%s: no violation in %u runs\n", path.c_str(), r->runs);
     }
   }
-  return code;
+  return Interrupted(stopped, runs, "runs", code);
 }
 
 int RunExplore(CliOptions& o) {
@@ -263,18 +290,19 @@ int RunExplore(CliOptions& o) {
   Result<Program> program = LoadProgram(o.input);
   if (!program.ok()) return Fail(program.status());
   NoteOverrides(o, *program);
+  InstallStopHandlers();
   Result<ExploreResult> r = Explore(*program, eo);
   if (!r.ok()) return Fail(r.status());
   std::printf("pagerace explore: %" PRIu64 " schedules with at most %u preemptions (%s), %" PRIu64
               " violating\n",
               r->schedules, eo.preemptions, r->complete ? "all of them" : "stopped before all",
               r->violating);
-  if (!r->first_report) return kExitOk;
+  if (!r->first_report) return Interrupted(r->interrupted, r->schedules, "schedules", kExitOk);
   std::printf("FINDING (%u preemptions): %s\n", r->first_preemptions,
               r->first_report->violations.front().ToString().c_str());
   if (!r->first) {
     std::printf("(the schedule has too many decisions for a program file)\n");
-    return kExitFinding;
+    return Interrupted(r->interrupted, r->schedules, "schedules", kExitFinding);
   }
   Result<std::string> saved = WriteArtifact(
       o.soak.artifacts_dir, Stem(o.input) + "-explored",
@@ -284,7 +312,7 @@ int RunExplore(CliOptions& o) {
       *r->first);
   if (!saved.ok()) return Fail(saved.status());
   std::printf("artifact: %s\nREPRO: %s\n", saved->c_str(), ReplayCommand(MutantFlags(*mutant), *saved).c_str());
-  return kExitFinding;
+  return Interrupted(r->interrupted, r->schedules, "schedules", kExitFinding);
 }
 
 // "  label:   text", the text wrapped at spaces to `kListWidth` columns under

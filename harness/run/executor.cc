@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "harness/base/check.h"
+#include "harness/base/interrupt.h"
 #include "harness/base/rng.h"
 #include "harness/run/kernel_target.h"
 #include "harness/run/model_target.h"
@@ -306,11 +307,14 @@ Result<RunOutcome> Executor::Run(const Program& program) {
   if (op_bufs_.size() < n) op_bufs_.resize(n);
   RunOutcome outcome;
   if (options_.schedule == Schedule::kControlled) {
-    if (!RunControlled(program, outcome.report)) {
+    if (!RunControlled(program, outcome)) {
       program_ = nullptr;
-      return outcome;  // deadlock or livelock: the model's state is abandoned
+      return outcome;  // deadlock, livelock or stopped: the model's state is abandoned
     }
-  } else if (!RunFree(program.logical_threads())) {
+  } else if (const FreeEnd end = RunFree(program.logical_threads()); end == FreeEnd::kStopped) {
+    outcome.stopped = true;  // wedged: the threads may still be running
+    return outcome;
+  } else if (end == FreeEnd::kHung) {
     // Real threads stuck: a deadlock (or a livelock) in the model. They can
     // never be joined; the executor is wedged and must be leaked.
     Violation v;
@@ -354,7 +358,12 @@ Result<RunOutcome> Executor::Run(const Program& program) {
 }
 
 // Free mode: the pool's threads run the program's threads, started together.
-bool Executor::RunFree(size_t n) {
+// The wait wakes every kFreeWaitSlice to see a stop request; threads still
+// going kStopGrace after one are given up on, as hung ones are after hang_s.
+Executor::FreeEnd Executor::RunFree(size_t n) {
+  using Clock = std::chrono::steady_clock;
+  constexpr auto kFreeWaitSlice = std::chrono::milliseconds(100);
+  constexpr auto kStopGrace = std::chrono::milliseconds(500);
   EnsureWorkers(n);
   pool_size_.store(static_cast<uint32_t>(workers_.size()));
   arrived_.store(0);
@@ -362,14 +371,20 @@ bool Executor::RunFree(size_t n) {
   round_.fetch_add(1, std::memory_order_acq_rel);
   round_.notify_all();
   std::unique_lock<std::mutex> lock(done_mu_);
-  const auto limit = std::chrono::duration<double>(options_.hang_s);
-  if (!done_cv_.wait_for(lock, limit, [&] { return done_.load(std::memory_order_acquire) == workers_.size(); })) {
+  const Clock::time_point hang_at =
+      Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options_.hang_s));
+  std::optional<Clock::time_point> give_up_at;  // set at a stop request
+  while (!done_cv_.wait_for(lock, kFreeWaitSlice,
+                            [&] { return done_.load(std::memory_order_acquire) == workers_.size(); })) {
+    const Clock::time_point now = Clock::now();
+    if (!give_up_at && StopRequested()) give_up_at = now + kStopGrace;
+    if (now < hang_at && (!give_up_at || now < *give_up_at)) continue;
     wedged_ = true;
-    return false;
+    return now >= hang_at ? FreeEnd::kHung : FreeEnd::kStopped;
   }
   lock.unlock();
   if (options_.join_threads) StopWorkers();
-  return true;
+  return FreeEnd::kDone;
 }
 
 sched::Controller::Options ControllerOptions(const Program& program, uint64_t steps_max) {
@@ -388,9 +403,10 @@ sched::Controller::Options ControllerOptions(const Program& program, uint64_t st
 }
 
 // Controlled mode: the program's threads as fibers on this thread, the
-// interleaving chosen by the program's schedule. False (with the finding in
-// `report`) when the threads deadlocked or hit the step bound.
-bool Executor::RunControlled(const Program& program, CheckReport& report) {
+// interleaving chosen by the program's schedule. False when the threads
+// deadlocked or hit the step bound (the finding in the outcome's report), or
+// a stop request ended the run (the outcome says stopped).
+bool Executor::RunControlled(const Program& program, RunOutcome& outcome) {
   sched::Controller::Options o = ControllerOptions(program, options_.steps_max);
   if (hooks_.overrides != nullptr) {
     o.policy = sched::Controller::Policy::kDirected;
@@ -404,14 +420,18 @@ bool Executor::RunControlled(const Program& program, CheckReport& report) {
   const sched::Controller::Outcome out = controller_.Run(std::move(bodies));
   steps_ = controller_.steps();
   if (out == sched::Controller::Outcome::kDone) return true;
+  if (out == sched::Controller::Outcome::kStopped) {
+    outcome.stopped = true;
+    return false;
+  }
   Violation v;
   v.kind = out == sched::Controller::Outcome::kDeadlock ? ViolationKind::kDeadlock : ViolationKind::kLivelock;
   v.stamp = stamp_.load();
   v.reader = "the scheduler after " + std::to_string(controller_.steps()) + " steps";
   v.observed = controller_.stuck();
   v.expected = "every thread to finish";
-  report.violations.push_back(std::move(v));
-  report.total = 1;
+  outcome.report.violations.push_back(std::move(v));
+  outcome.report.total = 1;
   // The abandoned fibers left locks held and folios locked; the next Run's
   // cache Reset makes fresh inodes and recycles every folio.
   return false;

@@ -99,6 +99,11 @@ struct ControlledHooks {
 
 struct RunOutcome {
   CheckReport report;
+  // A stop request (SIGINT, SIGTERM: base/interrupt.h) ended the run early:
+  // the report is empty and says nothing. Controlled: at its next decision;
+  // free: its threads are waited for a moment, then given up on (the
+  // executor is wedged).
+  bool stopped = false;
   uint64_t ops = 0;      // program ops executed (not counting the end-of-run check)
   History history;       // the whole history, end-of-run check included
 };
@@ -130,8 +135,10 @@ class Executor {
   void set_hooks(const ControlledHooks& hooks) { hooks_ = hooks; }
   // Scheduling steps of the last controlled run.
   uint64_t steps() const { return steps_; }
-  // A free run hung (a DEADLOCK finding): its threads are stuck for good, so
-  // the executor can run nothing more and must not be destroyed (leak it).
+  // A free run hung (a DEADLOCK finding), or was given up on at a stop
+  // request: its threads may be stuck for good, so the executor can run
+  // nothing more and must not be destroyed (leak it; its private directory
+  // is removed at exit all the same).
   bool wedged() const { return wedged_; }
 
  private:
@@ -141,8 +148,9 @@ class Executor {
   void EnsureWorkers(size_t n);
   void StopWorkers();
   void WorkerLoop(size_t id, uint32_t seen);
-  bool RunFree(size_t n);
-  bool RunControlled(const Program& program, CheckReport& report);
+  enum class FreeEnd : uint8_t { kDone, kHung, kStopped };
+  FreeEnd RunFree(size_t n);
+  bool RunControlled(const Program& program, RunOutcome& outcome);
   void RunThread(size_t t);
   void RunOps(size_t t);
   void RunFlusher();

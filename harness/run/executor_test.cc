@@ -5,10 +5,12 @@
 // backend and io, on a target made once and kept, with a private directory
 // only once real files are needed, unless an override says otherwise; and a
 // history the cache could not have produced is flagged, so the pipeline from
-// run to checker is live.
+// run to checker is live. A stop request ends a controlled run, and gives up
+// on a hung free one (whose private directory still goes at exit).
 #include "harness/run/executor.h"
 
 #include <dirent.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -17,6 +19,7 @@
 #include <set>
 #include <string>
 
+#include "harness/base/interrupt.h"
 #include "harness/base/rng.h"
 #include "harness/program/generate.h"
 #include "harness/program/text.h"
@@ -307,6 +310,54 @@ TEST(ExecutorTest, UnfilledMemoryReadsTheSameAloneAndAfterAThousandPrograms) {
   const std::string after = traced(*busy);
   EXPECT_NE(first.find("UNINIT f0 s8"), std::string::npos) << first;
   EXPECT_EQ(first, after);
+}
+
+TEST(ExecutorTest, AStopRequestEndsAControlledRunAndTheNextRunsWhole) {
+  Result<Program> p = ParseText("pagerace 1\nthread 0\nwrite f0 s0+8\nthread 1\nread f0 s0+8\n");
+  ASSERT_TRUE(p.ok());
+  auto exec = MakeExecutor(Mutant::kNone, Schedule::kControlled);
+  {
+    ScopedStopForTesting stop(SIGTERM);
+    Result<RunOutcome> out = exec->Run(*p);
+    ASSERT_TRUE(out.ok()) << out.status().ToString();
+    EXPECT_TRUE(out->stopped);
+    EXPECT_TRUE(out->report.ok());
+    EXPECT_EQ(out->ops, 0u);
+  }
+  Result<RunOutcome> out = exec->Run(*p);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_FALSE(out->stopped);
+  EXPECT_TRUE(out->report.ok());
+  EXPECT_EQ(out->ops, 2u);
+}
+
+// The mutant's write through a mapping of its own file waits for itself:
+// real threads hang. A stop request gives up on them long before the
+// watchdog would (it is set to a minute here); the executor is wedged and
+// leaked, and its private directory is removed at exit all the same.
+TEST(ExecutorTest, AStopRequestGivesUpOnAHungFreeRunAndItsDirectoryGoesAtExit) {
+  Result<Program> p = LoadProgram(std::string(PAGERACE_SOURCE_DIR) + "/corpus/regressions/fault-takes-i-rwsem.txt");
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  char parent[] = "/tmp/pagerace-test.XXXXXX";
+  ASSERT_NE(mkdtemp(parent), nullptr);
+  EXPECT_EXIT(
+      {
+        ExecutorOptions o;
+        o.mutant = Mutant::kFaultTakesIRwsem;
+        o.backend = BackendKind::kFile;
+        o.dir = parent;
+        o.hang_s = 60;
+        Result<std::unique_ptr<Executor>> exec = Executor::Create(o);
+        if (!exec.ok()) _exit(2);
+        RequestStopForTesting(SIGINT);
+        Result<RunOutcome> out = (*exec)->Run(*p);
+        if (!out.ok() || !out->stopped || !out->report.ok()) _exit(3);
+        if (!(*exec)->wedged()) _exit(4);
+        static_cast<void>(exec->release());
+        std::exit(0);
+      },
+      testing::ExitedWithCode(0), "");
+  EXPECT_EQ(rmdir(parent), 0) << "left in " << parent;
 }
 
 TEST(ExecutorTest, TamperedHistoryIsFlagged) {

@@ -5,6 +5,7 @@
 #include <memory>
 #include <vector>
 
+#include "harness/base/interrupt.h"
 #include "harness/base/rng.h"
 
 namespace pagerace {
@@ -94,7 +95,8 @@ Result<ExploreResult> Explore(Executor& exec, const Program& program, const Expl
   // Runs `node`'s schedule, records its steps, and counts it if it has
   // exactly `bound` preemptions. False when the walk must stop.
   auto run = [&](Node& node, uint32_t bound) -> Result<bool> {
-    if (result.schedules >= options.schedules_max || Since(t0) >= options.duration_s) return false;
+    if (result.schedules >= options.schedules_max || Since(t0) >= options.duration_s || StopRequested())
+      return false;
     ControlledHooks hooks;
     hooks.steps = &node.steps;
     hooks.overrides = &node.overrides;
@@ -102,6 +104,7 @@ Result<ExploreResult> Explore(Executor& exec, const Program& program, const Expl
     Result<RunOutcome> out = exec.Run(program);
     exec.set_hooks({});
     if (!out.ok()) return out.status();
+    if (out->stopped) return false;  // not a schedule run: nothing to count or expand
     result.ops += out->ops;
     if (node.preemptions != bound) return true;
     ++result.schedules;
@@ -151,8 +154,8 @@ Result<SearchResult> FindSchedule(const Program& program, const SearchOptions& o
   SearchResult result;
   const Clock::time_point t0 = Clock::now();
   Program p = WithOverrides(program, options.backend, options.io);
-  for (uint64_t i = options.try_own ? 0 : 1; result.tries < options.tries_max && Since(t0) < options.duration_s;
-       ++i) {
+  for (uint64_t i = options.try_own ? 0 : 1;
+       result.tries < options.tries_max && Since(t0) < options.duration_s && !StopRequested(); ++i) {
     if (i > 0) {
       // Odd tries PCT with depth 1-3, even tries random; seeds from the program's.
       p.seed = Mix64(program.seed ^ Mix64(i));
@@ -164,6 +167,7 @@ Result<SearchResult> FindSchedule(const Program& program, const SearchOptions& o
     }
     Result<RunOutcome> out = (*exec)->Run(p);
     if (!out.ok()) return out.status();
+    if (out->stopped) break;
     ++result.tries;
     if (!out->report.ok()) {
       result.found = p;
@@ -171,6 +175,7 @@ Result<SearchResult> FindSchedule(const Program& program, const SearchOptions& o
       break;
     }
   }
+  result.interrupted = StopSignal();
   return result;
 }
 

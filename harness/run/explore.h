@@ -16,6 +16,8 @@
 // FindSchedule turns a program that showed a violation under real threads
 // into one that shows it under the controlled scheduler: it tries PCT and
 // random schedules with seeds drawn from the program's own.
+// Both stop early at a stop request (SIGINT, SIGTERM: base/interrupt.h),
+// between schedules or at the running one's next decision, and say so.
 // Not thread-safe: one call at a time.
 #pragma once
 
@@ -51,6 +53,7 @@ struct ExploreResult {
   std::optional<Program> first;  // the first violating schedule, as a directed program
   std::optional<CheckReport> first_report;
   uint32_t first_preemptions = 0;
+  int interrupted = 0;           // the signal of a stop request it saw by its return, or 0
 };
 
 // REQUIRES: Validate(program).ok(). An error Status is an environment failure.
@@ -76,6 +79,7 @@ struct SearchResult {
   uint64_t tries = 0;            // schedules run
   std::optional<Program> found;  // the program with a schedule that shows a violation
   std::optional<CheckReport> report;
+  int interrupted = 0;           // the signal of a stop request it saw by its return, or 0
 };
 
 // Tries the program's own schedule first, then PCT (depth 1-3) and random

@@ -5,13 +5,16 @@
 // the race; explored schedules are distinct. Each runs on the program's
 // backend (the regressions of block-lifetime bugs say blockmap), and an
 // override of it is written into what is found, so that it replays with no
-// flags.
+// flags. A stop request ends exploration and search, and says so.
 #include "harness/run/explore.h"
+
+#include <signal.h>
 
 #include <gtest/gtest.h>
 
 #include <string>
 
+#include "harness/base/interrupt.h"
 #include "harness/run/artifact.h"
 #include "harness/run/soak.h"
 
@@ -128,6 +131,26 @@ TEST(ExploreTest, AllCountsEveryViolatingSchedule) {
   EXPECT_TRUE(r->complete);
   EXPECT_GT(r->violating, 1u);
   EXPECT_LT(r->violating, r->schedules);
+}
+
+TEST(ExploreTest, AStopRequestEndsItIncompleteAndSaysSo) {
+  ScopedStopForTesting stop(SIGINT);
+  Result<ExploreResult> r = Explore(Regression("no-invalidate-lock-read"), {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_FALSE(r->complete);
+  EXPECT_EQ(r->schedules, 0u);
+  EXPECT_EQ(r->interrupted, SIGINT);
+}
+
+TEST(SearchTest, AStopRequestEndsItAndSaysSo) {
+  ScopedStopForTesting stop(SIGTERM);
+  SearchOptions so;
+  so.mutant = Mutant::kNoInvalidateLockRead;
+  Result<SearchResult> r = FindSchedule(Regression("no-invalidate-lock-read"), so);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_FALSE(r->found.has_value());
+  EXPECT_EQ(r->tries, 0u);
+  EXPECT_EQ(r->interrupted, SIGTERM);
 }
 
 TEST(SearchTest, FindsAControlledScheduleForEachMutantAndNoneOnTheCorrectModel) {

@@ -85,14 +85,11 @@ class KernelTarget final : public Target {
     for (File& f : files_) {
       if (f.map != nullptr) munmap(f.map, kFileBytes);
       if (f.direct_fd >= 0) close(f.direct_fd);
-      if (f.fd >= 0) {
-        close(f.fd);
-        unlink(f.path.c_str());
-      }
+      if (f.fd >= 0) close(f.fd);
     }
     if (pagemap_fd_ >= 0) close(pagemap_fd_);
     std::free(direct_buf_);
-    rmdir(dir_.c_str());
+    RemovePrivateDir(dir_);
   }
 
   Status Init() {
@@ -423,7 +420,7 @@ Result<std::unique_ptr<Target>> CreateKernelTarget(const KernelTargetOptions& op
   if (!dir.ok()) return dir.status();
   Result<HostFs> host = DescribeHostFs(*dir);
   if (!host.ok()) {
-    rmdir(dir->c_str());
+    RemovePrivateDir(*dir);
     return host.status();
   }
   auto target = std::make_unique<KernelTarget>(options.io, *dir, std::move(*host));

@@ -6,6 +6,7 @@
 #include <iterator>
 
 #include "harness/base/check.h"
+#include "harness/base/interrupt.h"
 #include "harness/base/rng.h"
 #include "harness/program/generate.h"
 #include "harness/program/text.h"
@@ -103,7 +104,8 @@ Result<Finding> SaveFinding(const SoakOptions& options, const SoakResult& so_far
       how = "controlled schedule found after " + std::to_string(search->tries) +
             " tries; it shows: " + search->report->violations.front().ToString();
     } else {
-      how = "no controlled schedule in " + std::to_string(search->tries) +
+      how = std::string(search->interrupted ? "the search was interrupted: " : "") + "no controlled schedule in " +
+            std::to_string(search->tries) +
             " tries: replays under real threads (--schedule free), maybe after many runs";
     }
   } else {
@@ -157,6 +159,7 @@ void Place(const SoakOptions& options, Swarm& swarm) {
 struct Round {
   CheckReport report;                     // of the violating run, if any
   std::optional<ExploreResult> explored;  // explore: what found it
+  bool stopped = false;                   // a stop request cut it short
 };
 
 Result<Round> RunRound(Executor& exec, const Program& program, const SoakOptions& options, double remaining_s,
@@ -171,20 +174,25 @@ Result<Round> RunRound(Executor& exec, const Program& program, const SoakOptions
     if (!explored.ok()) return explored.status();
     so_far.ops += explored->ops;
     so_far.schedules += explored->schedules;
+    round.stopped = !explored->complete && explored->interrupted != 0 && !explored->first_report;
     if (explored->first_report) round.report = *explored->first_report;
     round.explored = std::move(*explored);
     return round;
   }
   Result<RunOutcome> outcome = exec.Run(program);
   if (!outcome.ok()) return outcome.status();
+  round.stopped = outcome->stopped;
+  if (round.stopped) return round;
   so_far.ops += outcome->ops;
   ++so_far.schedules;
   round.report = std::move(outcome->report);
   return round;
 }
 
-// A free run that hung left threads stuck inside the executor for good: it
-// must outlive them (the process), so it is leaked rather than destroyed.
+// A free run that hung (or was given up on at a stop request) left threads
+// stuck inside the executor: it must outlive them (the process), so it is
+// leaked rather than destroyed. Its private directory goes at exit
+// (MakePrivateDir).
 void LeakIfWedged(std::unique_ptr<Executor>& exec) {
   if (exec->wedged()) static_cast<void>(exec.release());
 }
@@ -246,7 +254,8 @@ Result<SoakResult> Soak(const SoakOptions& options, std::FILE* out) {
   Program program;
   for (;;) {
     const double elapsed = Since(t0);
-    if (elapsed >= options.duration_s || (options.ops_max && result.ops >= options.ops_max)) break;
+    if (elapsed >= options.duration_s || (options.ops_max && result.ops >= options.ops_max) || StopRequested())
+      break;
     if (elapsed >= next_status) {
       std::fprintf(out, "[%5.0fs] ops %" PRIu64 " (%.0f/s) rounds %" PRIu64 " violations %" PRIu64 "\n",
                    elapsed, result.ops, result.ops / elapsed, result.rounds, result.violations);
@@ -280,6 +289,7 @@ Result<SoakResult> Soak(const SoakOptions& options, std::FILE* out) {
     });
     Result<Round> round = RunRound(**exec, program, options, options.duration_s - elapsed, result);
     if (!round.ok()) return round.status();
+    if (round->stopped) break;  // not a round
     if (!round->report.ok()) {
       result.violations += round->report.total;
       result.duration_s = Since(t0);
@@ -290,6 +300,7 @@ Result<SoakResult> Soak(const SoakOptions& options, std::FILE* out) {
       ++result.rounds;
       SetCrashContext(nullptr);
       result.degraded = (*exec)->BackendDegraded();
+      result.interrupted = StopSignal();
       LeakIfWedged(*exec);
       return result;
     }
@@ -298,6 +309,8 @@ Result<SoakResult> Soak(const SoakOptions& options, std::FILE* out) {
   SetCrashContext(nullptr);
   result.duration_s = Since(t0);
   result.degraded = (*exec)->BackendDegraded();
+  result.interrupted = StopSignal();
+  LeakIfWedged(*exec);
   return result;
 }
 
@@ -317,10 +330,10 @@ Result<ReplayResult> Replay(const Program& given, const ReplayOptions& options) 
     (*exec)->set_hooks(hooks);
     Result<RunOutcome> outcome = (*exec)->Run(program);
     if (!outcome.ok()) return outcome.status();
-    result.runs = 1;
+    result.runs = outcome->stopped ? 0 : 1;
     if (!outcome->report.ok()) {
       result.violating = std::move(outcome->report);
-    } else if (options.runs > 1) {
+    } else if (options.runs > 1 && !outcome->stopped) {
       // Not with this schedule: search others (a free-mode program).
       SearchOptions so;
       so.tries_max = options.runs - 1;
@@ -337,19 +350,22 @@ Result<ReplayResult> Replay(const Program& given, const ReplayOptions& options) 
       }
     }
     SetCrashContext(nullptr);
+    result.interrupted = StopSignal();
     return result;
   }
-  while (result.runs < options.runs && Since(t0) < options.duration_s) {
+  while (result.runs < options.runs && Since(t0) < options.duration_s && !StopRequested()) {
     Result<RunOutcome> outcome = (*exec)->Run(program);
     if (!outcome.ok()) return outcome.status();
+    if (outcome->stopped) break;  // not a run
     ++result.runs;
     if (!outcome->report.ok()) {
       result.violating = std::move(outcome->report);
-      LeakIfWedged(*exec);
       break;
     }
   }
   SetCrashContext(nullptr);
+  result.interrupted = StopSignal();
+  LeakIfWedged(*exec);
   return result;
 }
 
@@ -387,7 +403,8 @@ std::string SoakJson(const SoakOptions& options, const SoakResult& r) {
   } else {
     json += ", \"finding\": null";
   }
-  json += ", \"degraded\": " + quote(r.degraded) + "}\n";
+  json += ", \"degraded\": " + quote(r.degraded) +
+          ", \"interrupted\": " + (r.interrupted != 0 ? quote(StopSignalName(r.interrupted)) : "null") + "}\n";
   return json;
 }
 

@@ -14,6 +14,11 @@
 // function of the program, backend and io included) and, if that shows
 // nothing, searches schedules; under real threads it reruns until the
 // violation shows.
+// A stop request (SIGINT, SIGTERM: base/interrupt.h) ends either early, as
+// a spent budget does: between runs, or at the running one's next decision
+// (controlled) or soon after (free; a kernel round); a finding's search for
+// a schedule stops too, and the finding is saved as it stands. The result
+// names the signal.
 // Not thread-safe: one call at a time.
 #pragma once
 
@@ -87,6 +92,7 @@ struct SoakResult {
   std::string degraded;          // what the backend had to do without
   std::vector<std::pair<std::string, std::string>> facts;  // what it ran on (Target::Facts)
   std::optional<Finding> finding;
+  int interrupted = 0;           // the signal of a stop request it saw by its return, or 0
   double ops_per_sec() const { return duration_s > 0 ? ops / duration_s : 0; }
 };
 
@@ -113,6 +119,7 @@ struct ReplayResult {
   std::optional<CheckReport> violating;  // the first violating run's report
   // Controlled: the program as given showed nothing, but this schedule of it does.
   std::optional<Program> found;
+  int interrupted = 0;                   // the signal of a stop request it saw by its return, or 0
 };
 
 Result<ReplayResult> Replay(const Program& program, const ReplayOptions& options);

@@ -4,6 +4,7 @@
 #include <bit>
 
 #include "harness/base/check.h"
+#include "harness/base/interrupt.h"
 
 namespace pagerace::sched {
 namespace {
@@ -164,6 +165,7 @@ Controller::Outcome Controller::Run(std::vector<std::function<void()>> bodies) {
 // asking every blocked thread whether it could run. Same decisions, and the
 // same draws, as the full path below. False: take the full path.
 bool Controller::KeepsRunning(int ran, int& next) {
+  if (StopRequested()) return false;  // the full path ends the run
   switch (options_.policy) {
     case Policy::kRandom:
       if (++steps_ > options_.steps_max) {
@@ -214,6 +216,10 @@ int Controller::Decide(int ran, bool fine) {
     if (l.ready == nullptr || (*l.ready)()) runnable |= 1u << t;
   }
   if (!live) return -1;  // kDone
+  if (StopRequested()) {
+    outcome_ = Outcome::kStopped;
+    return -1;
+  }
   if (runnable == 0) {
     outcome_ = Outcome::kDeadlock;
     return -1;

@@ -18,7 +18,8 @@
 //             the listed thread runs if it can: a preemption list, as the
 //             fuzzer or the explorer (iterative context bounding) writes it.
 // Same options and bodies => same interleaving, bit for bit. No runnable
-// thread is a deadlock; the step bound stands for a livelock.
+// thread is a deadlock; the step bound stands for a livelock. A stop
+// request (SIGINT, SIGTERM: base/interrupt.h) ends the run at its next decision.
 // Thread-safety: Run, and every call the primitives make, on one OS thread.
 #pragma once
 
@@ -39,7 +40,8 @@ inline constexpr uint32_t kFineSwitchOdds = 16;
 
 class Controller {
  public:
-  enum class Outcome : uint8_t { kDone, kDeadlock, kLivelock };
+  // kStopped: a stop request (base/interrupt.h) ended the run at a decision.
+  enum class Outcome : uint8_t { kDone, kDeadlock, kLivelock, kStopped };
   enum class Policy : uint8_t { kRandom, kPct, kDirected };
   struct Override {
     uint32_t step;
@@ -70,8 +72,8 @@ class Controller {
 
   void set_options(const Options& options) { options_ = options; }
 
-  // Runs bodies[i] as logical thread i until all finish, none can run, or
-  // the step bound. Threads left blocked are abandoned (their stacks freed;
+  // Runs bodies[i] as logical thread i until all finish, none can run, the
+  // step bound, or a stop request. Threads left unfinished are abandoned (their stacks freed;
   // what they allocated is not leak-checked).
   // Fibers of threads that finished are kept for the next Run.
   Outcome Run(std::vector<std::function<void()>> bodies);

@@ -1,15 +1,19 @@
 // Tests the controlled scheduler with the sched primitives: one logical
 // thread at a time, the same seed gives the same interleaving and other
 // seeds give others, mutual exclusion holds, an ABBA lock order is reported
-// as a deadlock naming the locks, and a spin without progress hits the
-// step bound (livelock).
+// as a deadlock naming the locks, a spin without progress hits the
+// step bound (livelock), and a stop request ends a run at its next decision.
 #include "harness/sched/controller.h"
+
+#include <signal.h>
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <set>
 #include <string>
 
+#include "harness/base/interrupt.h"
 #include "harness/sched/sched.h"
 
 namespace pagerace::sched {
@@ -224,6 +228,27 @@ TEST(ControllerTest, SpinningWithoutProgressIsALivelock) {
   }});
   EXPECT_EQ(out, Controller::Outcome::kLivelock);
   EXPECT_EQ(c.steps(), 1001u);
+}
+
+TEST(ControllerTest, StopRequestEndsTheRunAtTheNextDecision) {
+  int after_stop = 0;  // scheduling points passed once the stop was requested
+  std::optional<ScopedStopForTesting> stop;
+  Controller c(Seeded(1));
+  Controller::Outcome out = c.Run({[&] {
+                                     for (int i = 0; i < 100; ++i) {
+                                       if (i == 10) stop.emplace(SIGINT);
+                                       if (stop) ++after_stop;
+                                       At(Point::kPunchAfterTruncate);
+                                     }
+                                   },
+                                   [&] {
+                                     for (int i = 0; i < 100; ++i) At(Point::kPunchAfterTruncate);
+                                   }});
+  EXPECT_EQ(out, Controller::Outcome::kStopped);
+  EXPECT_EQ(after_stop, 1);
+  stop.reset();
+  // The next run is not stopped.
+  EXPECT_EQ(c.Run({[] { At(Point::kPunchAfterTruncate); }}), Controller::Outcome::kDone);
 }
 
 }  // namespace
