@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Tests the pagerace command as a user meets it: exit codes (0 clean, 1
-# finding, 2 bad usage or input, 3 environment), error messages with
-# line:col, the encode/decode round trip, the soak's JSON, artifacts that
+# finding, 2 bad usage or input, 3 environment), error messages with line:col,
+# program files that mean one thing or are refused (--raw for fuzzer
+# inputs), the encode/decode round trip, the soak's JSON, artifacts that
 # replay (on the backend they ran on, with no flag but the mutant, as their
-# REPRO line says), an override of a program's backend that says so, and a
-# soak that leaves nothing behind in its temp directory.
+# REPRO line says), an
+# override of a program's backend that says so, and a soak that leaves
+# nothing behind in its temp directory.
 # Usage: cli_test.sh PAGERACE_BINARY SOURCE_DIR
 set -u
 bin=$1
@@ -112,8 +114,35 @@ if cmp -s "$work/a.txt" "$work/b.txt" && grep -q "^thread 3$" "$work/b.txt"; the
 else
   echo "FAIL encode/decode round trip"; diff "$work/a.txt" "$work/b.txt" | head; failed=$((failed + 1))
 fi
+# A program file means one thing or is refused: what pagerace writes has the
+# magic or a "pagerace 1" line; anything else is an error unless --raw says
+# it is a fuzzer input, which any bytes decode as.
 printf '\x01\x02\x03' >"$work/junk.bin"
-check "any bytes decode" 0 "^pagerace 1" -- "$bin" decode "$work/junk.bin"
+not_program="not a pagerace program: expected a text program \\(first line \"pagerace 1\"\\) or a binary one"
+check "encoded file has the magic" 0 "" -- bash -c '[[ $(head -c 4 "$1" | od -An -tx1 | tr -d " ") == 7f504752 ]]' _ \
+  "$work/seed.bin"
+check "bytes without the magic are refused" 2 "junk.bin: $not_program .*add --raw" -- "$bin" decode "$work/junk.bin"
+check "any bytes decode with --raw" 0 "^pagerace 1" -- "$bin" decode --raw "$work/junk.bin"
+head -c 4096 /dev/urandom >"$work/random.bin"
+check "random bytes are refused at once" 2 "$not_program" -- "$bin" replay "$work/random.bin"
+: >"$work/empty.txt"
+check "empty file is refused" 2 "empty.txt: empty file: not a pagerace program" -- "$bin" replay "$work/empty.txt"
+printf '\xef\xbb\xbfPagerace 1\nthread 0\n' >"$work/capital.txt"
+check "misspelled header is a text error" 2 "capital.txt:1:1: expected 'pagerace 1' first, got 'Pagerace'" -- \
+  "$bin" decode "$work/capital.txt"
+{ printf '\xef\xbb\xbf'; cat "$seed"; } >"$work/bom.txt"
+check "byte order mark is skipped" 0 "^thread 3$" -- "$bin" decode "$work/bom.txt"
+grep -v "^pagerace 1" "$seed" >"$work/headless.txt"
+check "text without its header line is refused" 2 "headless.txt: $not_program" -- "$bin" explore "$work/headless.txt"
+check "/dev/zero stops at the limit" 2 "/dev/zero: too large: more than 1048576 bytes; the limit is 1048576 bytes" -- \
+  "$bin" replay /dev/zero
+tail -c +5 "$work/seed.bin" >"$work/crash-1"
+"$bin" decode --raw "$work/crash-1" >"$work/c.txt"
+if cmp -s "$work/a.txt" "$work/c.txt"; then
+  echo "ok   a raw fuzzer input decodes with --raw"; passed=$((passed + 1))
+else
+  echo "FAIL a raw fuzzer input decodes with --raw"; diff "$work/a.txt" "$work/c.txt" | head; failed=$((failed + 1))
+fi
 
 # A short soak of the correct model: exit 0, a status line, JSON.
 check "soak correct model" 0 "0 violations" -- "$bin" soak --duration 3 --seed 7 --json "$work/soak.json"

@@ -64,9 +64,12 @@ struct CliOptions {
   bool explore_given = false;
   bool swarm_programs_given = false;
   std::vector<std::string> files;
+  bool raw = false;  // the files are raw fuzzer inputs
   bool long_list = false;
   std::string input, output;
 };
+
+FileKind InputKind(const CliOptions& o) { return o.raw ? FileKind::kFuzzerInput : FileKind::kProgram; }
 
 int Fail(const Status& st) {
   std::fprintf(stderr, "pagerace: %s\n", st.ToString().c_str());
@@ -209,7 +212,7 @@ int RunReplay(const CliOptions& o) {
   }
   int code = kExitOk;
   for (const std::string& path : o.files) {
-    Result<Program> program = LoadProgram(path);
+    Result<Program> program = LoadProgram(path, InputKind(o));
     if (!program.ok()) return Fail(program.status());
     if (ro.target == TargetKind::kModel) NoteOverrides(o, *program);
     sched::Trace trace;
@@ -260,7 +263,7 @@ int RunExplore(CliOptions& o) {
   eo.backend = o.backend;
   eo.io = o.io;
   eo.dir = o.soak.dir;
-  Result<Program> program = LoadProgram(o.input);
+  Result<Program> program = LoadProgram(o.input, InputKind(o));
   if (!program.ok()) return Fail(program.status());
   NoteOverrides(o, *program);
   Result<ExploreResult> r = Explore(*program, eo);
@@ -328,21 +331,16 @@ int RunMutants(const CliOptions& o) {
 }
 
 int RunDecode(const CliOptions& o) {
-  Result<Program> program = LoadProgram(o.input);
+  Result<Program> program = LoadProgram(o.input, InputKind(o));
   if (!program.ok()) return Fail(program.status());
   std::fputs(PrintText(*program).c_str(), stdout);
   return kExitOk;
 }
 
 int RunEncode(const CliOptions& o) {
-  Result<std::string> text = ReadFile(o.input);
-  if (!text.ok()) return Fail(text.status());
-  Result<Program> program = ParseText(*text);
-  if (!program.ok()) {
-    std::fprintf(stderr, "%s:%s\n", o.input.c_str(), program.status().message().c_str());
-    return kExitUsage;
-  }
-  std::vector<uint8_t> bytes = Encode(*program);
+  Result<Program> program = LoadProgram(o.input);
+  if (!program.ok()) return Fail(program.status());
+  std::vector<uint8_t> bytes = EncodeFile(*program);
   Status st = WriteFileAtomic(o.output, std::string(bytes.begin(), bytes.end()));
   return st.ok() ? kExitOk : Fail(st);
 }
@@ -385,6 +383,10 @@ int main(int argc, char** argv) {
   auto io_check = CLI::Validator(
       [](std::string& s) { return IoModeFromName(s) ? std::string() : "unknown io '" + s + "' (pread or uring)"; },
       "IO");
+
+  const std::string raw_help =
+      "The files are raw fuzzer inputs (libFuzzer's crash-*, AFL++'s id:* files), decoded as the fuzz targets "
+      "decode them";
 
   CLI::App* soak = app.add_subcommand("soak", "Stress soak: rounds of random multi-threaded programs");
   soak->add_option("--target", o.target, target_help)->check(target_check)->capture_default_str();
@@ -460,7 +462,8 @@ int main(int argc, char** argv) {
 
   CLI::App* replay = app.add_subcommand(
       "replay", "Run programs (text or binary) under their controlled schedule, or until their violation shows");
-  replay->add_option("files", o.files, "Artifacts or fuzzer crash files")->required()->check(CLI::ExistingFile);
+  replay->add_option("files", o.files, "Program files: text (artifacts) or binary (pagerace encode)")
+      ->required()->check(CLI::ExistingFile);
   replay->add_option("--target", o.target, target_help)->check(target_check)->capture_default_str();
   replay->add_option("--mutant", o.mutant, "Model mutant to run")->check(mutant_check);
   replay->add_option("--runs", o.replay.runs,
@@ -475,6 +478,7 @@ int main(int argc, char** argv) {
       ->check(backend_check);
   replay->add_option_function<std::string>("--io", set_io, io_help + " (default: the file's; --target kernel: pread)")
       ->check(io_check);
+  replay->add_flag("--raw", o.raw, raw_help);
   replay->add_flag("--trace", o.trace, "Print the run as a swimlane: one column per thread");
   replay->add_option("--html", o.html, "Write the run as a self-contained HTML timeline here");
   replay->add_option("--artifacts", o.soak.artifacts_dir, "Where a searched schedule is written")->capture_default_str();
@@ -484,6 +488,7 @@ int main(int argc, char** argv) {
   CLI::App* explore = app.add_subcommand(
       "explore", "Run every interleaving of a small program with at most K preemptions; stop at a violation");
   explore->add_option("file", o.input, "Program file (text or binary)")->required()->check(CLI::ExistingFile);
+  explore->add_flag("--raw", o.raw, raw_help);
   explore->add_option("--preemptions", o.explore.preemptions, "K: preemptions per schedule")
       ->check(CLI::Range(0u, 16u))->capture_default_str();
   explore->add_option("--mutant", o.mutant, "Model mutant to run")->check(mutant_check);
@@ -505,12 +510,15 @@ int main(int argc, char** argv) {
   mutants->callback([&] { action = [&] { return RunMutants(o); }; });
 
   CLI::App* decode = app.add_subcommand("decode", "Print a program file (binary or text) as text");
-  decode->add_option("file", o.input, "Program file")->required()->check(CLI::ExistingFile);
+  decode->add_option("file", o.input, "Program file (text or binary)")->required()->check(CLI::ExistingFile);
+  decode->add_flag("--raw", o.raw, raw_help);
   decode->callback([&] { action = [&] { return RunDecode(o); }; });
 
-  CLI::App* encode = app.add_subcommand("encode", "Encode a text program to the binary fuzzer format");
-  encode->add_option("file", o.input, "Text program")->required()->check(CLI::ExistingFile);
-  encode->add_option("-o,--output", o.output, "Binary output file")->required();
+  CLI::App* encode = app.add_subcommand(
+      "encode", "Write a program file as a binary program file: the magic, then the fuzzer format");
+  encode->add_option("file", o.input, "Program file (text, or binary to rewrite)")->required()
+      ->check(CLI::ExistingFile);
+  encode->add_option("-o,--output", o.output, "Binary program file to write")->required();
   encode->callback([&] { action = [&] { return RunEncode(o); }; });
 
   try {

@@ -1,6 +1,7 @@
 #include "harness/program/text.h"
 
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <cstdint>
 #include <limits>
@@ -440,7 +441,7 @@ Status Parser::ParseSectors(const Token& tok, Op& op) const {
 
 }  // namespace
 
-Result<Program> ParseText(std::string_view text) { return Parser().Run(text); }
+Result<Program> ParseText(std::string_view text) { return Parser().Run(SkipByteOrderMark(text)); }
 
 std::string PrintText(const Program& program) {
   std::string out = std::string(kMagic) + " " + std::string(kVersion) + "\n";
@@ -470,7 +471,13 @@ std::string PrintText(const Program& program) {
   return out;
 }
 
+std::string_view SkipByteOrderMark(std::string_view bytes) {
+  constexpr std::string_view kBom = "\xef\xbb\xbf";
+  return bytes.substr(0, kBom.size()) == kBom ? bytes.substr(kBom.size()) : bytes;
+}
+
 bool LooksLikeText(std::string_view bytes) {
+  bytes = SkipByteOrderMark(bytes);
   size_t i = 0;
   while (i < bytes.size()) {
     if (IsBlank(bytes[i]) || bytes[i] == '\n') {
@@ -483,10 +490,10 @@ bool LooksLikeText(std::string_view bytes) {
     }
   }
   const std::string_view rest = bytes.substr(i);
-  if (rest.substr(0, kMagic.size()) != kMagic) return false;
-  if (rest.size() == kMagic.size()) return true;
-  const char next = rest[kMagic.size()];
-  return IsBlank(next) || next == '\n' || next == kComment;
+  if (rest.size() < kMagic.size()) return false;
+  for (size_t k = 0; k < kMagic.size(); ++k)
+    if (std::tolower(static_cast<unsigned char>(rest[k])) != kMagic[k]) return false;
+  return true;
 }
 
 }  // namespace pagerace

@@ -4,21 +4,23 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
-
-#include "harness/program/codec.h"
-#include "harness/program/text.h"
+#include <span>
 
 namespace pagerace {
 
-Result<std::string> ReadFile(const std::string& path) {
+Result<std::string> ReadFile(const std::string& path, size_t max_bytes) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Status::FromErrno("open " + path, errno);
   std::string data;
   char buf[65536];
-  for (;;) {
-    ssize_t n = read(fd, buf, sizeof buf);
+  // One byte past the limit tells a file that is too large from one that is
+  // not, without reading on (a device may never end).
+  const size_t want = max_bytes == SIZE_MAX ? SIZE_MAX : max_bytes + 1;
+  while (data.size() < want) {
+    ssize_t n = read(fd, buf, std::min(sizeof buf, want - data.size()));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       int e = errno;
@@ -28,7 +30,14 @@ Result<std::string> ReadFile(const std::string& path) {
     if (n == 0) break;
     data.append(buf, n);
   }
+  struct stat st;
+  const bool sized = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
   close(fd);
+  if (data.size() > max_bytes) {
+    const std::string size = sized ? std::to_string(st.st_size) : "more than " + std::to_string(max_bytes);
+    return Status::InvalidArgument(path + ": too large: " + size + " bytes; the limit is " +
+                                   std::to_string(max_bytes) + " bytes");
+  }
   return data;
 }
 
@@ -104,12 +113,17 @@ Result<std::string> WriteArtifact(const std::string& dir, const std::string& ste
   return Status::IoError("no free artifact name for " + dir + "/" + stem);
 }
 
-Result<Program> LoadProgram(const std::string& path) {
-  Result<std::string> data = ReadFile(path);
+Result<Program> LoadProgram(const std::string& path, FileKind kind) {
+  Result<std::string> data = ReadFile(path, kProgramFileMax);
   if (!data.ok()) return data.status();
+  const auto* p = reinterpret_cast<const uint8_t*>(data->data());
+  const std::span<const uint8_t> bytes(p, data->size());
+  if (bytes.empty()) return Status::InvalidArgument(path + ": empty file: not a pagerace program");
+  if (kind == FileKind::kFuzzerInput || HasFileMagic(bytes)) return DecodeFuzzInput(bytes);
   if (!LooksLikeText(*data)) {
-    const auto* p = reinterpret_cast<const uint8_t*>(data->data());
-    return Decode({p, data->size()});
+    return Status::InvalidArgument(path +
+                                   ": not a pagerace program: expected a text program (first line \"pagerace 1\") "
+                                   "or a binary one (magic \\x7fPGR); for a fuzzer's crash file, add --raw");
   }
   Result<Program> program = ParseText(*data);
   if (!program.ok()) return Status::InvalidArgument(path + ":" + program.status().message());

@@ -126,6 +126,7 @@ std::string SoakJson(const SoakOptions& options, const SoakResult& result);
 // before an override), and for the kernel target, which ignores the file's
 // backend and io, the target, its io and its directory.
 struct ReplayFlags {
+  bool raw = false;                  // FILE is a raw fuzzer input: --raw
   TargetKind target = TargetKind::kModel;
   Mutant mutant = Mutant::kNone;
   Schedule schedule = Schedule::kControlled;
@@ -134,9 +135,9 @@ struct ReplayFlags {
   std::string dir;  // kernel: where its files were made
 };
 
-// "pagerace replay [--mutant M] [--schedule free] [--backend B] [--io I] FILE",
-// or for the kernel target "pagerace replay --target kernel [--io I]
-// [--dir DIR] FILE".
+// "pagerace replay [--mutant M] [--schedule free] [--backend B] [--io I]
+// [--raw] FILE", or for the kernel target "pagerace replay --target kernel
+// [--io I] [--dir DIR] [--raw] FILE".
 std::string ReplayCommand(const ReplayFlags& flags, const std::string& path);
 
 }  // namespace pagerace
