@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Tests the pagerace command as a user meets it: exit codes (0 clean, 1
-# finding, 2 bad usage or input, 3 environment), error messages with line:col,
+# finding, 2 bad usage or input, 3 environment),
+# numeric flags refused in plain words, error messages with line:col,
 # program files that mean one thing or are refused (--raw for fuzzer
 # inputs), the encode/decode round trip, the soak's JSON, artifacts that
 # replay (on the backend they ran on, with no flag but the mutant, as their
@@ -37,6 +38,31 @@ check() {
 }
 
 check "help" 0 "soak" -- "$bin" --help
+# Numeric flags: out of range for the flag or for its type, or not a number,
+# is bad usage in plain words; never a 300-digit bound.
+# flag_check NAME MESSAGE -- ARGS...: exit 2, MESSAGE as the first line.
+flag_check() {
+  local name=$1 message=$2
+  shift 3
+  check "$name" 2 "^$(sed 's/[][().*+?^$|\\]/\\&/g' <<<"$message")\$" -- bash -c \
+    'out=$("$@" 2>&1); code=$?; echo "$out"; ! grep -Eq "[0-9]{30}" <<<"$out" || exit 8; exit $code' _ "$bin" "$@"
+}
+flag_check "--seed -1" "--seed: must be >= 0, got -1" -- soak --seed -1
+flag_check "--seed past 64 bits" "--seed: must be at most 18446744073709551615, got 99999999999999999999999" -- \
+  soak --seed 99999999999999999999999
+flag_check "--seed not whole" "--seed: not a whole number: 1.5" -- soak --seed 1.5
+flag_check "--duration -5" "--duration: must be > 0, got -5" -- soak --duration -5
+flag_check "--duration 0" "--duration: must be > 0, got 0" -- replay --duration 0 "$src/README.md"
+flag_check "--duration abc" "--duration: not a number: abc" -- soak --duration abc
+flag_check "--duration 1e999" "--duration: out of range: 1e999" -- explore --duration 1e999 "$src/README.md"
+flag_check "--max-schedules 0" "--max-schedules: must be >= 1, got 0" -- soak --schedule explore --max-schedules 0
+flag_check "explore --max-schedules 0" "--max-schedules: must be >= 1, got 0" -- explore --max-schedules 0 \
+  "$src/README.md"
+flag_check "--threads 9" "--threads: must be 1 to 8, got 9" -- soak --threads 9
+flag_check "--search-seconds -1" "--search-seconds: must be >= 0, got -1" -- soak --search-seconds -1
+flag_check "--runs 0" "--runs: must be 1 to 100000000, got 0" -- replay --runs 0 "$src/README.md"
+# The value read is the value used: decimal, not octal.
+check "--seed 010 is ten" 0 "^pagerace soak: seed 10," -- "$bin" soak --seed 010 --ops 100 --backend memory
 check "unknown flag" 2 "--bogus" -- "$bin" soak --bogus
 check "no subcommand" 2 "subcommand" -- "$bin"
 check "threads out of range" 2 "threads" -- "$bin" soak --threads 9

@@ -5,9 +5,12 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <cinttypes>
+#include <cmath>
 #include <functional>
 #include <cstdio>
+#include <limits>
 #include <random>
 #include <string>
 #include <string_view>
@@ -345,6 +348,67 @@ int RunEncode(const CliOptions& o) {
   return st.ok() ? kExitOk : Fail(st);
 }
 
+// Numeric flags are checked on their text, before CLI11 converts it, so that
+// each mistake gets plain words ("--threads: must be 1 to 8, got 9",
+// "--duration: not a number: abc"); the text is then rewritten as the value
+// read, so that CLI11 converts exactly that (never "010" as octal). Given to
+// transform(), not check(), which would throw the rewrite away.
+
+// A whole number of type T in [lo, hi], decimal or 0x hex: a negative one,
+// or one past what T holds, is out of range like any other.
+template <typename T>
+CLI::Validator WholeNumber(T lo, T hi = std::numeric_limits<T>::max()) {
+  constexpr T kMax = std::numeric_limits<T>::max();
+  const std::string range = hi != kMax ? std::to_string(lo) + " to " + std::to_string(hi)
+                            : lo != 0   ? ">= " + std::to_string(lo)
+                                        : "";  // all that T holds: the type name says it
+  auto check = [lo, hi, range](std::string& s) -> std::string {
+    std::string_view digits = s;
+    const bool minus = !digits.empty() && digits[0] == '-';
+    if (!digits.empty() && (digits[0] == '-' || digits[0] == '+')) digits.remove_prefix(1);
+    int base = 10;
+    if (digits.size() > 2 && digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X')) {
+      digits.remove_prefix(2);
+      base = 16;
+    }
+    T value{};
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value, base);
+    const bool whole = !digits.empty() && end == digits.data() + digits.size() &&
+                       (ec == std::errc() || ec == std::errc::result_out_of_range);
+    if (!whole) return "not a whole number: " + s;
+    const bool fits = ec == std::errc();
+    const bool negative = minus && !(fits && value == 0);  // "-0" is 0
+    const bool below = negative || (fits && value < lo);
+    const bool above = !negative && (!fits || value > hi);
+    if (below && hi == kMax) return "must be >= " + std::to_string(lo) + ", got " + s;
+    if (above && hi == kMax) return "must be at most " + std::to_string(hi) + ", got " + s;
+    if (below || above) return "must be " + range + ", got " + s;
+    s = std::to_string(value);
+    return std::string();
+  };
+  return CLI::Validator(check, range);
+}
+
+// A finite number of seconds, > 0 (or >= 0 with zero_ok).
+CLI::Validator Seconds(bool zero_ok) {
+  const std::string range = zero_ok ? ">= 0" : "> 0";
+  auto check = [zero_ok, range](std::string& s) -> std::string {
+    std::string_view text = s;
+    if (!text.empty() && text[0] == '+') text.remove_prefix(1);
+    double value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    const bool number = !text.empty() && end == text.data() + text.size() &&
+                        (ec == std::errc() || ec == std::errc::result_out_of_range) && !std::isnan(value);
+    if (!number) return "not a number: " + s;
+    if (ec != std::errc() || std::isinf(value)) return "out of range: " + s;
+    if (zero_ok ? value < 0 : value <= 0) return "must be " + range + ", got " + s;
+    char out[32];
+    s.assign(out, std::to_chars(std::begin(out), std::end(out), value).ptr);
+    return std::string();
+  };
+  return CLI::Validator(check, range);
+}
+
 }  // namespace
 }  // namespace pagerace
 
@@ -392,11 +456,13 @@ int main(int argc, char** argv) {
   soak->add_option("--target", o.target, target_help)->check(target_check)->capture_default_str();
   soak->add_option("--threads", o.soak.threads,
                    "Threads per program (--schedule explore: " + std::to_string(kExploreThreads) + ")")
-      ->check(CLI::Range(1, 8))->each([&](const std::string&) { o.threads_given = true; })->capture_default_str();
-  soak->add_option("--duration", o.soak.duration_s, "Seconds to run")->check(CLI::PositiveNumber)->capture_default_str();
-  soak->add_option("--ops", o.soak.ops_max, "Stop after this many ops (0: no limit)")->capture_default_str();
+      ->transform(WholeNumber<uint32_t>(1, kThreadsMax))->each([&](const std::string&) { o.threads_given = true; })
+      ->capture_default_str();
+  soak->add_option("--duration", o.soak.duration_s, "Seconds to run")->transform(Seconds(false))->capture_default_str();
+  soak->add_option("--ops", o.soak.ops_max, "Stop after this many ops (0: no limit)")
+      ->transform(WholeNumber<uint64_t>(0))->capture_default_str();
   soak->add_option("--seed", o.soak.seed, "Seed (default: random, printed)")
-      ->each([&](const std::string&) { o.seed_given = true; });
+      ->transform(WholeNumber<uint64_t>(0))->each([&](const std::string&) { o.seed_given = true; });
   soak->add_option("--dir", o.soak.dir, "Parent of the private temp directory (default: $TMPDIR)");
   soak->add_option("--mutant", o.mutant, "Model mutant to run (see: pagerace mutants)")->check(mutant_check);
   soak->add_option("--artifacts", o.soak.artifacts_dir, "Where findings are written")->capture_default_str();
@@ -427,12 +493,14 @@ int main(int argc, char** argv) {
   soak->add_option_function<uint32_t>(
           "--pct-depth", [&](uint32_t d) { o.soak.pct_depth = static_cast<uint8_t>(d); o.pct_depth_given = true; },
           "PCT depth d (d - 1 priority change points; default 3)")
-      ->check(CLI::Range(1u, kPctDepthMax));
+      ->transform(WholeNumber<uint32_t>(1, kPctDepthMax));
   soak->add_option("--preemptions", o.soak.preemptions, "Explore: K, preemptions per schedule")
-      ->check(CLI::Range(0u, 16u))->each([&](const std::string&) { o.explore_given = true; })->capture_default_str();
+      ->transform(WholeNumber<uint32_t>(0, 16))->each([&](const std::string&) { o.explore_given = true; })
+      ->capture_default_str();
   soak->add_option("--max-schedules", o.soak.schedules_per_program,
                    "Explore: schedules per program at most (the rest of a larger program's are skipped)")
-      ->check(CLI::PositiveNumber)->each([&](const std::string&) { o.explore_given = true; })->capture_default_str();
+      ->transform(WholeNumber<uint64_t>(1))->each([&](const std::string&) { o.explore_given = true; })
+      ->capture_default_str();
   soak->add_option_function<std::string>("--backend", set_backend,
                                          backend_help + " (default: drawn with each swarm)")
       ->check(backend_check);
@@ -441,23 +509,24 @@ int main(int argc, char** argv) {
       ->check(io_check);
   soak->add_option("--search-seconds", o.soak.search_s,
                    "Free-mode finding: seconds to search for a controlled schedule that shows it")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
+      ->transform(Seconds(true))->capture_default_str();
   soak->add_option("--swarm-programs", o.soak.swarm_programs,
                    "Programs per swarm (the op kinds in use and their weights, the backend and io), printed when "
                    "drawn; "
                    "0: a new swarm per program, not printed (--schedule explore: 0)")
-      ->each([&](const std::string&) { o.swarm_programs_given = true; })->capture_default_str();
+      ->transform(WholeNumber<uint32_t>(0))->each([&](const std::string&) { o.swarm_programs_given = true; })
+      ->capture_default_str();
   soak->add_option("--mix", o.mix,
                    "A fixed op mix instead of swarms, e.g. read=6,write=4,punch=1 (kinds not named are off)");
   soak->add_option("--ops-per-thread", o.soak.ops_per_thread,
                    "Most ops per thread in a program (--target kernel: " + std::to_string(kKernelOpsPerThread) +
                        "; --schedule explore: " + std::to_string(kExploreOpsPerThread) + ")")
-      ->check(CLI::Range(1u, kOpsMax))->each([&](const std::string&) { o.ops_per_thread_given = true; })
+      ->transform(WholeNumber<uint32_t>(1, kOpsMax))->each([&](const std::string&) { o.ops_per_thread_given = true; })
       ->capture_default_str();
   soak->add_option("--jitter", o.soak.jitter,
                    "Free schedule: chance in 1024 of a pause at each scheduling point (the model's race windows; "
                    "the kernel target: op starts); 0: none")
-      ->check(CLI::Range(0u, 1024u))->capture_default_str();
+      ->transform(WholeNumber<uint32_t>(0, 1024))->capture_default_str();
   soak->callback([&] { action = [&] { return RunSoak(o); }; });
 
   CLI::App* replay = app.add_subcommand(
@@ -468,9 +537,9 @@ int main(int argc, char** argv) {
   replay->add_option("--mutant", o.mutant, "Model mutant to run")->check(mutant_check);
   replay->add_option("--runs", o.replay.runs,
                      "Runs per file before giving up (controlled: schedules searched when the file's shows nothing)")
-      ->check(CLI::Range(1u, 100'000'000u))->capture_default_str();
+      ->transform(WholeNumber<uint32_t>(1, 100'000'000))->capture_default_str();
   replay->add_option("--duration", o.replay.duration_s, "Seconds per file before giving up")
-      ->check(CLI::PositiveNumber)->capture_default_str();
+      ->transform(Seconds(false))->capture_default_str();
   replay->add_option("--schedule", o.replay_schedule,
                      "controlled (the file's schedule, exactly) or free (real threads; the kernel target's)")
       ->check(schedule_check)->each([&](const std::string&) { o.schedule_given = true; })->capture_default_str();
@@ -490,13 +559,13 @@ int main(int argc, char** argv) {
   explore->add_option("file", o.input, "Program file (text or binary)")->required()->check(CLI::ExistingFile);
   explore->add_flag("--raw", o.raw, raw_help);
   explore->add_option("--preemptions", o.explore.preemptions, "K: preemptions per schedule")
-      ->check(CLI::Range(0u, 16u))->capture_default_str();
+      ->transform(WholeNumber<uint32_t>(0, 16))->capture_default_str();
   explore->add_option("--mutant", o.mutant, "Model mutant to run")->check(mutant_check);
   explore->add_flag("--all", o.explore.all, "Count every violating schedule instead of stopping at the first");
   explore->add_option("--max-schedules", o.explore.schedules_max, "Stop after this many schedules")
-      ->check(CLI::PositiveNumber)->capture_default_str();
+      ->transform(WholeNumber<uint64_t>(1))->capture_default_str();
   explore->add_option("--duration", o.explore.duration_s, "Stop after this many seconds")
-      ->check(CLI::PositiveNumber)->capture_default_str();
+      ->transform(Seconds(false))->capture_default_str();
   explore->add_option_function<std::string>("--backend", set_backend, backend_help + " (default: the file's)")
       ->check(backend_check);
   explore->add_option_function<std::string>("--io", set_io, io_help + " (default: the file's)")->check(io_check);

@@ -170,6 +170,8 @@ Result<uint64_t> ParseNumber(const Token& tok, std::string_view what, bool allow
     digits.remove_prefix(2);
     base = 16;
   }
+  if (digits.size() >= 2 && digits[0] == '-' && std::isdigit(static_cast<unsigned char>(digits[1])))
+    return ErrorAt(tok, std::string(what) + " " + Quote(tok.text) + " is negative");
   uint64_t value = 0;
   const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value, base);
   if (ec == std::errc::result_out_of_range)

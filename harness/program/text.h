@@ -24,7 +24,8 @@
 // Parse errors name the line and column (1-based) of the offending token:
 // "3:7: unknown op kind 'reed'". A parsed program is always Validate()d.
 // A UTF-8 byte order mark at the start is skipped (columns of line 1 count
-// from after it).
+// from after it). Whole numbers are unsigned: a negative one, or one past
+// 64 bits, is an error.
 #pragma once
 
 #include <cstddef>

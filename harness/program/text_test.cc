@@ -6,7 +6,7 @@
 // PrintText's output is pinned, ParseText(PrintText(p)) == p for many random
 // valid programs, every class of parse error names the right line:column,
 // garbage and mutated texts fail cleanly, a byte order mark is skipped,
-// the largest program's text is within
+// negative numbers are refused, the largest program's text is within
 // kTextProgramMax, and LooksLikeText sniffs correctly.
 #include "harness/program/text.h"
 
@@ -287,6 +287,9 @@ const std::vector<ErrorCase>& ErrorCases() {
        "2:6: seed '0x10000000000000000' does not fit in 64 bits"},
       {"sector overflow", "pagerace 1\nthread 0\nread f0 s99999999999999999999+1\n",
        "3:10: first sector '99999999999999999999' does not fit in 64 bits"},
+      {"negative seed", "pagerace 1\nseed -1\n", "2:6: seed '-1' is negative"},
+      {"negative key", "pagerace 1\nfiles -2\n", "2:7: files '-2' is negative"},
+      {"negative sector", "pagerace 1\nthread 0\nread f0 s-3+1\n", "3:10: first sector '-3' is negative"},
       {"bom then capitalized header", "\xef\xbb\xbfPagerace 1\n", "1:1: expected 'pagerace 1' first, got 'Pagerace'"},
       {"count overflow", "pagerace 1\nthread 0\nread f0 s1+99999999999999999999\n",
        "3:12: sector count '99999999999999999999' does not fit in 64 bits"},
