@@ -5,7 +5,8 @@
 # program files that mean one thing or are refused (--raw for fuzzer
 # inputs), the encode/decode round trip, the soak's JSON, artifacts that
 # replay (on the backend they ran on, with no flag but the mutant, as their
-# REPRO line says), an
+# REPRO line says),
+# an artifact that cannot be written (why, and the program all the same), an
 # override of a program's backend that says so, and a soak that leaves
 # nothing behind in its temp directory.
 # Usage: cli_test.sh PAGERACE_BINARY SOURCE_DIR
@@ -261,6 +262,21 @@ check "controlled artifact replays at once" 1 "reproduced on run 1:" -- "$bin" r
   --mutant no-invalidate-lock-update "$artifact"
 check "controlled artifact is clean on the correct model" 0 "no violation in 1 runs" -- "$bin" replay \
   --runs 1 "$artifact"
+
+# An artifact that cannot be written: where and why, and the program all the
+# same (exit 1: the finding is not lost), from the soak and from explore.
+# unsaved_check NAME DIR REASON -- CMD...
+unsaved_check() {
+  local name=$1 dir=$2 reason=$3
+  shift 4
+  check "$name" 1 "" -- bash -c 'out=$("${@:3}" 2>&1); code=$?; echo "$out"
+    grep -A1 -Fx "the artifact could not be written to $1: $2; the program:" <<<"$out" | grep -qx "pagerace 1" &&
+    exit $code' _ "$dir" "$reason" "$@"
+}
+unsaved_check "soak: unwritable artifact says why" "$work/missing/dir" "No such file or directory" -- "$bin" soak \
+  --schedule controlled --mutant no-invalidate-lock-update --duration 120 --seed 2 --artifacts "$work/missing/dir"
+unsaved_check "explore: unwritable artifact says why" "$work/seed.bin" "Not a directory" -- "$bin" explore \
+  --preemptions 2 --mutant no-invalidate-lock-read --artifacts "$work/seed.bin" "$reg"
 
 # A soak with --backend blockmap runs every program there and says so in
 # them: its finding of a mutant that shows only where freed blocks are reused

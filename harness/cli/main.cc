@@ -72,6 +72,12 @@ struct CliOptions {
   std::string input, output;
 };
 
+// A finding whose artifact could not be written: why, and the program, so
+// that the finding is not lost.
+void PrintUnsaved(const std::string& why, const Program& program) {
+  std::printf("%s; the program:\n%s", why.c_str(), PrintText(program).c_str());
+}
+
 FileKind InputKind(const CliOptions& o) { return o.raw ? FileKind::kFuzzerInput : FileKind::kProgram; }
 
 int Fail(const Status& st) {
@@ -176,7 +182,7 @@ int RunSoak(CliOptions& o) {
     }
   }
   if (f.artifact.empty()) {
-    std::printf("(the artifact could not be written; the program:)\n%s", PrintText(f.program).c_str());
+    PrintUnsaved(f.artifact_error, f.program);
   } else {
     std::printf("artifact: %s\nREPRO: %s\n", f.artifact.c_str(), f.replay.c_str());
   }
@@ -230,11 +236,14 @@ int RunReplay(const CliOptions& o) {
           {"pagerace finding: " + rep.violations.front().ToString(), "mutant: " + o.mutant,
            "a controlled schedule for " + path + ", found by replay in " + std::to_string(r->runs) + " runs"},
           *r->found);
-      if (!saved.ok()) return Fail(saved.status());
-      std::printf("%s: reproduced with a searched controlled schedule (%u runs): %s (%zu violations)\n"
-                  "deterministic artifact: %s\nREPRO: %s\n",
-                  path.c_str(), r->runs, rep.violations.front().ToString().c_str(), rep.total, saved->c_str(),
-                  ReplayCommand(MutantFlags(*mutant), *saved).c_str());
+      std::printf("%s: reproduced with a searched controlled schedule (%u runs): %s (%zu violations)\n",
+                  path.c_str(), r->runs, rep.violations.front().ToString().c_str(), rep.total);
+      if (saved.ok()) {
+        std::printf("deterministic artifact: %s\nREPRO: %s\n", saved->c_str(),
+                    ReplayCommand(MutantFlags(*mutant), *saved).c_str());
+      } else {
+        PrintUnsaved(saved.status().message(), *r->found);
+      }
       code = kExitFinding;
       continue;
     }
@@ -288,7 +297,10 @@ int RunExplore(CliOptions& o) {
        "found by: pagerace explore --preemptions " + std::to_string(eo.preemptions) + " " + o.input +
            " (schedule " + std::to_string(r->schedules) + ")"},
       *r->first);
-  if (!saved.ok()) return Fail(saved.status());
+  if (!saved.ok()) {
+    PrintUnsaved(saved.status().message(), *r->first);
+    return kExitFinding;
+  }
   std::printf("artifact: %s\nREPRO: %s\n", saved->c_str(), ReplayCommand(MutantFlags(*mutant), *saved).c_str());
   return kExitFinding;
 }

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <span>
 
 namespace pagerace {
@@ -43,11 +44,11 @@ Result<std::string> ReadFile(const std::string& path, size_t max_bytes) {
 
 namespace {
 
-// Writes `data` to a new temp file beside `path` and fsyncs it.
-Result<std::string> WriteTemp(const std::string& path, const std::string& data) {
-  const std::string tmp = path + ".tmp." + std::to_string(getpid());
+// Writes `data` to the new file `tmp` and fsyncs it; removes it again on
+// failure. Returns the errno of the first failure, or 0.
+int WriteNew(const std::string& tmp, const std::string& data) {
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::FromErrno("open " + tmp, errno);
+  if (fd < 0) return errno;
   size_t done = 0;
   int err = 0;
   while (done < data.size() && err == 0) {
@@ -57,12 +58,12 @@ Result<std::string> WriteTemp(const std::string& path, const std::string& data) 
   }
   if (err == 0 && fsync(fd) != 0) err = errno;
   if (close(fd) != 0 && err == 0) err = errno;
-  if (err != 0) {
-    unlink(tmp.c_str());
-    return Status::FromErrno("write " + tmp, err);
-  }
-  return tmp;
+  if (err != 0) unlink(tmp.c_str());
+  return err;
 }
+
+// A temp file beside `path`.
+std::string TempName(const std::string& path) { return path + ".tmp." + std::to_string(getpid()); }
 
 void SyncDirOf(const std::string& path) {
   const size_t slash = path.rfind('/');
@@ -77,12 +78,12 @@ void SyncDirOf(const std::string& path) {
 }  // namespace
 
 Status WriteFileAtomic(const std::string& path, const std::string& data) {
-  Result<std::string> tmp = WriteTemp(path, data);
-  if (!tmp.ok()) return tmp.status();
-  if (rename(tmp->c_str(), path.c_str()) != 0) {
+  const std::string tmp = TempName(path);
+  if (int e = WriteNew(tmp, data); e != 0) return Status::FromErrno("write " + tmp, e);
+  if (rename(tmp.c_str(), path.c_str()) != 0) {
     int e = errno;
-    unlink(tmp->c_str());
-    return Status::FromErrno("rename " + *tmp, e);
+    unlink(tmp.c_str());
+    return Status::FromErrno("rename " + tmp, e);
   }
   SyncDirOf(path);
   return Status::Ok();
@@ -90,27 +91,30 @@ Status WriteFileAtomic(const std::string& path, const std::string& data) {
 
 Result<std::string> WriteArtifact(const std::string& dir, const std::string& stem,
                                   const std::vector<std::string>& comments, const Program& program) {
+  auto failed = [&dir](const std::string& why) {
+    return Status::IoError("the artifact could not be written to " + dir + ": " + why);
+  };
   std::string text;
   for (const std::string& c : comments) text += "# " + c + "\n";
   text += PrintText(program);
-  if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return Status::FromErrno("mkdir " + dir, errno);
-  Result<std::string> tmp = WriteTemp(dir + "/" + stem, text);
-  if (!tmp.ok()) return tmp.status();
+  if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return failed(std::strerror(errno));
+  const std::string tmp = TempName(dir + "/" + stem);
+  if (int e = WriteNew(tmp, text); e != 0) return failed(std::strerror(e));
   for (int i = 0; i < 1000; ++i) {
     std::string path = dir + "/" + stem + (i == 0 ? "" : "-" + std::to_string(i)) + ".txt";
-    if (link(tmp->c_str(), path.c_str()) == 0) {
-      unlink(tmp->c_str());
+    if (link(tmp.c_str(), path.c_str()) == 0) {
+      unlink(tmp.c_str());
       SyncDirOf(path);
       return path;
     }
     if (errno != EEXIST) {
       int e = errno;
-      unlink(tmp->c_str());
-      return Status::FromErrno("link " + path, e);
+      unlink(tmp.c_str());
+      return failed(std::strerror(e));
     }
   }
-  unlink(tmp->c_str());
-  return Status::IoError("no free artifact name for " + dir + "/" + stem);
+  unlink(tmp.c_str());
+  return failed("no free name for " + stem + ".txt (1000 taken)");
 }
 
 Result<Program> LoadProgram(const std::string& path, FileKind kind) {

@@ -18,7 +18,8 @@ namespace pagerace {
 
 // Writes `program` as <dir>/<stem>.txt with `comments` (one per line, "# "
 // added) above it and returns the path. Never overwrites: the file is linked
-// into place, and a numbered suffix is added when the name is taken.
+// into place, and a numbered suffix is added when the name is taken. An
+// error reads "the artifact could not be written to DIR: REASON".
 Result<std::string> WriteArtifact(const std::string& dir, const std::string& stem,
                                   const std::vector<std::string>& comments, const Program& program);
 

@@ -1,6 +1,7 @@
 // Tests artifacts on disk: written whole under a fresh name each time (never
 // over an existing file), loaded back as the same program from text or
-// binary, and text errors reported as FILE:LINE:COL. And the loader: a file means one thing or is refused
+// binary, text errors reported as FILE:LINE:COL, and a write that fails
+// says where and why. And the loader: a file means one thing or is refused
 // (a byte order mark is skipped; an empty file, a misspelled header and a
 // file that is neither text nor a binary program with the magic are errors),
 // --raw decodes any file as the fuzz targets do, and input past the size
@@ -175,6 +176,18 @@ TEST_F(ArtifactLoadTest, DeviceStopsAtTheLimit) {
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.status().message(), "/dev/zero: too large: more than 1048576 bytes; the limit is 1048576 bytes");
   }
+}
+
+TEST_F(ArtifactTest, WriteFailureSaysWhereAndWhy) {
+  const Result<std::string> missing = WriteArtifact(dir_ + "/missing/dir", "STALE-x", {}, Program());
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), StatusCode::kIoError);
+  EXPECT_EQ(missing.status().message(),
+            "the artifact could not be written to " + dir_ + "/missing/dir: No such file or directory");
+  ASSERT_TRUE(WriteFileAtomic(dir_ + "/file", "x").ok());
+  const Result<std::string> not_dir = WriteArtifact(dir_ + "/file", "STALE-x", {}, Program());
+  ASSERT_FALSE(not_dir.ok());
+  EXPECT_EQ(not_dir.status().message(), "the artifact could not be written to " + dir_ + "/file: Not a directory");
 }
 
 }  // namespace

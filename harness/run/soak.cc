@@ -123,7 +123,9 @@ Result<Finding> SaveFinding(const SoakOptions& options, const SoakResult& so_far
       how,
   };
   Result<std::string> path = WriteArtifact(options.artifacts_dir, stem, comments, f.program);
-  if (path.ok()) {
+  if (!path.ok()) {
+    f.artifact_error = path.status().message();
+  } else {
     f.artifact = *path;
     ReplayFlags flags;
     flags.target = options.target;

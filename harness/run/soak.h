@@ -71,6 +71,7 @@ struct Finding {
   size_t violations = 0;    // in the same run
   Program program;
   std::string artifact;     // path, or "" if it could not be written
+  std::string artifact_error;  // then why: "the artifact could not be written to DIR: REASON"
   std::string replay;       // the command that replays it
   bool deterministic = false;  // the artifact carries a controlled schedule that shows it
   uint64_t search_tries = 0;   // free-mode finding: controlled schedules tried
