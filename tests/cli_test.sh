@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Tests the pagerace command as a user meets it: exit codes (0 clean, 1
-# finding, 2 bad usage or input, 3 environment),
+# finding, 2 bad usage or input, 3 environment) and --help listing them,
 # numeric flags refused in plain words, error messages with line:col,
 # program files that mean one thing or are refused (--raw for fuzzer
 # inputs), the encode/decode round trip, the soak's JSON, artifacts that
@@ -39,6 +39,16 @@ check() {
 }
 
 check "help" 0 "soak" -- "$bin" --help
+# --help, top level and each subcommand's, ends with the exit codes and the
+# environment.
+for sub in "" soak replay explore mutants decode encode; do
+  check "help ${sub:-(top level)} lists exit codes and environment" 0 "" -- bash -c \
+    'out=$("$@" --help) || exit 9; for w in "^  0 +no finding" "^  1 +a finding" "^  2 +bad usage" \
+       "^  3 +environment error" "^  130 +interrupted by SIGINT" "^  143 +interrupted by SIGTERM" \
+       "^  PAGERACE_MUTANT " "^  PAGERACE_SCHEDULE " "^  PAGERACE_BACKEND " "^  PAGERACE_IO " "^  PAGERACE_DIR "; do
+       grep -Eq -- "$w" <<<"$out" || { echo "no /$w/"; exit 1; }; done' _ "$bin" $sub
+done
+
 # Numeric flags: out of range for the flag or for its type, or not a number,
 # is bad usage in plain words; never a 300-digit bound.
 # flag_check NAME MESSAGE -- ARGS...: exit 2, MESSAGE as the first line.

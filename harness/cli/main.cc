@@ -1,6 +1,7 @@
 // The pagerace command. Parses and validates flags once (CLI11), then
 // delegates to harness/run. Exit codes: 0 no finding, 1 finding, 2 bad usage
-// or bad input, 3 environment error. Only this file knows CLI11; its
+// or bad input, 3 environment error (--help lists them, and the shell's 130
+// and 143 for SIGINT and SIGTERM). Only this file knows CLI11; its
 // exceptions stay here.
 #include <CLI/CLI.hpp>
 
@@ -421,6 +422,25 @@ CLI::Validator Seconds(bool zero_ok) {
   return CLI::Validator(check, range);
 }
 
+// What --help ends with: the exit codes and the environment.
+std::string HelpFooter() {
+  return "Exit codes:\n"
+         "  0    no finding\n"
+         "  1    a finding\n"
+         "  2    bad usage or input (a flag, a program file)\n"
+         "  3    environment error (a directory or file that cannot be made, read or written)\n"
+         "  130  interrupted by SIGINT (Ctrl-C)\n"
+         "  143  interrupted by SIGTERM\n"
+         "Environment:\n"
+         "  TMPDIR             where the private temp directory goes without --dir\n"
+         "The fuzz targets (targets/), not this command, read:\n"
+         "  PAGERACE_MUTANT    the mutant to run (unset: the correct model)\n"
+         "  PAGERACE_SCHEDULE  controlled (the default) or free (real threads; the kernel target's only one)\n"
+         "  PAGERACE_BACKEND   memory, file or blockmap: every input runs there instead of on its own\n"
+         "  PAGERACE_IO        pread or uring: every input's I/O instead of its own\n"
+         "  PAGERACE_DIR       parent of the private temp directory (default: $TMPDIR; the kernel target: /tmp)\n";
+}
+
 }  // namespace
 }  // namespace pagerace
 
@@ -431,6 +451,7 @@ int main(int argc, char** argv) {
   CLI::App app{"pagerace: fuzzing and stress-testing for page-cache invalidation races"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "pagerace 0.1.0");
+  app.footer(HelpFooter());  // before the subcommands, which inherit it
 
   auto mutant_check = CLI::Validator(
       [](std::string& s) { return MutantFromName(s) ? std::string() : "unknown mutant '" + s + "' (see: pagerace mutants)"; },
