@@ -5,7 +5,7 @@
 # program files that mean one thing or are refused (--raw for fuzzer
 # inputs), the encode/decode round trip, the soak's JSON, artifacts that
 # replay (on the backend they ran on, with no flag but the mutant, as their
-# REPRO line says),
+# REPRO line says, which starts with the binary's path and runs as printed),
 # an artifact that cannot be written (why, and the program all the same), an
 # override of a program's backend that says so, and a soak that leaves
 # nothing behind in its temp directory.
@@ -115,11 +115,11 @@ check "an io override says so" 0 "^pagerace: note: --io uring overrides the prog
 check "the kernel target ignores the program's backend" 0 "no violation in 1 runs" -- bash -c \
   'out=$("$@" 2>&1); echo "$out"; ! grep -q note <<<"$out"' _ "$bin" replay --target kernel --runs 1 "$bm"
 
-# run_repro LINE: runs a "REPRO: pagerace replay ..." line as printed.
+# run_repro LINE: runs a "REPRO: BINARY replay ..." line as printed.
 run_repro() {
   local -a words
-  read -ra words <<<"${1#REPRO: pagerace }"
-  "$bin" "${words[@]}"
+  read -ra words <<<"${1#REPRO: }"
+  "${words[@]}"
 }
 
 # Swarms: drawn every --swarm-programs programs and printed; 0 draws one per
@@ -298,8 +298,8 @@ check "blockmap soak finds the band-aid's race" 1 "FINDING: " -- bash -c 'echo "
 repro=$(grep "^REPRO: " <<<"$out")
 artifact=${repro##* }
 check "blockmap artifact says blockmap" 0 "^backend blockmap$" -- grep -E "^backend" "$artifact"
-check "blockmap REPRO line is the mutant and the file" 0 "" -- bash -c \
-  '[[ $1 =~ ^REPRO:\ pagerace\ replay\ --mutant\ double-truncate-band-aid\ [^\ ]+\.txt$ ]]' _ "$repro"
+check "blockmap REPRO line is the binary, the mutant and the file" 0 "" -- bash -c \
+  '[[ $1 == "REPRO: $2 replay --mutant double-truncate-band-aid "* && $1 =~ \ [^\ ]+\.txt$ ]]' _ "$repro" "$bin"
 check "blockmap REPRO line replays at once" 1 "reproduced on run 1:" -- run_repro "$repro"
 check "blockmap artifact is clean on the correct model" 0 "no violation in 1 runs" -- "$bin" replay --runs 1 \
   "$artifact"

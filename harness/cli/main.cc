@@ -191,9 +191,10 @@ int RunSoak(CliOptions& o) {
 }
 
 // The replay flags of a program file that carries its schedule, backend and
-// io: the mutant's alone.
-ReplayFlags MutantFlags(Mutant mutant) {
+// io: the mutant's alone, after the command as it was run.
+ReplayFlags MutantFlags(const CliOptions& o, Mutant mutant) {
   ReplayFlags flags;
+  flags.program = o.soak.program;
   flags.mutant = mutant;
   return flags;
 }
@@ -241,7 +242,7 @@ int RunReplay(const CliOptions& o) {
                   path.c_str(), r->runs, rep.violations.front().ToString().c_str(), rep.total);
       if (saved.ok()) {
         std::printf("deterministic artifact: %s\nREPRO: %s\n", saved->c_str(),
-                    ReplayCommand(MutantFlags(*mutant), *saved).c_str());
+                    ReplayCommand(MutantFlags(o, *mutant), *saved).c_str());
       } else {
         PrintUnsaved(saved.status().message(), *r->found);
       }
@@ -302,7 +303,7 @@ int RunExplore(CliOptions& o) {
     PrintUnsaved(saved.status().message(), *r->first);
     return kExitFinding;
   }
-  std::printf("artifact: %s\nREPRO: %s\n", saved->c_str(), ReplayCommand(MutantFlags(*mutant), *saved).c_str());
+  std::printf("artifact: %s\nREPRO: %s\n", saved->c_str(), ReplayCommand(MutantFlags(o, *mutant), *saved).c_str());
   return kExitFinding;
 }
 
@@ -452,6 +453,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "pagerace 0.1.0");
   app.footer(HelpFooter());  // before the subcommands, which inherit it
+  o.soak.program = argc > 0 && argv[0][0] != '\0' ? argv[0] : "pagerace";
 
   auto mutant_check = CLI::Validator(
       [](std::string& s) { return MutantFromName(s) ? std::string() : "unknown mutant '" + s + "' (see: pagerace mutants)"; },

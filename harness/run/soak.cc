@@ -128,6 +128,7 @@ Result<Finding> SaveFinding(const SoakOptions& options, const SoakResult& so_far
   } else {
     f.artifact = *path;
     ReplayFlags flags;
+    flags.program = options.program;
     flags.target = options.target;
     flags.mutant = options.mutant;
     flags.schedule = replay_schedule;
@@ -203,7 +204,7 @@ std::string SoakScheduleName(const SoakOptions& options) {
 }
 
 std::string ReplayCommand(const ReplayFlags& flags, const std::string& path) {
-  std::string cmd = "pagerace replay ";
+  std::string cmd = flags.program + " replay ";
   const std::string file = (flags.raw ? "--raw " : "") + path;
   if (flags.target == TargetKind::kKernel) {
     // Replay of the kernel target runs real threads unless told otherwise.
