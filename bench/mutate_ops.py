@@ -1,7 +1,7 @@
 """The mutation operators of bench/mutate: mutants of the page-cache model.
 
 Each operator makes one kind of change that recreates the page-cache
-invalidation-race bug class (the catalogue of KERNEL_MODEL.md, generalised):
+invalidation-race bug class (the mutants of docs/model.md, generalised):
 
   del-lock-pair  delete a lock and its unlocks (same lock, same function)
   move-unlock    move an unlock above the statement before it

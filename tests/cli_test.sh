@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Tests the pagerace command as a user meets it: exit codes (0 clean, 1
-# finding, 2 bad usage or input, 3 environment), error messages with
-# line:col, the encode/decode round trip, the soak's JSON, artifacts that
+# finding, 2 bad usage or input, 3 environment) and --help listing them,
+# numeric flags refused in plain words, error messages with line:col,
+# program files that mean one thing or are refused (--raw for fuzzer
+# inputs), the encode/decode round trip, the soak's JSON, artifacts that
 # replay (on the backend they ran on, with no flag but the mutant, as their
-# REPRO line says), an override of a program's backend that says so, and a
-# soak that leaves nothing behind in its temp directory.
+# REPRO line says, which starts with the binary's path and runs as printed),
+# an artifact that cannot be written (why, and the program all the same), an
+# override of a program's backend that says so, and a soak that leaves
+# nothing behind in its temp directory.
 # Usage: cli_test.sh PAGERACE_BINARY SOURCE_DIR
 source "${BASH_SOURCE[0]%/*}/lib.sh"
 
@@ -27,6 +31,41 @@ check() {
 }
 
 check "help" 0 "soak" -- "$bin" --help
+# --help, top level and each subcommand's, ends with the exit codes and the
+# environment.
+for sub in "" soak replay explore mutants decode encode; do
+  check "help ${sub:-(top level)} lists exit codes and environment" 0 "" -- bash -c \
+    'out=$("$@" --help) || exit 9; for w in "^  0 +no finding" "^  1 +a finding" "^  2 +bad usage" \
+       "^  3 +environment error" "^  130 +interrupted by SIGINT" "^  143 +interrupted by SIGTERM" \
+       "^  PAGERACE_MUTANT " "^  PAGERACE_SCHEDULE " "^  PAGERACE_BACKEND " "^  PAGERACE_IO " "^  PAGERACE_DIR "; do
+       grep -Eq -- "$w" <<<"$out" || { echo "no /$w/"; exit 1; }; done' _ "$bin" $sub
+done
+
+# Numeric flags: out of range for the flag or for its type, or not a number,
+# is bad usage in plain words; never a 300-digit bound.
+# flag_check NAME MESSAGE -- ARGS...: exit 2, MESSAGE as the first line.
+flag_check() {
+  local name=$1 message=$2
+  shift 3
+  check "$name" 2 "^$(sed 's/[][().*+?^$|\\]/\\&/g' <<<"$message")\$" -- bash -c \
+    'out=$("$@" 2>&1); code=$?; echo "$out"; ! grep -Eq "[0-9]{30}" <<<"$out" || exit 8; exit $code' _ "$bin" "$@"
+}
+flag_check "--seed -1" "--seed: must be >= 0, got -1" -- soak --seed -1
+flag_check "--seed past 64 bits" "--seed: must be at most 18446744073709551615, got 99999999999999999999999" -- \
+  soak --seed 99999999999999999999999
+flag_check "--seed not whole" "--seed: not a whole number: 1.5" -- soak --seed 1.5
+flag_check "--duration -5" "--duration: must be > 0, got -5" -- soak --duration -5
+flag_check "--duration 0" "--duration: must be > 0, got 0" -- replay --duration 0 "$src/README.md"
+flag_check "--duration abc" "--duration: not a number: abc" -- soak --duration abc
+flag_check "--duration 1e999" "--duration: out of range: 1e999" -- explore --duration 1e999 "$src/README.md"
+flag_check "--max-schedules 0" "--max-schedules: must be >= 1, got 0" -- soak --schedule explore --max-schedules 0
+flag_check "explore --max-schedules 0" "--max-schedules: must be >= 1, got 0" -- explore --max-schedules 0 \
+  "$src/README.md"
+flag_check "--threads 9" "--threads: must be 1 to 8, got 9" -- soak --threads 9
+flag_check "--search-seconds -1" "--search-seconds: must be >= 0, got -1" -- soak --search-seconds -1
+flag_check "--runs 0" "--runs: must be 1 to 100000000, got 0" -- replay --runs 0 "$src/README.md"
+# The value read is the value used: decimal, not octal.
+check "--seed 010 is ten" 0 "^pagerace soak: seed 10," -- "$bin" soak --seed 010 --ops 100 --backend memory
 check "unknown flag" 2 "--bogus" -- "$bin" soak --bogus
 check "no subcommand" 2 "subcommand" -- "$bin"
 check "threads out of range" 2 "threads" -- "$bin" soak --threads 9
@@ -68,11 +107,11 @@ check "an io override says so" 0 "^pagerace: note: --io uring overrides the prog
 check "the kernel target ignores the program's backend" 0 "no violation in 1 runs" -- bash -c \
   'out=$("$@" 2>&1); echo "$out"; ! grep -q note <<<"$out"' _ "$bin" replay --target kernel --runs 1 "$bm"
 
-# run_repro LINE: runs a "REPRO: pagerace replay ..." line as printed.
+# run_repro LINE: runs a "REPRO: BINARY replay ..." line as printed.
 run_repro() {
   local -a words
-  read -ra words <<<"${1#REPRO: pagerace }"
-  "$bin" "${words[@]}"
+  read -ra words <<<"${1#REPRO: }"
+  "${words[@]}"
 }
 
 # Swarms: drawn every --swarm-programs programs and printed; 0 draws one per
@@ -104,8 +143,35 @@ if cmp -s "$work/a.txt" "$work/b.txt" && grep -q "^thread 3$" "$work/b.txt"; the
 else
   echo "FAIL encode/decode round trip"; diff "$work/a.txt" "$work/b.txt" | head; failed=$((failed + 1))
 fi
+# A program file means one thing or is refused: what pagerace writes has the
+# magic or a "pagerace 1" line; anything else is an error unless --raw says
+# it is a fuzzer input, which any bytes decode as.
 printf '\x01\x02\x03' >"$work/junk.bin"
-check "any bytes decode" 0 "^pagerace 1" -- "$bin" decode "$work/junk.bin"
+not_program="not a pagerace program: expected a text program \\(first line \"pagerace 1\"\\) or a binary one"
+check "encoded file has the magic" 0 "" -- bash -c '[[ $(head -c 4 "$1" | od -An -tx1 | tr -d " ") == 7f504752 ]]' _ \
+  "$work/seed.bin"
+check "bytes without the magic are refused" 2 "junk.bin: $not_program .*add --raw" -- "$bin" decode "$work/junk.bin"
+check "any bytes decode with --raw" 0 "^pagerace 1" -- "$bin" decode --raw "$work/junk.bin"
+head -c 4096 /dev/urandom >"$work/random.bin"
+check "random bytes are refused at once" 2 "$not_program" -- "$bin" replay "$work/random.bin"
+: >"$work/empty.txt"
+check "empty file is refused" 2 "empty.txt: empty file: not a pagerace program" -- "$bin" replay "$work/empty.txt"
+printf '\xef\xbb\xbfPagerace 1\nthread 0\n' >"$work/capital.txt"
+check "misspelled header is a text error" 2 "capital.txt:1:1: expected 'pagerace 1' first, got 'Pagerace'" -- \
+  "$bin" decode "$work/capital.txt"
+{ printf '\xef\xbb\xbf'; cat "$seed"; } >"$work/bom.txt"
+check "byte order mark is skipped" 0 "^thread 3$" -- "$bin" decode "$work/bom.txt"
+grep -v "^pagerace 1" "$seed" >"$work/headless.txt"
+check "text without its header line is refused" 2 "headless.txt: $not_program" -- "$bin" explore "$work/headless.txt"
+check "/dev/zero stops at the limit" 2 "/dev/zero: too large: more than 1048576 bytes; the limit is 1048576 bytes" -- \
+  "$bin" replay /dev/zero
+tail -c +5 "$work/seed.bin" >"$work/crash-1"
+"$bin" decode --raw "$work/crash-1" >"$work/c.txt"
+if cmp -s "$work/a.txt" "$work/c.txt"; then
+  echo "ok   a raw fuzzer input decodes with --raw"; passed=$((passed + 1))
+else
+  echo "FAIL a raw fuzzer input decodes with --raw"; diff "$work/a.txt" "$work/c.txt" | head; failed=$((failed + 1))
+fi
 
 # A short soak of the correct model: exit 0, a status line, JSON.
 check "soak correct model" 0 "0 violations" -- "$bin" soak --duration 3 --seed 7 --json "$work/soak.json"
@@ -199,6 +265,21 @@ check "controlled artifact replays at once" 1 "reproduced on run 1:" -- "$bin" r
 check "controlled artifact is clean on the correct model" 0 "no violation in 1 runs" -- "$bin" replay \
   --runs 1 "$artifact"
 
+# An artifact that cannot be written: where and why, and the program all the
+# same (exit 1: the finding is not lost), from the soak and from explore.
+# unsaved_check NAME DIR REASON -- CMD...
+unsaved_check() {
+  local name=$1 dir=$2 reason=$3
+  shift 4
+  check "$name" 1 "" -- bash -c 'out=$("${@:3}" 2>&1); code=$?; echo "$out"
+    grep -A1 -Fx "the artifact could not be written to $1: $2; the program:" <<<"$out" | grep -qx "pagerace 1" &&
+    exit $code' _ "$dir" "$reason" "$@"
+}
+unsaved_check "soak: unwritable artifact says why" "$work/missing/dir" "No such file or directory" -- "$bin" soak \
+  --schedule controlled --mutant no-invalidate-lock-update --duration 120 --seed 2 --artifacts "$work/missing/dir"
+unsaved_check "explore: unwritable artifact says why" "$work/seed.bin" "Not a directory" -- "$bin" explore \
+  --preemptions 2 --mutant no-invalidate-lock-read --artifacts "$work/seed.bin" "$reg"
+
 # A soak with --backend blockmap runs every program there and says so in
 # them: its finding of a mutant that shows only where freed blocks are reused
 # replays, with the REPRO line run as printed, on the first run.
@@ -209,8 +290,8 @@ check "blockmap soak finds the band-aid's race" 1 "FINDING: " -- bash -c 'echo "
 repro=$(grep "^REPRO: " <<<"$out")
 artifact=${repro##* }
 check "blockmap artifact says blockmap" 0 "^backend blockmap$" -- grep -E "^backend" "$artifact"
-check "blockmap REPRO line is the mutant and the file" 0 "" -- bash -c \
-  '[[ $1 =~ ^REPRO:\ pagerace\ replay\ --mutant\ double-truncate-band-aid\ [^\ ]+\.txt$ ]]' _ "$repro"
+check "blockmap REPRO line is the binary, the mutant and the file" 0 "" -- bash -c \
+  '[[ $1 == "REPRO: $2 replay --mutant double-truncate-band-aid "* && $1 =~ \ [^\ ]+\.txt$ ]]' _ "$repro" "$bin"
 check "blockmap REPRO line replays at once" 1 "reproduced on run 1:" -- run_repro "$repro"
 check "blockmap artifact is clean on the correct model" 0 "no violation in 1 runs" -- "$bin" replay --runs 1 \
   "$artifact"

@@ -4,9 +4,10 @@
 # ASan build runs a few hundred programs a second; how fast each mutant is
 # found is bench/detect's to measure, and a miss is printed as a note, with
 # the mutant's regression program replayed instead); then `pagerace replay
-# --trace` of that crash file, 10 times in each given build, must report the
-# same violation (exit 1) and print byte-identical traces, the same in every
-# build.
+# --raw --trace` of that crash file (a raw fuzzer input; the regression's
+# encoded program keeps its magic, which --raw strips as the target does),
+# 10 times in each given build, must report the same violation (exit 1) and
+# print byte-identical traces, the same in every build.
 # Usage: crash_replay.sh FUZZ_TARGET SEED_DIR PAGERACE_BINARY...
 set -u
 target=$(realpath "$1") seeds=$2
@@ -30,7 +31,7 @@ for mutant in $("$1" mutants); do
   for bin in "$@"; do
     for i in $(seq 1 10); do
       code=0
-      "$bin" replay --trace --mutant "$mutant" "$crash" >"$work/trace" 2>/dev/null || code=$?
+      "$bin" replay --raw --trace --mutant "$mutant" "$crash" >"$work/trace" 2>/dev/null || code=$?
       sum=$(md5sum <"$work/trace" | cut -d' ' -f1)
       if [[ $code -ne 1 ]] || ! grep -q "reproduced on run 1:" "$work/trace"; then
         echo "FAIL $mutant: $bin replay $i exited $code"; bad=1; break 2

@@ -45,9 +45,9 @@ class Backend {
   // What the backend had to do without (e.g. "punch: zero-fill"), or "".
   virtual std::string Degraded() const = 0;
 
-  // Block mapping (the filesystem's get_block step, KERNEL_MODEL.md §1.3,
-  // §2.3 model B). A page's sectors map to physical blocks of one sector
-  // each; the cache looks a page's mapping up once and keeps it in the folio
+  // Block mapping (the filesystem's get_block step, docs/model.md §1). A
+  // page's sectors map to physical blocks of one sector each; the cache
+  // looks a page's mapping up once and keeps it in the folio
   // (the buffer_head analogue), then moves the page's data by that mapping.
   // Backends without a block map (file, memory) address pages directly: their
   // mapping only names the page, and the I/O goes to (file, page).

@@ -1,4 +1,4 @@
-// The block-mapped backend (KERNEL_MODEL.md §2.3 model B): several model
+// The block-mapped backend (docs/model.md §1): several model
 // files on one real backing file of one-sector physical blocks, through a
 // block map per file and one allocator whose free list is last in, first out.
 // A punch unmaps blocks onto its file's pending list; CommitFreed makes them

@@ -63,13 +63,13 @@ constexpr std::array<MutantInfo, 18> kMutants = {{
      "STALE: a punched page stays cached with pre-punch data"},
     {Mutant::kTruncateNoWritebackWait, "truncate-no-writeback-wait",
      "design rule of truncate_inode_pages_range (folio_wait_writeback in PASS 2 and the partial "
-     "folio path); KERNEL_MODEL.md D1",
+     "folio path); docs/model.md, Mutants",
      "the punch removes a folio under writeback and frees its blocks; the late write-back puts the "
      "old data back after the punch",
      "STALE: pre-punch data in the backend after the punch returned"},
     {Mutant::kReadFolioUnlocked, "read-folio-unlocked",
      "design rule of filemap_update_page (->read_folio only under the folio lock); "
-     "KERNEL_MODEL.md D3",
+     "docs/model.md, Mutants",
      "filemap_update_page reads a folio whose lock another thread holds (readahead I/O in flight) "
      "and unlocks it at the end, so a punch zeroes the edge before the first I/O lands",
      "ASSERT: ->read_folio on a folio that is unlocked or already uptodate (the kernel's VM_BUG_ONs), "

@@ -1113,7 +1113,7 @@ Status PageCache::HandleFault(Inode& ino, uint32_t index, bool write) {
   return Status::Ok();
 }
 
-// filemap_fault (KERNEL_MODEL.md §1.6): returns the folio locked, uptodate,
+// filemap_fault (docs/model.md §3, mmap): returns the folio locked, uptodate,
 // referenced, after re-checking that it is still the file's. invalidate_lock
 // (shared) is taken before a folio is created or read: (a) a miss, (c) a hit
 // on a !uptodate folio, (d) a folio found uptodate that is not once locked.
@@ -1214,7 +1214,7 @@ bool PageCache::MapPages(Inode& ino, uint32_t index) {
   return mapped;
 }
 
-// The ->page_mkwrite of ext4 (KERNEL_MODEL.md §1.7): under invalidate_lock
+// The ->page_mkwrite of ext4 (docs/model.md §3, mmap): under invalidate_lock
 // shared, lock the folio, give up (NOPAGE: retry the fault) if it was
 // truncated, map or allocate its blocks, wait for writeback (stable pages);
 // returns with the folio locked (VM_FAULT_LOCKED).

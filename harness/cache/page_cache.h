@@ -1,5 +1,5 @@
 // The page-cache model: a user-space copy of Linux's mm/filemap.c,
-// mm/readahead.c, mm/truncate.c and mm/memory.c paths (KERNEL_MODEL.md §1),
+// mm/readahead.c, mm/truncate.c and mm/memory.c paths (docs/model.md §3),
 // with mapping->invalidate_lock, over a Backend. Each model file is an inode
 // with i_rwsem, invalidate_lock, i_data_sem, an xarray of folios and one
 // shared mapping (a VMA with a software page table under its PTE lock);
@@ -10,7 +10,7 @@
 // the correct model is ThreadSanitizer-clean. A Mutant removes or reorders
 // one piece of synchronization (mutant.h).
 //
-// The kernel's BUG_ON/WARN_ON checks (KERNEL_MODEL.md §1.11) do not stop the
+// The kernel's BUG_ON/WARN_ON checks (docs/model.md §5) do not stop the
 // model: like a production kernel it carries on, and the first failure is
 // kept for the run's report (assertion()).
 //

@@ -1,19 +1,22 @@
 // The pagerace command. Parses and validates flags once (CLI11), then
 // delegates to harness/run. Exit codes: 0 no finding, 1 finding, 2 bad usage
-// or bad input, 3 environment error, and, instead of 0 or 1, 130 or 143 when
-// SIGINT or SIGTERM stopped soak, replay or explore: these install the stop
-// handlers (base/interrupt.h), stop at their next run or decision, and still
-// report what was done (the stats line, the --json file with "interrupted",
-// a finding made before and its artifact) and remove their private
-// directories; a second signal ends the process at once. Only this file
-// knows CLI11; its exceptions stay here.
+// or bad input, 3 environment error (--help lists them), and, instead of 0
+// or 1, 130 or 143 when SIGINT or SIGTERM stopped soak, replay or explore:
+// these install the stop handlers (base/interrupt.h), stop at their next run
+// or decision, and still report what was done (the stats line, the --json
+// file with "interrupted", a finding made before and its artifact) and
+// remove their private directories; a second signal ends the process at
+// once. Only this file knows CLI11; its exceptions stay here.
 #include <CLI/CLI.hpp>
 #include <signal.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cinttypes>
+#include <cmath>
 #include <functional>
 #include <cstdio>
+#include <limits>
 #include <random>
 #include <string>
 #include <string_view>
@@ -73,9 +76,18 @@ struct CliOptions {
   bool explore_given = false;
   bool swarm_programs_given = false;
   std::vector<std::string> files;
+  bool raw = false;  // the files are raw fuzzer inputs
   bool long_list = false;
   std::string input, output;
 };
+
+// A finding whose artifact could not be written: why, and the program, so
+// that the finding is not lost.
+void PrintUnsaved(const std::string& why, const Program& program) {
+  std::printf("%s; the program:\n%s", why.c_str(), PrintText(program).c_str());
+}
+
+FileKind InputKind(const CliOptions& o) { return o.raw ? FileKind::kFuzzerInput : FileKind::kProgram; }
 
 int Fail(const Status& st) {
   std::fprintf(stderr, "pagerace: %s\n", st.ToString().c_str());
@@ -191,7 +203,7 @@ int RunSoak(CliOptions& o) {
     }
   }
   if (f.artifact.empty()) {
-    std::printf("(the artifact could not be written; the program:)\n%s", PrintText(f.program).c_str());
+    PrintUnsaved(f.artifact_error, f.program);
   } else {
     std::printf("artifact: %s\nREPRO: %s\n", f.artifact.c_str(), f.replay.c_str());
   }
@@ -199,9 +211,10 @@ int RunSoak(CliOptions& o) {
 }
 
 // The replay flags of a program file that carries its schedule, backend and
-// io: the mutant's alone.
-ReplayFlags MutantFlags(Mutant mutant) {
+// io: the mutant's alone, after the command as it was run.
+ReplayFlags MutantFlags(const CliOptions& o, Mutant mutant) {
   ReplayFlags flags;
+  flags.program = o.soak.program;
   flags.mutant = mutant;
   return flags;
 }
@@ -234,7 +247,7 @@ int RunReplay(const CliOptions& o) {
   InstallStopHandlers();
   for (const std::string& path : o.files) {
     if (stopped != 0) break;
-    Result<Program> program = LoadProgram(path);
+    Result<Program> program = LoadProgram(path, InputKind(o));
     if (!program.ok()) return Fail(program.status());
     if (ro.target == TargetKind::kModel) NoteOverrides(o, *program);
     sched::Trace trace;
@@ -251,11 +264,14 @@ int RunReplay(const CliOptions& o) {
           {"pagerace finding: " + rep.violations.front().ToString(), "mutant: " + o.mutant,
            "a controlled schedule for " + path + ", found by replay in " + std::to_string(r->runs) + " runs"},
           *r->found);
-      if (!saved.ok()) return Fail(saved.status());
-      std::printf("%s: reproduced with a searched controlled schedule (%u runs): %s (%zu violations)\n"
-                  "deterministic artifact: %s\nREPRO: %s\n",
-                  path.c_str(), r->runs, rep.violations.front().ToString().c_str(), rep.total, saved->c_str(),
-                  ReplayCommand(MutantFlags(*mutant), *saved).c_str());
+      std::printf("%s: reproduced with a searched controlled schedule (%u runs): %s (%zu violations)\n",
+                  path.c_str(), r->runs, rep.violations.front().ToString().c_str(), rep.total);
+      if (saved.ok()) {
+        std::printf("deterministic artifact: %s\nREPRO: %s\n", saved->c_str(),
+                    ReplayCommand(MutantFlags(o, *mutant), *saved).c_str());
+      } else {
+        PrintUnsaved(saved.status().message(), *r->found);
+      }
       code = kExitFinding;
       continue;
     }
@@ -287,7 +303,7 @@ int RunExplore(CliOptions& o) {
   eo.backend = o.backend;
   eo.io = o.io;
   eo.dir = o.soak.dir;
-  Result<Program> program = LoadProgram(o.input);
+  Result<Program> program = LoadProgram(o.input, InputKind(o));
   if (!program.ok()) return Fail(program.status());
   NoteOverrides(o, *program);
   InstallStopHandlers();
@@ -310,8 +326,11 @@ int RunExplore(CliOptions& o) {
        "found by: pagerace explore --preemptions " + std::to_string(eo.preemptions) + " " + o.input +
            " (schedule " + std::to_string(r->schedules) + ")"},
       *r->first);
-  if (!saved.ok()) return Fail(saved.status());
-  std::printf("artifact: %s\nREPRO: %s\n", saved->c_str(), ReplayCommand(MutantFlags(*mutant), *saved).c_str());
+  if (!saved.ok()) {
+    PrintUnsaved(saved.status().message(), *r->first);
+    return Interrupted(r->interrupted, r->schedules, "schedules", kExitFinding);
+  }
+  std::printf("artifact: %s\nREPRO: %s\n", saved->c_str(), ReplayCommand(MutantFlags(o, *mutant), *saved).c_str());
   return Interrupted(r->interrupted, r->schedules, "schedules", kExitFinding);
 }
 
@@ -356,23 +375,98 @@ int RunMutants(const CliOptions& o) {
 }
 
 int RunDecode(const CliOptions& o) {
-  Result<Program> program = LoadProgram(o.input);
+  Result<Program> program = LoadProgram(o.input, InputKind(o));
   if (!program.ok()) return Fail(program.status());
   std::fputs(PrintText(*program).c_str(), stdout);
   return kExitOk;
 }
 
 int RunEncode(const CliOptions& o) {
-  Result<std::string> text = ReadFile(o.input);
-  if (!text.ok()) return Fail(text.status());
-  Result<Program> program = ParseText(*text);
-  if (!program.ok()) {
-    std::fprintf(stderr, "%s:%s\n", o.input.c_str(), program.status().message().c_str());
-    return kExitUsage;
-  }
-  std::vector<uint8_t> bytes = Encode(*program);
+  Result<Program> program = LoadProgram(o.input);
+  if (!program.ok()) return Fail(program.status());
+  std::vector<uint8_t> bytes = EncodeFile(*program);
   Status st = WriteFileAtomic(o.output, std::string(bytes.begin(), bytes.end()));
   return st.ok() ? kExitOk : Fail(st);
+}
+
+// Numeric flags are checked on their text, before CLI11 converts it, so that
+// each mistake gets plain words ("--threads: must be 1 to 8, got 9",
+// "--duration: not a number: abc"); the text is then rewritten as the value
+// read, so that CLI11 converts exactly that (never "010" as octal). Given to
+// transform(), not check(), which would throw the rewrite away.
+
+// A whole number of type T in [lo, hi], decimal or 0x hex: a negative one,
+// or one past what T holds, is out of range like any other.
+template <typename T>
+CLI::Validator WholeNumber(T lo, T hi = std::numeric_limits<T>::max()) {
+  constexpr T kMax = std::numeric_limits<T>::max();
+  const std::string range = hi != kMax ? std::to_string(lo) + " to " + std::to_string(hi)
+                            : lo != 0   ? ">= " + std::to_string(lo)
+                                        : "";  // all that T holds: the type name says it
+  auto check = [lo, hi, range](std::string& s) -> std::string {
+    std::string_view digits = s;
+    const bool minus = !digits.empty() && digits[0] == '-';
+    if (!digits.empty() && (digits[0] == '-' || digits[0] == '+')) digits.remove_prefix(1);
+    int base = 10;
+    if (digits.size() > 2 && digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X')) {
+      digits.remove_prefix(2);
+      base = 16;
+    }
+    T value{};
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value, base);
+    const bool whole = !digits.empty() && end == digits.data() + digits.size() &&
+                       (ec == std::errc() || ec == std::errc::result_out_of_range);
+    if (!whole) return "not a whole number: " + s;
+    const bool fits = ec == std::errc();
+    const bool negative = minus && !(fits && value == 0);  // "-0" is 0
+    const bool below = negative || (fits && value < lo);
+    const bool above = !negative && (!fits || value > hi);
+    if (below && hi == kMax) return "must be >= " + std::to_string(lo) + ", got " + s;
+    if (above && hi == kMax) return "must be at most " + std::to_string(hi) + ", got " + s;
+    if (below || above) return "must be " + range + ", got " + s;
+    s = std::to_string(value);
+    return std::string();
+  };
+  return CLI::Validator(check, range);
+}
+
+// A finite number of seconds, > 0 (or >= 0 with zero_ok).
+CLI::Validator Seconds(bool zero_ok) {
+  const std::string range = zero_ok ? ">= 0" : "> 0";
+  auto check = [zero_ok, range](std::string& s) -> std::string {
+    std::string_view text = s;
+    if (!text.empty() && text[0] == '+') text.remove_prefix(1);
+    double value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    const bool number = !text.empty() && end == text.data() + text.size() &&
+                        (ec == std::errc() || ec == std::errc::result_out_of_range) && !std::isnan(value);
+    if (!number) return "not a number: " + s;
+    if (ec != std::errc() || std::isinf(value)) return "out of range: " + s;
+    if (zero_ok ? value < 0 : value <= 0) return "must be " + range + ", got " + s;
+    char out[32];
+    s.assign(out, std::to_chars(std::begin(out), std::end(out), value).ptr);
+    return std::string();
+  };
+  return CLI::Validator(check, range);
+}
+
+// What --help ends with: the exit codes and the environment.
+std::string HelpFooter() {
+  return "Exit codes:\n"
+         "  0    no finding\n"
+         "  1    a finding\n"
+         "  2    bad usage or input (a flag, a program file)\n"
+         "  3    environment error (a directory or file that cannot be made, read or written)\n"
+         "  130  interrupted by SIGINT (Ctrl-C)\n"
+         "  143  interrupted by SIGTERM\n"
+         "Environment:\n"
+         "  TMPDIR             where the private temp directory goes without --dir\n"
+         "The fuzz targets (targets/), not this command, read:\n"
+         "  PAGERACE_MUTANT    the mutant to run (unset: the correct model)\n"
+         "  PAGERACE_SCHEDULE  controlled (the default) or free (real threads; the kernel target's only one)\n"
+         "  PAGERACE_BACKEND   memory, file or blockmap: every input runs there instead of on its own\n"
+         "  PAGERACE_IO        pread or uring: every input's I/O instead of its own\n"
+         "  PAGERACE_DIR       parent of the private temp directory (default: $TMPDIR; the kernel target: /tmp)\n";
 }
 
 }  // namespace
@@ -385,6 +479,8 @@ int main(int argc, char** argv) {
   CLI::App app{"pagerace: fuzzing and stress-testing for page-cache invalidation races"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "pagerace 0.1.0");
+  app.footer(HelpFooter());  // before the subcommands, which inherit it
+  o.soak.program = argc > 0 && argv[0][0] != '\0' ? argv[0] : "pagerace";
 
   auto mutant_check = CLI::Validator(
       [](std::string& s) { return MutantFromName(s) ? std::string() : "unknown mutant '" + s + "' (see: pagerace mutants)"; },
@@ -414,15 +510,21 @@ int main(int argc, char** argv) {
       [](std::string& s) { return IoModeFromName(s) ? std::string() : "unknown io '" + s + "' (pread or uring)"; },
       "IO");
 
+  const std::string raw_help =
+      "The files are raw fuzzer inputs (libFuzzer's crash-*, AFL++'s id:* files), decoded as the fuzz targets "
+      "decode them";
+
   CLI::App* soak = app.add_subcommand("soak", "Stress soak: rounds of random multi-threaded programs");
   soak->add_option("--target", o.target, target_help)->check(target_check)->capture_default_str();
   soak->add_option("--threads", o.soak.threads,
                    "Threads per program (--schedule explore: " + std::to_string(kExploreThreads) + ")")
-      ->check(CLI::Range(1, 8))->each([&](const std::string&) { o.threads_given = true; })->capture_default_str();
-  soak->add_option("--duration", o.soak.duration_s, "Seconds to run")->check(CLI::PositiveNumber)->capture_default_str();
-  soak->add_option("--ops", o.soak.ops_max, "Stop after this many ops (0: no limit)")->capture_default_str();
+      ->transform(WholeNumber<uint32_t>(1, kThreadsMax))->each([&](const std::string&) { o.threads_given = true; })
+      ->capture_default_str();
+  soak->add_option("--duration", o.soak.duration_s, "Seconds to run")->transform(Seconds(false))->capture_default_str();
+  soak->add_option("--ops", o.soak.ops_max, "Stop after this many ops (0: no limit)")
+      ->transform(WholeNumber<uint64_t>(0))->capture_default_str();
   soak->add_option("--seed", o.soak.seed, "Seed (default: random, printed)")
-      ->each([&](const std::string&) { o.seed_given = true; });
+      ->transform(WholeNumber<uint64_t>(0))->each([&](const std::string&) { o.seed_given = true; });
   soak->add_option("--dir", o.soak.dir, "Parent of the private temp directory (default: $TMPDIR)");
   soak->add_option("--mutant", o.mutant, "Model mutant to run (see: pagerace mutants)")->check(mutant_check);
   soak->add_option("--artifacts", o.soak.artifacts_dir, "Where findings are written")->capture_default_str();
@@ -453,12 +555,14 @@ int main(int argc, char** argv) {
   soak->add_option_function<uint32_t>(
           "--pct-depth", [&](uint32_t d) { o.soak.pct_depth = static_cast<uint8_t>(d); o.pct_depth_given = true; },
           "PCT depth d (d - 1 priority change points; default 3)")
-      ->check(CLI::Range(1u, kPctDepthMax));
+      ->transform(WholeNumber<uint32_t>(1, kPctDepthMax));
   soak->add_option("--preemptions", o.soak.preemptions, "Explore: K, preemptions per schedule")
-      ->check(CLI::Range(0u, 16u))->each([&](const std::string&) { o.explore_given = true; })->capture_default_str();
+      ->transform(WholeNumber<uint32_t>(0, 16))->each([&](const std::string&) { o.explore_given = true; })
+      ->capture_default_str();
   soak->add_option("--max-schedules", o.soak.schedules_per_program,
                    "Explore: schedules per program at most (the rest of a larger program's are skipped)")
-      ->check(CLI::PositiveNumber)->each([&](const std::string&) { o.explore_given = true; })->capture_default_str();
+      ->transform(WholeNumber<uint64_t>(1))->each([&](const std::string&) { o.explore_given = true; })
+      ->capture_default_str();
   soak->add_option_function<std::string>("--backend", set_backend,
                                          backend_help + " (default: drawn with each swarm)")
       ->check(backend_check);
@@ -467,35 +571,37 @@ int main(int argc, char** argv) {
       ->check(io_check);
   soak->add_option("--search-seconds", o.soak.search_s,
                    "Free-mode finding: seconds to search for a controlled schedule that shows it")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
+      ->transform(Seconds(true))->capture_default_str();
   soak->add_option("--swarm-programs", o.soak.swarm_programs,
                    "Programs per swarm (the op kinds in use and their weights, the backend and io), printed when "
                    "drawn; "
                    "0: a new swarm per program, not printed (--schedule explore: 0)")
-      ->each([&](const std::string&) { o.swarm_programs_given = true; })->capture_default_str();
+      ->transform(WholeNumber<uint32_t>(0))->each([&](const std::string&) { o.swarm_programs_given = true; })
+      ->capture_default_str();
   soak->add_option("--mix", o.mix,
                    "A fixed op mix instead of swarms, e.g. read=6,write=4,punch=1 (kinds not named are off)");
   soak->add_option("--ops-per-thread", o.soak.ops_per_thread,
                    "Most ops per thread in a program (--target kernel: " + std::to_string(kKernelOpsPerThread) +
                        "; --schedule explore: " + std::to_string(kExploreOpsPerThread) + ")")
-      ->check(CLI::Range(1u, kOpsMax))->each([&](const std::string&) { o.ops_per_thread_given = true; })
+      ->transform(WholeNumber<uint32_t>(1, kOpsMax))->each([&](const std::string&) { o.ops_per_thread_given = true; })
       ->capture_default_str();
   soak->add_option("--jitter", o.soak.jitter,
                    "Free schedule: chance in 1024 of a pause at each scheduling point (the model's race windows; "
                    "the kernel target: op starts); 0: none")
-      ->check(CLI::Range(0u, 1024u))->capture_default_str();
+      ->transform(WholeNumber<uint32_t>(0, 1024))->capture_default_str();
   soak->callback([&] { action = [&] { return RunSoak(o); }; });
 
   CLI::App* replay = app.add_subcommand(
       "replay", "Run programs (text or binary) under their controlled schedule, or until their violation shows");
-  replay->add_option("files", o.files, "Artifacts or fuzzer crash files")->required()->check(CLI::ExistingFile);
+  replay->add_option("files", o.files, "Program files: text (artifacts) or binary (pagerace encode)")
+      ->required()->check(CLI::ExistingFile);
   replay->add_option("--target", o.target, target_help)->check(target_check)->capture_default_str();
   replay->add_option("--mutant", o.mutant, "Model mutant to run")->check(mutant_check);
   replay->add_option("--runs", o.replay.runs,
                      "Runs per file before giving up (controlled: schedules searched when the file's shows nothing)")
-      ->check(CLI::Range(1u, 100'000'000u))->capture_default_str();
+      ->transform(WholeNumber<uint32_t>(1, 100'000'000))->capture_default_str();
   replay->add_option("--duration", o.replay.duration_s, "Seconds per file before giving up")
-      ->check(CLI::PositiveNumber)->capture_default_str();
+      ->transform(Seconds(false))->capture_default_str();
   replay->add_option("--schedule", o.replay_schedule,
                      "controlled (the file's schedule, exactly) or free (real threads; the kernel target's)")
       ->check(schedule_check)->each([&](const std::string&) { o.schedule_given = true; })->capture_default_str();
@@ -503,6 +609,7 @@ int main(int argc, char** argv) {
       ->check(backend_check);
   replay->add_option_function<std::string>("--io", set_io, io_help + " (default: the file's; --target kernel: pread)")
       ->check(io_check);
+  replay->add_flag("--raw", o.raw, raw_help);
   replay->add_flag("--trace", o.trace, "Print the run as a swimlane: one column per thread");
   replay->add_option("--html", o.html, "Write the run as a self-contained HTML timeline here");
   replay->add_option("--artifacts", o.soak.artifacts_dir, "Where a searched schedule is written")->capture_default_str();
@@ -512,14 +619,15 @@ int main(int argc, char** argv) {
   CLI::App* explore = app.add_subcommand(
       "explore", "Run every interleaving of a small program with at most K preemptions; stop at a violation");
   explore->add_option("file", o.input, "Program file (text or binary)")->required()->check(CLI::ExistingFile);
+  explore->add_flag("--raw", o.raw, raw_help);
   explore->add_option("--preemptions", o.explore.preemptions, "K: preemptions per schedule")
-      ->check(CLI::Range(0u, 16u))->capture_default_str();
+      ->transform(WholeNumber<uint32_t>(0, 16))->capture_default_str();
   explore->add_option("--mutant", o.mutant, "Model mutant to run")->check(mutant_check);
   explore->add_flag("--all", o.explore.all, "Count every violating schedule instead of stopping at the first");
   explore->add_option("--max-schedules", o.explore.schedules_max, "Stop after this many schedules")
-      ->check(CLI::PositiveNumber)->capture_default_str();
+      ->transform(WholeNumber<uint64_t>(1))->capture_default_str();
   explore->add_option("--duration", o.explore.duration_s, "Stop after this many seconds")
-      ->check(CLI::PositiveNumber)->capture_default_str();
+      ->transform(Seconds(false))->capture_default_str();
   explore->add_option_function<std::string>("--backend", set_backend, backend_help + " (default: the file's)")
       ->check(backend_check);
   explore->add_option_function<std::string>("--io", set_io, io_help + " (default: the file's)")->check(io_check);
@@ -533,12 +641,15 @@ int main(int argc, char** argv) {
   mutants->callback([&] { action = [&] { return RunMutants(o); }; });
 
   CLI::App* decode = app.add_subcommand("decode", "Print a program file (binary or text) as text");
-  decode->add_option("file", o.input, "Program file")->required()->check(CLI::ExistingFile);
+  decode->add_option("file", o.input, "Program file (text or binary)")->required()->check(CLI::ExistingFile);
+  decode->add_flag("--raw", o.raw, raw_help);
   decode->callback([&] { action = [&] { return RunDecode(o); }; });
 
-  CLI::App* encode = app.add_subcommand("encode", "Encode a text program to the binary fuzzer format");
-  encode->add_option("file", o.input, "Text program")->required()->check(CLI::ExistingFile);
-  encode->add_option("-o,--output", o.output, "Binary output file")->required();
+  CLI::App* encode = app.add_subcommand(
+      "encode", "Write a program file as a binary program file: the magic, then the fuzzer format");
+  encode->add_option("file", o.input, "Program file (text, or binary to rewrite)")->required()
+      ->check(CLI::ExistingFile);
+  encode->add_option("-o,--output", o.output, "Binary program file to write")->required();
   encode->callback([&] { action = [&] { return RunEncode(o); }; });
 
   try {

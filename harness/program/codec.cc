@@ -167,4 +167,20 @@ std::vector<uint8_t> Encode(const Program& p) {
   return out;
 }
 
+bool HasFileMagic(std::span<const uint8_t> bytes) {
+  return bytes.size() >= kFileMagic.size() && std::equal(kFileMagic.begin(), kFileMagic.end(), bytes.begin(),
+                                                          [](char m, uint8_t b) { return static_cast<uint8_t>(m) == b; });
+}
+
+std::vector<uint8_t> EncodeFile(const Program& program) {
+  std::vector<uint8_t> out(kFileMagic.begin(), kFileMagic.end());
+  const std::vector<uint8_t> body = Encode(program);
+  out.insert(out.end(), body.begin(), body.end());
+  return out;
+}
+
+Program DecodeFuzzInput(std::span<const uint8_t> bytes) {
+  return Decode(HasFileMagic(bytes) ? bytes.subspan(kFileMagic.size()) : bytes);
+}
+
 }  // namespace pagerace

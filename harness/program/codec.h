@@ -1,6 +1,18 @@
 // The binary program format that fuzzers mutate. Deterministic; safe from any
 // thread.
 //
+// Two forms of the same bytes:
+//   a binary program file (what `pagerace encode` writes, and the seed
+//     corpus built from corpus/*.txt): the 4-byte magic kFileMagic,
+//     "\x7fPGR" (0x7f 'P' 'G' 'R'), then the codec's bytes. The magic is
+//     how `pagerace replay`, `explore` and `decode` tell a binary program
+//     from text or from any other file.
+//   a raw fuzzer input (libFuzzer's crash-*, AFL++'s id:* files): the codec's
+//     bytes alone, as the engine made them. DecodeFuzzInput() is what the
+//     fuzz targets and `--raw` decode them with: it strips the magic where
+//     an input starts with it (so that seeds mean what they say) and is as
+//     total as Decode().
+//
 // Layout (little endian):
 //   header, 12 bytes: the schedule byte (bits 0-2: threads-1; bits 3-4:
 //     strategy random/pct/directed, 3 folds to random; bits 5-7: pct depth-1),
@@ -28,6 +40,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "harness/program/program.h"
@@ -38,9 +51,28 @@ inline constexpr size_t kHeaderBytes = 12;
 inline constexpr size_t kRecordBytes = 4;
 inline constexpr size_t kPreemptionBytes = 3;
 
+inline constexpr std::string_view kFileMagic{"\x7fPGR", 4};
+
+// The largest binary program file of a valid program: the magic, the header,
+// kOpsMax records and the longest trailer. Decode ignores what lies beyond.
+inline constexpr size_t kBinaryFileMax =
+    kFileMagic.size() + kHeaderBytes + kOpsMax * kRecordBytes + kPreemptionsMax * kPreemptionBytes + 1;
+
 Program Decode(std::span<const uint8_t> bytes);
 
 // REQUIRES: Validate(program).ok()
 std::vector<uint8_t> Encode(const Program& program);
+
+// True if `bytes` start with kFileMagic.
+bool HasFileMagic(std::span<const uint8_t> bytes);
+
+// A binary program file: kFileMagic, then Encode(program).
+// REQUIRES: Validate(program).ok()
+std::vector<uint8_t> EncodeFile(const Program& program);
+
+// A fuzzer input (or a binary program file): Decode of the bytes after the
+// magic if they start with it, else of them all. Total, like Decode, and
+// DecodeFuzzInput(EncodeFile(p)) == p.
+Program DecodeFuzzInput(std::span<const uint8_t> bytes);
 
 }  // namespace pagerace

@@ -30,6 +30,7 @@ int FuzzCodecOne(const uint8_t* data, size_t size) {
   const Status valid = Validate(p);
   PR_CHECK_MSG(valid.ok(), "Decode gave an invalid program: " + valid.message());
   PR_CHECK_MSG(Decode(Encode(p)) == p, "Decode(Encode(p)) != p");
+  PR_CHECK_MSG(DecodeFuzzInput(EncodeFile(p)) == p, "DecodeFuzzInput(EncodeFile(p)) != p");
   CheckTextRoundTrip(p, "decoded");
 
   // The same bytes as text: errors are fine, anything accepted must be valid.

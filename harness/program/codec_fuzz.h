@@ -1,6 +1,6 @@
 // The property check behind the program codec fuzz target: any byte string
-// must decode to a valid program that survives Encode/Decode and
-// PrintText/ParseText unchanged, and the same bytes read as text must parse
+// must decode to a valid program that survives Encode/Decode, EncodeFile/
+// DecodeFuzzInput and PrintText/ParseText unchanged, and the same bytes read as text must parse
 // cleanly or fail with an error, never crash. Engine independent: the
 // libFuzzer entry point and the replay driver both call FuzzCodecOne().
 #pragma once

@@ -5,7 +5,9 @@
 // (empty, short and random inputs all give valid programs, every backend and
 // io among them), every value of the 4-bit kind field
 // decodes to a kind, records past kOpsMax and partial records are dropped,
-// and Encode is canonical so that Decode(Encode(p)) == p.
+// and Encode is canonical so that Decode(Encode(p)) == p. Binary program
+// files are the magic and the same bytes: DecodeFuzzInput strips the magic
+// and decodes anything else whole, as the fuzz targets do.
 #include "harness/program/codec.h"
 
 #include <cstdint>
@@ -15,6 +17,7 @@
 
 #include "harness/base/rng.h"
 #include "harness/program/program.h"
+#include "harness/program/program_testing.h"
 
 namespace pagerace {
 namespace {
@@ -303,17 +306,7 @@ TEST(CodecTest, MostRandomInputsGiveNonEmptyPrograms) {
 }
 
 TEST(CodecTest, ExtremeProgramRoundTrips) {
-  Program p;
-  p.files = kFilesMax;
-  p.file_pages = kFilePagesMax;
-  p.ra_pages = kRaPagesMax;
-  p.ra_fail = kRaFailMax;
-  p.prefill = kPrefillMax;
-  p.flusher = kFlusherMax;
-  p.backend = BackendKind::kMaxValue;
-  p.io = IoMode::kMaxValue;
-  p.seed = ~uint64_t{0};
-  p.threads.assign(kThreadsMax, {});
+  Program p = WidestKnobs();
   const uint16_t last = static_cast<uint16_t>(p.file_sectors() - 1);
   p.threads[7] = {Op{OpKind::kEvict, 3, last, 1},
                   Op{OpKind::kReadahead, 2, static_cast<uint16_t>(last + 1 - kOpSectorsMax), kOpSectorsMax}};
@@ -321,6 +314,45 @@ TEST(CodecTest, ExtremeProgramRoundTrips) {
                   Op{OpKind::kWriteMapped, 3, static_cast<uint16_t>(last + 1 - kOpSectorsMax), kOpSectorsMax}};
   ASSERT_TRUE(Validate(p).ok());
   EXPECT_EQ(Decode(Encode(p)), p);
+}
+
+TEST(CodecTest, FileMagicIsPinned) {
+  EXPECT_EQ(kFileMagic, std::string_view("\x7f" "PGR", 4));
+  const std::vector<uint8_t> file = EncodeFile(HandWrittenProgram());
+  std::vector<uint8_t> want = {0x7f, 'P', 'G', 'R'};
+  const std::vector<uint8_t> body = Encode(HandWrittenProgram());
+  want.insert(want.end(), body.begin(), body.end());
+  EXPECT_EQ(file, want);
+  EXPECT_TRUE(HasFileMagic(file));
+  EXPECT_FALSE(HasFileMagic(body));
+  EXPECT_FALSE(HasFileMagic(std::vector<uint8_t>{0x7f, 'P', 'G'}));
+  EXPECT_FALSE(HasFileMagic(std::vector<uint8_t>{0x7f, 'P', 'G', 'r'}));
+}
+
+TEST(CodecTest, FileRoundTripsThroughDecodeFuzzInput) {
+  Rng rng(11);
+  for (int i = 0; i < 500; ++i) {
+    const Program p = Decode(RandomBytes(rng, 200));
+    EXPECT_EQ(DecodeFuzzInput(EncodeFile(p)), p);
+    // Without the magic, a fuzzer input decodes whole, as Decode does.
+    const std::vector<uint8_t> raw = Encode(p);
+    if (!HasFileMagic(raw)) {
+      EXPECT_EQ(DecodeFuzzInput(raw), Decode(raw));
+    }
+  }
+  EXPECT_EQ(DecodeFuzzInput(EncodeFile(LargestProgram())), LargestProgram());
+  // The magic alone is an empty input, and a program file is never read whole
+  // by DecodeFuzzInput: it would be another program.
+  const std::vector<uint8_t> magic(kFileMagic.begin(), kFileMagic.end());
+  EXPECT_EQ(DecodeFuzzInput(magic), Decode({}));
+  const std::vector<uint8_t> file = EncodeFile(HandWrittenProgram());
+  EXPECT_NE(Decode(file), HandWrittenProgram());
+}
+
+TEST(CodecTest, LargestProgramFileIsBinaryFileMax) {
+  const Program p = LargestProgram();
+  ASSERT_TRUE(Validate(p).ok()) << Validate(p).message();
+  EXPECT_EQ(EncodeFile(p).size(), kBinaryFileMax);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "harness/program/text.h"
 
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <cstdint>
 #include <limits>
@@ -173,6 +174,8 @@ Result<uint64_t> ParseNumber(const Token& tok, std::string_view what, bool allow
     digits.remove_prefix(2);
     base = 16;
   }
+  if (digits.size() >= 2 && digits[0] == '-' && std::isdigit(static_cast<unsigned char>(digits[1])))
+    return ErrorAt(tok, std::string(what) + " " + Quote(tok.text) + " is negative");
   uint64_t value = 0;
   const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value, base);
   if (ec == std::errc::result_out_of_range)
@@ -444,7 +447,7 @@ Status Parser::ParseSectors(const Token& tok, Op& op) const {
 
 }  // namespace
 
-Result<Program> ParseText(std::string_view text) { return Parser().Run(text); }
+Result<Program> ParseText(std::string_view text) { return Parser().Run(SkipByteOrderMark(text)); }
 
 std::string PrintText(const Program& program) {
   std::string out = std::string(kMagic) + " " + std::string(kVersion) + "\n";
@@ -474,7 +477,13 @@ std::string PrintText(const Program& program) {
   return out;
 }
 
+std::string_view SkipByteOrderMark(std::string_view bytes) {
+  constexpr std::string_view kBom = "\xef\xbb\xbf";
+  return bytes.substr(0, kBom.size()) == kBom ? bytes.substr(kBom.size()) : bytes;
+}
+
 bool LooksLikeText(std::string_view bytes) {
+  bytes = SkipByteOrderMark(bytes);
   size_t i = 0;
   while (i < bytes.size()) {
     if (IsBlank(bytes[i]) || bytes[i] == '\n') {
@@ -487,10 +496,10 @@ bool LooksLikeText(std::string_view bytes) {
     }
   }
   const std::string_view rest = bytes.substr(i);
-  if (rest.substr(0, kMagic.size()) != kMagic) return false;
-  if (rest.size() == kMagic.size()) return true;
-  const char next = rest[kMagic.size()];
-  return IsBlank(next) || next == '\n' || next == kComment;
+  if (rest.size() < kMagic.size()) return false;
+  for (size_t k = 0; k < kMagic.size(); ++k)
+    if (std::tolower(static_cast<unsigned char>(rest[k])) != kMagic[k]) return false;
+  return true;
 }
 
 }  // namespace pagerace

@@ -23,8 +23,12 @@
 //
 // Parse errors name the line and column (1-based) of the offending token:
 // "3:7: unknown op kind 'reed'". A parsed program is always Validate()d.
+// A UTF-8 byte order mark at the start is skipped (columns of line 1 count
+// from after it). Whole numbers are unsigned: a negative one, or one past
+// 64 bits, is an error.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -38,8 +42,20 @@ Result<Program> ParseText(std::string_view text);
 // Prints every key and every thread, so that ParseText(PrintText(p)) == p.
 std::string PrintText(const Program& program);
 
-// True if `bytes` looks like the text format (starts, after blanks and
-// comments, with the word "pagerace").
+// A bound on the length of PrintText of any valid program: one line per
+// statement, each shorter than kTextLineMax bytes (text_test checks it on the
+// largest program).
+inline constexpr size_t kTextLineMax = 48;
+inline constexpr size_t kTextProgramMax =
+    (1 + 10 + 1 + kPreemptionsMax + kThreadsMax + kOpsMax) * kTextLineMax;
+
+// `bytes` without a UTF-8 byte order mark at its start.
+std::string_view SkipByteOrderMark(std::string_view bytes);
+
+// True if `bytes` are meant as the text format: after a byte order mark, the
+// first line that is neither blank nor a comment starts with "pagerace" in
+// any case ("Pagerace 1", "pagerace 2" and "pageracer" too: ParseText then
+// says what is wrong with the line, at its column).
 bool LooksLikeText(std::string_view bytes);
 
 }  // namespace pagerace

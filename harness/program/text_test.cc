@@ -5,7 +5,9 @@
 // when absent (texts from before them still parse to what they ran on),
 // PrintText's output is pinned, ParseText(PrintText(p)) == p for many random
 // valid programs, every class of parse error names the right line:column,
-// garbage and mutated texts fail cleanly, and LooksLikeText sniffs correctly.
+// garbage and mutated texts fail cleanly, a byte order mark is skipped,
+// negative numbers are refused, the largest program's text is within
+// kTextProgramMax, and LooksLikeText sniffs correctly.
 #include "harness/program/text.h"
 
 #include <cctype>
@@ -18,6 +20,7 @@
 #include "harness/base/rng.h"
 #include "harness/program/codec.h"
 #include "harness/program/program.h"
+#include "harness/program/program_testing.h"
 
 namespace pagerace {
 namespace {
@@ -285,6 +288,10 @@ const std::vector<ErrorCase>& ErrorCases() {
        "2:6: seed '0x10000000000000000' does not fit in 64 bits"},
       {"sector overflow", "pagerace 1\nthread 0\nread f0 s99999999999999999999+1\n",
        "3:10: first sector '99999999999999999999' does not fit in 64 bits"},
+      {"negative seed", "pagerace 1\nseed -1\n", "2:6: seed '-1' is negative"},
+      {"negative key", "pagerace 1\nfiles -2\n", "2:7: files '-2' is negative"},
+      {"negative sector", "pagerace 1\nthread 0\nread f0 s-3+1\n", "3:10: first sector '-3' is negative"},
+      {"bom then capitalized header", "\xef\xbb\xbfPagerace 1\n", "1:1: expected 'pagerace 1' first, got 'Pagerace'"},
       {"count overflow", "pagerace 1\nthread 0\nread f0 s1+99999999999999999999\n",
        "3:12: sector count '99999999999999999999' does not fit in 64 bits"},
       {"too many ops", "pagerace 1\nthread 0\n" + Lines(257, "read f0 s0+1\n"),
@@ -371,19 +378,46 @@ TEST(TextTest, GarbageAndMutationsFailCleanly) {
   EXPECT_GT(accepted, 0);  // some edits (e.g. inside comments or values) still parse
 }
 
+TEST(TextTest, ByteOrderMarkIsSkipped) {
+  const std::string text = PrintText(LargestProgram());
+  const Result<Program> parsed = ParseText("\xef\xbb\xbf" + text);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_EQ(parsed.value(), LargestProgram());
+  // Only at the start: elsewhere it is a token like any other.
+  EXPECT_FALSE(ParseText("pagerace 1\n\xef\xbb\xbfthread 0\n").ok());
+  EXPECT_EQ(SkipByteOrderMark("\xef\xbb\xbfpagerace"), "pagerace");
+  EXPECT_EQ(SkipByteOrderMark("\xef\xbbpagerace"), "\xef\xbbpagerace");
+}
+
+TEST(TextTest, LargestProgramFitsTheBound) {
+  const std::string text = PrintText(LargestProgram());
+  EXPECT_LE(text.size(), kTextProgramMax);
+  size_t line_start = 0;
+  for (size_t nl = text.find('\n'); nl != std::string::npos; nl = text.find('\n', line_start)) {
+    EXPECT_LT(nl + 1 - line_start, kTextLineMax) << text.substr(line_start, nl - line_start);
+    line_start = nl + 1;
+  }
+}
+
 TEST(TextTest, LooksLikeText) {
   EXPECT_TRUE(LooksLikeText("pagerace 1\n"));
   EXPECT_TRUE(LooksLikeText("pagerace"));
   EXPECT_TRUE(LooksLikeText("pagerace#1"));
   EXPECT_TRUE(LooksLikeText("\n  \t# a comment\n\n# another\r\npagerace 1\nthread 0\n"));
   EXPECT_TRUE(LooksLikeText(PrintText(Program())));
+  EXPECT_TRUE(LooksLikeText("\xef\xbb\xbfpagerace 1\n"));
+  EXPECT_TRUE(LooksLikeText("\xef\xbb\xbf\r\n# c\n  pagerace 1\n"));
+  // Meant as text, whatever is wrong with the line: ParseText says what.
+  EXPECT_TRUE(LooksLikeText("pageracer 1\n"));
+  EXPECT_TRUE(LooksLikeText("Pagerace 1\n"));
+  EXPECT_TRUE(LooksLikeText("PAGERACE 2\n"));
   EXPECT_FALSE(LooksLikeText(""));
+  EXPECT_FALSE(LooksLikeText("\xef\xbb\xbf"));
   EXPECT_FALSE(LooksLikeText("   \n# only a comment pagerace\n"));
-  EXPECT_FALSE(LooksLikeText("pageracer 1\n"));
-  EXPECT_FALSE(LooksLikeText("Pagerace 1\n"));
   EXPECT_FALSE(LooksLikeText("files 2\npagerace 1\n"));
   EXPECT_FALSE(LooksLikeText(std::string("\0pagerace 1\n", 12)));
   EXPECT_FALSE(LooksLikeText("pager"));
+  EXPECT_FALSE(LooksLikeText("\x7fPGR"));
 }
 
 }  // namespace

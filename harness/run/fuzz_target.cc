@@ -70,7 +70,7 @@ FuzzTarget* FuzzTarget::FromEnvironment(TargetKind kind) {
 }
 
 int FuzzTarget::Run(std::span<const uint8_t> data) {
-  const Program input = Decode(data);
+  const Program input = DecodeFuzzInput(data);
   if (input.op_count() == 0) return 0;
   const Program program = WithOverrides(input, options_.backend, options_.io);
   if (executor_ == nullptr) {
@@ -92,6 +92,7 @@ int FuzzTarget::Run(std::span<const uint8_t> data) {
   // carry must be on the command line.
   const bool kernel = options_.target == TargetKind::kKernel;
   ReplayFlags flags;
+  flags.raw = true;
   flags.target = options_.target;
   flags.mutant = options_.mutant;
   flags.schedule = options_.schedule;

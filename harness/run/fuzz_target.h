@@ -1,4 +1,5 @@
-// What the fuzz targets call. FuzzTarget decodes the input into a program and
+// What the fuzz targets call. FuzzTarget decodes the input into a program
+// (DecodeFuzzInput: a seed's file magic is stripped first) and
 // runs it against the page-cache model; a finding prints the violation and
 // the replay line and aborts, which the engine records as a crash. The
 // mutant comes from PAGERACE_MUTANT (unset: the correct model), never from

@@ -125,9 +125,12 @@ Result<Finding> SaveFinding(const SoakOptions& options, const SoakResult& so_far
       how,
   };
   Result<std::string> path = WriteArtifact(options.artifacts_dir, stem, comments, f.program);
-  if (path.ok()) {
+  if (!path.ok()) {
+    f.artifact_error = path.status().message();
+  } else {
     f.artifact = *path;
     ReplayFlags flags;
+    flags.program = options.program;
     flags.target = options.target;
     flags.mutant = options.mutant;
     flags.schedule = replay_schedule;
@@ -209,19 +212,20 @@ std::string SoakScheduleName(const SoakOptions& options) {
 }
 
 std::string ReplayCommand(const ReplayFlags& flags, const std::string& path) {
-  std::string cmd = "pagerace replay ";
+  std::string cmd = flags.program + " replay ";
+  const std::string file = (flags.raw ? "--raw " : "") + path;
   if (flags.target == TargetKind::kKernel) {
     // Replay of the kernel target runs real threads unless told otherwise.
     cmd += std::string("--target ") + TargetName(flags.target) + " ";
     if (flags.io) cmd += std::string("--io ") + IoModeName(*flags.io) + " ";
     if (!flags.dir.empty()) cmd += "--dir " + flags.dir + " ";
-    return cmd + path;
+    return cmd + file;
   }
   if (flags.mutant != Mutant::kNone) cmd += std::string("--mutant ") + MutantName(flags.mutant) + " ";
   if (flags.schedule != Schedule::kControlled) cmd += std::string("--schedule ") + ScheduleName(flags.schedule) + " ";
   if (flags.backend) cmd += std::string("--backend ") + BackendName(*flags.backend) + " ";
   if (flags.io) cmd += std::string("--io ") + IoModeName(*flags.io) + " ";
-  return cmd + path;
+  return cmd + file;
 }
 
 Result<SoakResult> Soak(const SoakOptions& options, std::FILE* out) {

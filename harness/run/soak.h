@@ -46,6 +46,7 @@ struct SoakOptions {
   std::string dir;               // parent of the private temp dir; "" = $TMPDIR
   Mutant mutant = Mutant::kNone;
   std::string artifacts_dir = "pagerace-artifacts";
+  std::string program = "pagerace";  // the command as run (argv[0]), for the REPRO line
   Schedule schedule = Schedule::kFree;
   // Set, every program runs on this backend (io) instead of the swarm's, and
   // says so in its fields. The kernel target takes no backend and moves its
@@ -76,6 +77,7 @@ struct Finding {
   size_t violations = 0;    // in the same run
   Program program;
   std::string artifact;     // path, or "" if it could not be written
+  std::string artifact_error;  // then why: "the artifact could not be written to DIR: REASON"
   std::string replay;       // the command that replays it
   bool deterministic = false;  // the artifact carries a controlled schedule that shows it
   uint64_t search_tries = 0;   // free-mode finding: controlled schedules tried
@@ -133,6 +135,8 @@ std::string SoakJson(const SoakOptions& options, const SoakResult& result);
 // before an override), and for the kernel target, which ignores the file's
 // backend and io, the target, its io and its directory.
 struct ReplayFlags {
+  std::string program = "pagerace";  // the command, as it was run (argv[0])
+  bool raw = false;                  // FILE is a raw fuzzer input: --raw
   TargetKind target = TargetKind::kModel;
   Mutant mutant = Mutant::kNone;
   Schedule schedule = Schedule::kControlled;
@@ -141,9 +145,9 @@ struct ReplayFlags {
   std::string dir;  // kernel: where its files were made
 };
 
-// "pagerace replay [--mutant M] [--schedule free] [--backend B] [--io I] FILE",
-// or for the kernel target "pagerace replay --target kernel [--io I]
-// [--dir DIR] FILE".
+// "PROGRAM replay [--mutant M] [--schedule free] [--backend B] [--io I]
+// [--raw] FILE", or for the kernel target "PROGRAM replay --target kernel
+// [--io I] [--dir DIR] [--raw] FILE", PROGRAM as flags.program says.
 std::string ReplayCommand(const ReplayFlags& flags, const std::string& path);
 
 }  // namespace pagerace

@@ -23,7 +23,7 @@
 
 namespace pagerace::sched {
 
-// Named scheduling points at the race windows (KERNEL_MODEL.md §4.3).
+// Named scheduling points at the race windows (docs/model.md §4).
 enum class Point : uint8_t {
   kCreateAfterAdd,      // filemap_create_folio: folio added, before ->read_folio
   kReadFolioBeforeIo,   // ->read_folio: blocks mapped, before the I/O
