@@ -143,6 +143,7 @@ Result<ExploreResult> Explore(Executor& exec, const Program& program, const Expl
     }
   }
   result.complete = !stopped;
+  result.interrupted = StopSignal();
   return result;
 }
 
