@@ -11,7 +11,9 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
+#include <cstdlib>
 #include <cinttypes>
 #include <cmath>
 #include <functional>
@@ -436,15 +438,19 @@ CLI::Validator Seconds(bool zero_ok) {
   auto check = [zero_ok, range](std::string& s) -> std::string {
     std::string_view text = s;
     if (!text.empty() && text[0] == '+') text.remove_prefix(1);
-    double value = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    const bool number = !text.empty() && end == text.data() + text.size() &&
-                        (ec == std::errc() || ec == std::errc::result_out_of_range) && !std::isnan(value);
-    if (!number) return "not a number: " + s;
-    if (ec != std::errc() || std::isinf(value)) return "out of range: " + s;
+    // Decimal only (no hex, inf or nan): strtod, since libc++ 14 (the fuzz
+    // builds') has no floating-point from_chars.
+    const bool decimal = !text.empty() && text.find_first_not_of("0123456789.eE+-") == std::string_view::npos;
+    const std::string digits(text);
+    char* end = nullptr;
+    errno = 0;
+    const double value = decimal ? std::strtod(digits.c_str(), &end) : 0;
+    if (!decimal || end != digits.c_str() + digits.size()) return "not a number: " + s;
+    if (errno == ERANGE || std::isinf(value)) return "out of range: " + s;
     if (zero_ok ? value < 0 : value <= 0) return "must be " + range + ", got " + s;
     char out[32];
-    s.assign(out, std::to_chars(std::begin(out), std::end(out), value).ptr);
+    std::snprintf(out, sizeof out, "%.17g", value);
+    s = out;
     return std::string();
   };
   return CLI::Validator(check, range);
