@@ -342,8 +342,12 @@ void PageCache::Get(Folio* f) {
 // folio_put. The last reference frees the folio, with the checks of the
 // page allocator (free_pages_check: "bad page state") and its memory
 // poisoned (PAGE_POISONING), so that whatever still reads it through a
-// dropped reference sees bytes no write made. It is reused only after
-// Reset (the grace period of lockless lookups).
+// dropped reference sees bytes no write made. It goes back to the free list
+// at once, as a page goes back to the page allocator: the next Alloc may
+// hand it out for another page or file while a lockless lookup still holds
+// its address (which is why filemap_get_entry re-checks the slot after its
+// try-get). The list is last in, first out, so a controlled run reuses the
+// same folios in the same order every time.
 void PageCache::Put(Folio* f) {
   Observable();
   const int32_t before = f->refcount.fetch_sub(1, std::memory_order_acq_rel);
@@ -357,6 +361,8 @@ void PageCache::Put(Folio* f) {
   ModelCheck(f->mapping.load(std::memory_order_acquire) == nullptr, f->file, f->index,
              "bad page state: freeing a folio still in the page cache");
   Fill(f->data, kPageWords, kFreedPoison);
+  std::lock_guard<std::mutex> lock(pool_mu_);
+  free_.push_back(f);
 }
 
 // filemap_get_entry: lockless lookup + try_get + reload re-check.
@@ -398,8 +404,9 @@ Folio* PageCache::GetOrCreate(Inode& ino, uint32_t index) {
   CheckFailed(__FILE__, __LINE__, "GetOrCreate", "livelock in filemap_get_folio(FGP_CREAT)");
 }
 
-// filemap_add_folio: the folio enters the cache locked and !uptodate, with a
-// reference for the cache and one for the caller. False: the slot is taken.
+// filemap_add_folio: the folio (the caller's, from Alloc) enters the cache
+// locked and !uptodate, with a reference added for the cache. False: the
+// slot is taken, and the folio is freed.
 bool PageCache::AddToPageCache(Inode& ino, Folio* f, uint32_t index) {
   // New memory holds the unfilled pattern of this page (tag.h), never what
   // the folio held before it was recycled: a bug that exposes it shows the
@@ -410,18 +417,21 @@ bool PageCache::AddToPageCache(Inode& ino, Folio* f, uint32_t index) {
   f->index = index;
   f->file = ino.id;
   f->mapping.store(&ino, std::memory_order_relaxed);
-  f->refcount.store(2, std::memory_order_relaxed);
+  // Added, not stored: a lookup that still held this folio's address from
+  // its last life may hold a speculative reference (it drops it when its
+  // slot re-check fails).
+  f->refcount.fetch_add(1, std::memory_order_relaxed);
   ino.xa_lock.Lock();
   const bool free_slot = ino.pages[index].load(std::memory_order_relaxed) == nullptr;
   if (free_slot) SetSlot(ino, index, f);
   ino.xa_lock.Unlock();
   if (free_slot) TracePage<uint64_t>(sched::EventKind::kFolio, "insert", ino.id, index, nullptr);
   if (!free_slot) {
-    // Never published: hand it straight back.
+    // Never published: unlocked, out of the mapping, both references dropped.
     f->mapping.store(nullptr, std::memory_order_relaxed);
-    f->refcount.store(0, std::memory_order_relaxed);
-    std::lock_guard<std::mutex> lock(pool_mu_);
-    free_.push_back(f);
+    f->flags.store(0, std::memory_order_relaxed);
+    f->refcount.fetch_sub(1, std::memory_order_relaxed);
+    Put(f);
   }
   return free_slot;
 }

@@ -104,8 +104,8 @@ class PageCache {
   uint64_t BackendWritten(uint32_t file) const;
 
  private:
-  // Folio allocation. Freed folios are reused only after Reset, which stands
-  // in for the RCU grace period that protects lockless lookups.
+  // Folio allocation. A freed folio is reused at once (Put), while lockless
+  // lookups may still hold its address, as struct pages are.
   Folio* Alloc();
   void Get(Folio* f);
   void Put(Folio* f);
@@ -162,7 +162,7 @@ class PageCache {
 
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<Folio>> folios_;  // every folio ever made
-  std::vector<Folio*> free_;                    // reusable (filled by Reset)
+  std::vector<Folio*> free_;                    // freed, reusable (last in, first out)
 };
 
 }  // namespace pagerace
