@@ -165,35 +165,23 @@ Controller::Outcome Controller::Run(std::vector<std::function<void()>> bodies) {
 // asking every blocked thread whether it could run. Same decisions, and the
 // same draws, as the full path below. False: take the full path.
 bool Controller::KeepsRunning(int ran, int& next) {
-  if (StopRequested()) return false;  // the full path ends the run
-  switch (options_.policy) {
-    case Policy::kRandom:
-      if (++steps_ > options_.steps_max) {
-        outcome_ = Outcome::kLivelock;
-        next = -1;
-        return true;
-      }
-      if (!rng_.Chance(1, kFineSwitchOdds)) {
-        next = ran;
-        return true;
-      }
-      next = Choose(Runnable(), ran, /*fine=*/false);  // the switch Choose would draw
-      return true;
-    case Policy::kDirected: {
-      const std::vector<Override>& ov = options_.overrides;
-      while (next_override_ < ov.size() && ov[next_override_].step < steps_) ++next_override_;
-      if (next_override_ < ov.size() && ov[next_override_].step == steps_) return false;
-      if (++steps_ > options_.steps_max) {
-        outcome_ = Outcome::kLivelock;
-        next = -1;
-        return true;
-      }
-      next = ran;
-      return true;
-    }
-    case Policy::kPct: return false;  // a woken thread may outrank the running one
+  // PCT: a woken thread may outrank the running one. Directed: a preemption
+  // listed for this step. A stop request: the full path ends the run.
+  if (StopRequested() || options_.policy == Policy::kPct) return false;
+  if (options_.policy == Policy::kDirected) {
+    const std::vector<Override>& ov = options_.overrides;
+    while (next_override_ < ov.size() && ov[next_override_].step < steps_) ++next_override_;
+    if (next_override_ < ov.size() && ov[next_override_].step == steps_) return false;
   }
-  return false;
+  if (++steps_ > options_.steps_max) {
+    outcome_ = Outcome::kLivelock;
+    next = -1;
+  } else if (options_.policy == Policy::kDirected || !rng_.Chance(1, kFineSwitchOdds)) {
+    next = ran;
+  } else {
+    next = Choose(Runnable(), ran, /*fine=*/false);  // the switch Choose would draw
+  }
+  return true;
 }
 
 uint32_t Controller::Runnable() const {
