@@ -24,6 +24,13 @@ enum FolioFlag : uint32_t {
   kWriteback = 1u << 3,
   kReadahead = 1u << 4,  // PG_readahead: hitting it starts async readahead
   kPunching = 1u << 5,   // a partial edge of a punch in progress: writeback waits (see Punch)
+  // PAGECACHE_TAG_DIRTY, the xarray's mark that writeback's lockless walk
+  // looks for: set with PG_dirty, and kept when folio_clear_dirty_for_io
+  // clears PG_dirty, until folio_start_writeback (or the removal) drops it.
+  // A sync writeback that finds it waits for the folio lock, and then sees
+  // the writeback it must wait for: no window in which the folio looks
+  // neither dirty nor under writeback.
+  kDirtyTag = 1u << 6,
 };
 
 struct Folio {
@@ -231,6 +238,14 @@ void Lock(Folio* f) {
 void Unlock(Folio* f) {
   ClearFlag(f, kLocked);
   sched::WakeWord(f->flags);
+}
+
+// folio_start_writeback: PG_writeback set and the dirty tag dropped (moved to
+// the writeback tag), in one step under the folio lock.
+void MarkWriteback(Folio* f) {
+  Observable();
+  f->flags.fetch_or(kWriteback, std::memory_order_release);
+  f->flags.fetch_and(~kDirtyTag, std::memory_order_release);
 }
 
 void EndWriteback(Folio* f) {
@@ -459,7 +474,7 @@ void PageCache::TruncateFolio(Inode& ino, Folio* f) {
   if (MappingOf(f) != &ino) return;
   if (MapcountOf(f) > 0) UnmapFolio(ino, f);
   f->blocks_valid = false;
-  ClearFlag(f, kDirty | kReadahead);
+  ClearFlag(f, kDirty | kDirtyTag | kReadahead);
   RemoveFolio(ino, f);
 }
 
@@ -708,10 +723,17 @@ Result<Folio*> PageCache::GetWriteFolio(Inode& ino, uint32_t index) {
 }
 
 void PageCache::MarkDirty(Folio* f) {
-  SetFlag(f, kDirty);
+  SetFlag(f, kDirty | kDirtyTag);
+  BumpDirtySeq();
+  if (config_.flusher) sched::WakeWord(dirty_seq_);
+}
+
+// The flusher's sequence moves on: its scheduling point travels with the
+// store, wherever the store is, so that no order of the statements around it
+// hides the store from the flusher's wait.
+void PageCache::BumpDirtySeq() {
   Observable();
   dirty_seq_.fetch_add(1, std::memory_order_acq_rel);
-  if (config_.flusher) sched::WakeWord(dirty_seq_);
 }
 
 // One page of generic_perform_write: write_begin (map or allocate the
@@ -901,7 +923,7 @@ Status PageCache::WritebackFolio(Inode& ino, Folio* f) {
   const bool clean_late = config_.mutant == Mutant::kWritebackCleanAfterIo;
   if (!clean_late) ClearFlag(f, kDirty);  // folio_clear_dirty_for_io
   MkClean(ino, f);
-  SetFlag(f, kWriteback);
+  MarkWriteback(f);
   Backend::PageMap map = f->blocks;
   const bool mapped = Covers(f->blocks_valid, map, 0, kSectorsPerPage);
   Unlock(f);
@@ -939,7 +961,7 @@ Status PageCache::WritebackRange(Inode& ino, uint32_t first, uint32_t last, bool
   for (uint32_t index = first; index <= last && index < config_.file_pages; ++index) {
     Folio* f = Lookup(ino, index);
     if (f == nullptr) continue;
-    if (!Has(f, kDirty)) {
+    if (!Has(f, kDirtyTag)) {
       Put(f);
       continue;
     }
@@ -996,8 +1018,7 @@ uint32_t PageCache::DirtySeq() const {
 }
 
 void PageCache::Kick() {
-  Observable();
-  dirty_seq_.fetch_add(1, std::memory_order_acq_rel);
+  BumpDirtySeq();
   sched::WakeWord(dirty_seq_);
 }
 

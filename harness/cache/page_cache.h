@@ -135,6 +135,7 @@ class PageCache {
   Result<Folio*> GetWriteFolio(Inode& ino, uint32_t index);
   Status WritePage(Inode& ino, uint32_t index, uint32_t sector, uint32_t count, const uint64_t* words);
   void MarkDirty(Folio* f);
+  void BumpDirtySeq();
   void TruncateRange(Inode& ino, uint64_t lstart, uint64_t lend, std::vector<Folio*>* edges);
   void TruncatePartial(Inode& ino, Folio* f, uint64_t lstart, uint64_t lend);
   Status WritebackRange(Inode& ino, uint32_t first, uint32_t last, bool sync);
