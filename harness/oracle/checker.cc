@@ -73,6 +73,9 @@ class SectorChecker {
       const Writer& must = *MustSee(*r.op);
       if (!Attribute(r, must, values)) continue;
       if (!CheckValues(r, values, must)) continue;
+      // The durable file lags the cache by design: fsync's observation is
+      // judged by rule 1 alone.
+      if (OpRecord::Syncs(r.op->kind)) continue;
       const bool single = values.size() == 1 && (values[0].zero || values[0].writer != nullptr);
       spans.push_back({&r, Span(r, values, must), single, single ? values[0] : Value{}});
     }
@@ -210,10 +213,26 @@ class SectorChecker {
 
   // Latest invoke among writes that completed before the read began: the read
   // must see that write or a later one.
+  //
+  // fsync's view of the durable file is bound less tightly, as the kernel's
+  // is. (a) Not by a store through the mapping: the kernel makes the PTE
+  // writable before it marks the folio dirty (finish_fault, then
+  // fault_dirty_shared_page), so a store through a PTE that another thread's
+  // fault just installed can complete before the folio is dirty, and the
+  // fsync may not write it. (b) Not by what a punch or zero that overlaps the
+  // fsync may discard: truncating the cache drops dirty folios before the
+  // blocks are freed, and the fsync may return in between, with the disk
+  // still as it was when the punch began.
   const Writer* MustSee(const OpRecord& r) const {
+    const bool durable = OpRecord::Syncs(r.kind);
+    uint64_t cut = r.invoke;
+    if (durable)
+      for (const Writer& w : h_.writers)
+        if (w.zero && w.op != nullptr && w.invoke < r.response && w.response > r.invoke) cut = std::min(cut, w.invoke);
     const Writer* must = &h_.writers[0];
     for (const Writer& w : h_.writers)
-      if (w.response < r.invoke && w.invoke > must->invoke) must = &w;
+      if (w.response < cut && w.invoke > must->invoke && !(durable && w.op != nullptr && w.op->kind == OpKind::kStore))
+        must = &w;
     return must;
   }
 

@@ -191,6 +191,42 @@ TEST(CheckerFlags, ZerosAfterCompletedWriteIsStale) {
   ExpectOne(h, ViolationKind::kStale, 1, 5, 4);
 }
 
+// fsync observes its range of the durable file as it returns: a write that
+// completed before it began and is not there was not made durable. A write
+// concurrent with it may or may not be; an fsync that observed nothing (a
+// target that cannot see its storage) is judged on nothing.
+TEST(CheckerFlags, FsyncThatMissesACompletedWriteIsStale) {
+  OpRecord fsync = Read(0, 8, {Tagged(0, 8, 1), Zeros()}, 3, 6);
+  fsync.kind = OpKind::kFsync;
+  History h = {Write(0, 8, 2, 1, 1, 2), fsync};
+  ExpectOne(h, ViolationKind::kStale, 0, 9, 6);
+
+  OpRecord concurrent = Read(0, 8, {Zeros(), Zeros()}, 3, 6);
+  concurrent.kind = OpKind::kFdatasync;
+  ExpectOk({Write(0, 8, 2, 1, 2, 4), concurrent});
+
+  OpRecord blind = Mutation(OpKind::kFsync, 0, 8, 2, 0, 3, 4);
+  ExpectOk({Write(0, 8, 2, 1, 1, 2), blind});
+
+  // A store through the mapping may complete before its folio is dirty (the
+  // PTE is made writable first), and the durable file lags the cache: an
+  // fsync that misses a completed store, after a read that saw it, is legal.
+  OpRecord after_store = Read(0, 8, {Tagged(0, 8, 1)}, 5, 6);
+  after_store.kind = OpKind::kFsync;
+  ExpectOk({Write(0, 8, 1, 1, 1, 2), Mutation(OpKind::kStore, 0, 8, 1, 2, 2, 3),
+            Read(0, 8, {Tagged(0, 8, 2)}, 3, 4), after_store});
+
+  // A punch that overlaps the fsync may have dropped a dirty folio whose
+  // blocks it has not freed yet: the durable file is then as it was when the
+  // punch began.
+  OpRecord during_punch = Read(0, 8, {Tagged(0, 8, 1)}, 6, 8);
+  during_punch.kind = OpKind::kFsync;
+  ExpectOk({Write(0, 8, 1, 1, 1, 2), Punch(0, 8, 1, 3, 3, 9), Write(0, 8, 1, 2, 4, 5), during_punch});
+  OpRecord after_punch = Read(0, 8, {Tagged(0, 8, 1)}, 10, 11);
+  after_punch.kind = OpKind::kFsync;
+  ExpectOne({Write(0, 8, 1, 1, 1, 2), Punch(0, 8, 1, 3, 3, 9), after_punch}, ViolationKind::kStale, 0, 8, 11);
+}
+
 TEST(CheckerFlags, OverwrittenGenAfterCompletedWriteIsStale) {
   History h = {
       Write(0, 0, 1, 1, 1, 2),

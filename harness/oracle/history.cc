@@ -44,7 +44,7 @@ std::string DescribeResult(const OpRecord& rec) {
   if (rec.response == kStampNever) return "failed";
   if (OpRecord::WritesData(rec.kind)) return "wrote gen " + std::to_string(rec.gen);
   if (OpRecord::WritesZeros(rec.kind)) return "zeroed (gen " + std::to_string(rec.gen) + ")";
-  if (!rec.Reads()) return "ok";
+  if (!rec.Reads() || rec.observed.empty()) return "ok";
   // Runs of sectors that read the same thing: "saw s8-15 gen 5, s16 zeros".
   std::string out = "saw";
   for (size_t i = 0; i < rec.observed.size();) {

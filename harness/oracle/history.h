@@ -44,9 +44,14 @@ struct OpRecord {
   std::vector<SectorTag> observed;   // read: one per sector
   std::vector<uint64_t> raw;         // read: the words of each kMixed sector, in order
 
-  // Ops that put data in the file (punch: zeros) and ops that observe it.
+  // Ops that put data in the file (punch: zeros) and ops that observe it:
+  // reads and loads, and fsync, which observes its range of the durable
+  // file (the storage under the cache) as it returns, where the target can
+  // see it. Its promise is then checked as a read's: every write that
+  // completed before it began, or a newer one.
   bool Writes() const { return WritesData(kind) || WritesZeros(kind); }
-  bool Reads() const { return kind == OpKind::kRead || kind == OpKind::kLoad; }
+  bool Reads() const { return kind == OpKind::kRead || kind == OpKind::kLoad || Syncs(kind); }
+  static bool Syncs(OpKind k) { return k == OpKind::kFsync || k == OpKind::kFdatasync; }
   static bool WritesData(OpKind k) {
     return k == OpKind::kWrite || k == OpKind::kStore || k == OpKind::kWriteMapped;
   }

@@ -16,6 +16,13 @@
 
 namespace pagerace {
 
+namespace {
+// The word after each op's (and final read's) buffer: a target that writes
+// past the range it was given (an off-by-one in a copy) changes it, and the
+// run stops at that op instead of corrupting memory that nothing checks.
+constexpr uint64_t kBufferGuard = 0x9e3779b97f4a7c15;
+}  // namespace
+
 const char* ScheduleName(Schedule schedule) {
   return schedule == Schedule::kFree ? "free" : "controlled";
 }
@@ -260,7 +267,9 @@ Status Executor::RunOp(size_t t, size_t i, OpRecord& rec, std::vector<uint64_t>&
   rec.file = op.file;
   rec.sector = op.sector;
   rec.count = op.count;
-  buf.resize(size_t{op.count} * kSectorWords);
+  const size_t words = size_t{op.count} * kSectorWords;
+  buf.resize(words + 1);
+  buf[words] = kBufferGuard;
   Status st;
   if (OpRecord::WritesData(op.kind)) {
     rec.gen = gen_.fetch_add(1, std::memory_order_relaxed);
@@ -273,7 +282,9 @@ Status Executor::RunOp(size_t t, size_t i, OpRecord& rec, std::vector<uint64_t>&
   sched::Note(sched::EventKind::kOp, [&] { return rec.Describe(); });
   bool failed = false;
   st = target_->Apply(static_cast<uint32_t>(t), op, buf.data(), &failed);
+  if (st.ok() && !failed && OpRecord::Syncs(op.kind) && sched::Controlled()) ObserveDurable(op, rec);
   rec.response = stamp_.fetch_add(1, std::memory_order_acq_rel);
+  PR_CHECK_MSG(buf[words] == kBufferGuard, "the target wrote past the end of the op's buffer");
   if (!st.ok() || failed) {
     // A failed write may or may not have taken effect; a failed read
     // observed nothing. The thread goes on after a failure the target
@@ -281,9 +292,23 @@ Status Executor::RunOp(size_t t, size_t i, OpRecord& rec, std::vector<uint64_t>&
     if (rec.Writes()) rec.response = kStampNever;
     return st;
   }
-  if (rec.Reads()) ObserveSectors(buf.data(), op.count, rec);
+  if (rec.Reads() && !OpRecord::Syncs(op.kind)) ObserveSectors(buf.data(), op.count, rec);
   sched::Note(sched::EventKind::kOp, [&] { return "done: " + DescribeResult(rec); });
   return st;
+}
+
+// fsync's promise, checked as it returns: the op's range of the durable file
+// holds every write that completed before the fsync began, or a newer one.
+// Only under the controlled scheduler, where this read is one step: under
+// real threads it would race with the writeback and block-map changes that
+// run meanwhile, which the storage does not promise to serialize with a
+// reader that takes none of the cache's locks.
+void Executor::ObserveDurable(const Op& op, OpRecord& rec) {
+  const uint32_t first = op.sector / kSectorsPerPage;
+  const uint32_t pages = (op.sector + op.count - 1) / kSectorsPerPage - first + 1;
+  std::vector<uint64_t> words(size_t{pages} * kSectorsPerPage * kSectorWords);
+  if (!target_->DurableRead(op.file, first, pages, words.data())) return;
+  ObserveSectors(words.data() + size_t{op.sector - first * kSectorsPerPage} * kSectorWords, op.count, rec);
 }
 
 Result<RunOutcome> Executor::Run(const Program& program) {
@@ -470,10 +495,13 @@ Status Executor::FinalCheck(History& history, const Program& program) {
         rec.file = static_cast<uint8_t>(file);
         rec.sector = lo * kSectorsPerPage;
         rec.count = (hi - lo) * kSectorsPerPage;
-        final_buf_.resize(size_t{rec.count} * kSectorWords);
+        const size_t words = size_t{rec.count} * kSectorWords;
+        final_buf_.resize(words + 1);
+        final_buf_[words] = kBufferGuard;
         rec.invoke = stamp_.fetch_add(1);
         PR_RETURN_IF_ERROR(target_->FinalRead(pass, file, lo, hi - lo, final_buf_.data()));
         rec.response = stamp_.fetch_add(1);
+        PR_CHECK_MSG(final_buf_[words] == kBufferGuard, "the target wrote past the end of the final read's buffer");
         ObserveSectors(final_buf_.data(), rec.count, rec);
         lo = hi;
       }

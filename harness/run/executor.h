@@ -155,6 +155,7 @@ class Executor {
   void RunOps(size_t t);
   void RunFlusher();
   Status RunOp(size_t t, size_t i, OpRecord& rec, std::vector<uint64_t>& buf);
+  void ObserveDurable(const Op& op, OpRecord& rec);
   void Prefill(const Program& program, History& history, std::vector<Backend::Initial>& initial);
   Status FinalCheck(History& history, const Program& program);
   void AddAnomaly(CheckReport& report);

@@ -83,6 +83,14 @@ class ModelTarget final : public Target {
     return Status::InvalidArgument("unknown pass");
   }
 
+  // Not on a block map: a block allocated at write_begin or page_mkwrite
+  // keeps its last owner's bytes until the page is written back there, as
+  // the blocks of a file system without ordered data would after a crash,
+  // and the model has no journal to order them.
+  bool DurableRead(uint32_t file, uint32_t page, uint32_t pages, uint64_t* words) override {
+    return !backend_->BlockMapped() && backend_->ReadPages(file, page, pages, words).ok();
+  }
+
   void SetClock(const std::atomic<uint64_t>* clock) override { clock_ = clock; }
 
   std::optional<Anomaly> TakeAnomaly() override {

@@ -67,6 +67,12 @@ class Target {
   virtual uint64_t FinalPages(FinalPass pass, uint32_t file) = 0;
   virtual Status Settle() = 0;
   virtual Status FinalRead(FinalPass pass, uint32_t file, uint32_t page, uint32_t pages, uint64_t* words) = 0;
+  // The durable file as an fsync returns: pages [page, page + pages) of
+  // `file` read from the storage under the cache. False: the target cannot
+  // see its storage (the host kernel's disk), and fsync observes nothing.
+  virtual bool DurableRead(uint32_t /*file*/, uint32_t /*page*/, uint32_t /*pages*/, uint64_t* /*words*/) {
+    return false;
+  }
 
   // The first anomaly of the run, if any.
   virtual std::optional<Anomaly> TakeAnomaly() = 0;
