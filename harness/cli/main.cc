@@ -166,6 +166,8 @@ int RunSoak(CliOptions& o) {
     if (!o.swarm_programs_given) o.soak.swarm_programs = 0;
   }
   if (o.soak.target == TargetKind::kKernel && !o.ops_per_thread_given) o.soak.ops_per_thread = kKernelOpsPerThread;
+  // The model's soaks draw each program's size unless the flags fix it.
+  o.soak.draw_shape = o.soak.target == TargetKind::kModel && !o.soak.explore && !o.threads_given && !o.ops_per_thread_given;
   if (!o.mix.empty()) {
     Result<Swarm> mix = ParseSwarm(o.mix);
     if (!mix.ok()) {
@@ -523,7 +525,9 @@ int main(int argc, char** argv) {
   CLI::App* soak = app.add_subcommand("soak", "Stress soak: rounds of random multi-threaded programs");
   soak->add_option("--target", o.target, target_help)->check(target_check)->capture_default_str();
   soak->add_option("--threads", o.soak.threads,
-                   "Threads per program (--schedule explore: " + std::to_string(kExploreThreads) + ")")
+                   "Threads per program (--schedule explore: " + std::to_string(kExploreThreads) +
+                       "). Without it and --ops-per-thread, the model's soak draws each program's size: at most "
+                       "this many threads and ops a thread, half of them with 2 threads, half with at most 4 ops")
       ->transform(WholeNumber<uint32_t>(1, kThreadsMax))->each([&](const std::string&) { o.threads_given = true; })
       ->capture_default_str();
   soak->add_option("--duration", o.soak.duration_s, "Seconds to run")->transform(Seconds(false))->capture_default_str();

@@ -170,8 +170,18 @@ Program Generate(Rng& rng, const GenerateOptions& options, const Swarm& swarm) {
   const uint32_t hot_first = static_cast<uint32_t>(rng.Below(p.file_pages - hot_pages + 1));
   const uint32_t sectors = p.file_sectors();
 
-  const uint32_t threads = std::clamp<uint32_t>(options.threads, 1, kThreadsMax);
-  const uint32_t per_thread = std::clamp<uint32_t>(options.ops_per_thread, 1, kOpsMax / threads);
+  uint32_t threads = std::clamp<uint32_t>(options.threads, 1, kThreadsMax);
+  uint32_t per_thread = options.ops_per_thread;
+  if (options.draw_shape) {
+    // Most races of the class need two threads and a few ops each, and a
+    // controlled strategy's chance to place its preemptions right falls
+    // with the run's length (PCT: as the (d-1)th power of its steps), so
+    // half the programs have two threads and half have at most four ops a
+    // thread; the rest use the whole size.
+    if (threads > 2) threads = rng.Chance(1, 2) ? 2 : static_cast<uint32_t>(rng.Range(2, threads));
+    if (rng.Chance(1, 2)) per_thread = std::min<uint32_t>(per_thread, static_cast<uint32_t>(rng.Range(1, 4)));
+  }
+  per_thread = std::clamp<uint32_t>(per_thread, 1, kOpsMax / threads);
   p.threads.assign(threads, {});
   for (auto& ops : p.threads) {
     const uint32_t n = static_cast<uint32_t>(rng.Range(1, per_thread));

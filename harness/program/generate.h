@@ -22,6 +22,9 @@ namespace pagerace {
 struct GenerateOptions {
   uint32_t threads = 4;          // [1, kThreadsMax]
   uint32_t ops_per_thread = 12;  // at most; each thread gets [1, this] ops
+  // Draw each program's shape too (swarm testing over size): `threads` and
+  // `ops_per_thread` are then the most, and half the programs are small.
+  bool draw_shape = false;
 };
 
 // Relative weights of the op kinds, indexed by OpKind (0 = the kind is off),

@@ -8,6 +8,7 @@
 // sets the flusher sometimes, and never uses a kind its swarm weights 0.
 #include "harness/program/generate.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 
@@ -127,6 +128,34 @@ TEST(GenerateTest, GenerateIsAFunctionOfTheSeedAndValid) {
     flushers |= 1u << p.flusher;
   }
   EXPECT_EQ(flushers, 3u);
+}
+
+// Drawn shapes: every thread count from 2 to the most, half the programs
+// with 2 threads; some programs capped at 4 ops a thread and some longer;
+// never more than asked; still a function of the seed.
+TEST(GenerateTest, DrawnShapesSpanTheSizesAndFavourSmallPrograms) {
+  const GenerateOptions options{.threads = 6, .ops_per_thread = 12, .draw_shape = true};
+  uint32_t counts[kThreadsMax + 1] = {};
+  uint32_t small = 0, long_threads = 0;
+  constexpr uint32_t kPrograms = 2000;
+  for (uint64_t seed = 0; seed < kPrograms; ++seed) {
+    Rng a(seed), b(seed);
+    const Program p = Generate(a, options);
+    ASSERT_EQ(p, Generate(b, options));
+    ASSERT_TRUE(Validate(p).ok());
+    ASSERT_GE(p.threads.size(), 2u);
+    ASSERT_LE(p.threads.size(), 6u);
+    ++counts[p.threads.size()];
+    size_t most = 0;
+    for (const auto& ops : p.threads) most = std::max(most, ops.size());
+    ASSERT_LE(most, 12u);
+    small += most <= 4;
+    long_threads += most > 4;
+  }
+  for (uint32_t t = 2; t <= 6; ++t) EXPECT_GT(counts[t], 0u) << t << " threads";
+  EXPECT_GT(counts[2], kPrograms * 2 / 5);  // half, and a share of the rest
+  EXPECT_GT(small, kPrograms / 3);
+  EXPECT_GT(long_threads, kPrograms / 4);
 }
 
 TEST(GenerateTest, AKindWeightedZeroNeverAppears) {

@@ -241,13 +241,14 @@ Result<SoakResult> Soak(const SoakOptions& options, std::FILE* out) {
   Result<std::unique_ptr<Executor>> exec = Executor::Create(eo);
   if (!exec.ok()) return exec.status();
   result.facts = (*exec)->Facts();
-  std::fprintf(out, "pagerace soak: seed %" PRIu64 ", %u threads, %.0f s, mutant %s, schedule %s, %s\n",
-               options.seed, options.threads, options.duration_s, MutantName(options.mutant),
+  std::fprintf(out, "pagerace soak: seed %" PRIu64 ", %s%u threads, %.0f s, mutant %s, schedule %s, %s\n",
+               options.seed, options.draw_shape && options.threads > 2 ? "2-" : "", options.threads, options.duration_s, MutantName(options.mutant),
                SoakScheduleName(options).c_str(), FormatFacts(result.facts).c_str());
 
   GenerateOptions go;
   go.threads = options.threads;
   go.ops_per_thread = options.ops_per_thread;
+  go.draw_shape = options.draw_shape;
   Rng rng(options.seed);
   // Swarms come from a stream of their own: how often one is drawn does not
   // shift the stream the programs are drawn from.

@@ -54,6 +54,7 @@ struct SoakOptions {
   std::optional<BackendKind> backend = std::nullopt;
   std::optional<IoMode> io = std::nullopt;
   uint32_t ops_per_thread = 12;
+  bool draw_shape = false;       // threads and ops_per_thread are the most (GenerateOptions)
   double search_s = 20;          // free-mode finding: seconds to search for a controlled schedule
   uint32_t swarm_programs = 1000;  // programs per swarm (op kind mix); 0: a fresh, unprinted swarm per program
   std::optional<Swarm> mix;        // a fixed op kind mix instead of drawn swarms
