@@ -118,9 +118,11 @@ Result<Finding> SaveFinding(const SoakOptions& options, const SoakResult& so_far
   std::vector<std::string> comments = {
       "pagerace finding: " + f.violation.ToString(),
       std::string("mutant: ") + MutantName(options.mutant),
-      "found by: pagerace soak --seed " + std::to_string(so_far.seed) + " --threads " +
-          std::to_string(options.threads) + " " + SoakScheduleFlags(options) + SoakBackendFlags(options) + " (round " +
-          std::to_string(so_far.rounds) + ")",
+      "found by: pagerace soak --seed " + std::to_string(so_far.seed) + " " +
+          (options.draw_shape ? std::string()
+                              : "--threads " + std::to_string(options.threads) + " --ops-per-thread " +
+                                    std::to_string(options.ops_per_thread) + " ") +
+          SoakScheduleFlags(options) + SoakBackendFlags(options) + " (round " + std::to_string(so_far.rounds) + ")",
       "on: " + FormatFacts(exec.RunFacts()),
       how,
   };
