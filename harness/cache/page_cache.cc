@@ -241,11 +241,13 @@ void Unlock(Folio* f) {
 }
 
 // folio_start_writeback: PG_writeback set and the dirty tag dropped (moved to
-// the writeback tag), in one step under the folio lock.
+// the writeback tag) in one atomic step, so that no thread, controlled or
+// real, ever sees the tag gone before the writeback it stands for.
 void MarkWriteback(Folio* f) {
   Observable();
-  f->flags.fetch_or(kWriteback, std::memory_order_release);
-  f->flags.fetch_and(~kDirtyTag, std::memory_order_release);
+  uint32_t v = f->flags.load(std::memory_order_relaxed);
+  while (!f->flags.compare_exchange_weak(v, (v | kWriteback) & ~kDirtyTag, std::memory_order_release)) {
+  }
 }
 
 void EndWriteback(Folio* f) {
