@@ -188,6 +188,7 @@ Status Transfer(io_uring* ring, bool write, const IoSegment& s, size_t& done) {
 Status Finish(io_uring* ring, bool write, const IoSegment& s, size_t done) {
   PR_RETURN_IF_ERROR(Transfer(ring, write, s, done));
   if (!write) std::memset(s.p + done, 0, s.bytes - done);
+  if (!write && s.got != nullptr) *s.got = done;
   return Status::Ok();
 }
 
@@ -232,10 +233,13 @@ Status SubmitChunk(io_uring* ring, bool write, std::span<const IoSegment> chunk)
     if (r < 0 && r != -EINTR && r != -EAGAIN) return Status::FromErrno(what, -r);
     if (r == 0 && write && chunk[i].bytes > 0) return Status::FromErrno(what, EIO);
     const size_t done = r > 0 ? static_cast<size_t>(r) : 0;
-    if (r == 0) {
+    if (r == 0 && !write) {
       std::memset(chunk[i].p, 0, chunk[i].bytes);  // all past the end of the file
+      if (chunk[i].got != nullptr) *chunk[i].got = 0;
     } else if (done < chunk[i].bytes) {
       PR_RETURN_IF_ERROR(Finish(ring, write, chunk[i], done));
+    } else if (!write && chunk[i].got != nullptr) {
+      *chunk[i].got = done;
     }
   }
   return Status::Ok();

@@ -37,6 +37,9 @@ struct IoSegment {
   char* p = nullptr;  // only read from by Write
   size_t bytes = 0;
   off_t offset = 0;
+  // Read: where to say how many bytes lay before the end of the file (the
+  // rest of the segment reads as zeros); may be null.
+  size_t* got = nullptr;
 };
 
 class RingPool;

@@ -5,7 +5,7 @@
 namespace pagerace {
 namespace {
 
-constexpr std::array<MutantInfo, 18> kMutants = {{
+constexpr std::array<MutantInfo, 21> kMutants = {{
     {Mutant::kNoInvalidateLockRead, "no-invalidate-lock-read",
      "730633f0b7f9 mm: Protect operations adding pages to page cache with invalidate_lock "
      "(filemap_create_folio)",
@@ -115,6 +115,26 @@ constexpr std::array<MutantInfo, 18> kMutants = {{
      "fault-around maps a folio whose readahead I/O failed fast (or is still unfilled), so loads "
      "read memory no I/O or write has filled",
      "UNINIT: loads see the folio's unfilled memory"},
+    {Mutant::kFaultNoSizeRecheck, "fault-no-size-recheck",
+     "d00806b18315 mm: fix fault vs invalidate race for linear mappings (filemap_fault: \"We must "
+     "recheck i_size under page lock\")",
+     "a fault passes the size check, then waits for invalidate_lock while a truncate shrinks the "
+     "file, unmaps and truncates the cache; it then creates and maps a page past the new end",
+     "SIZE: a later load or store through that PTE succeeds past the end of the file, where it must "
+     "raise SIGBUS"},
+    {Mutant::kMapPagesPastEof, "map-pages-past-eof",
+     "74207de2ba10 mm/memory: do not populate page table entries beyond i_size (filemap_map_pages's "
+     "end of file and next_uptodate_folio's max_idx)",
+     "fault-around maps every uptodate folio of its window, also one past the end of the file (a "
+     "read or readahead that raced a truncate left it there)",
+     "SIZE: a load through that PTE succeeds past the end of the file, where it must raise SIGBUS"},
+    {Mutant::kExtendKeepsEofTail, "extend-keeps-eof-tail",
+     "\"mm: zero range of eof folio exposed by inode size extension\" (pagecache_isize_extended "
+     "zeroes the last folio past the old size; xfstests generic/363, fsx mapped writes past EOF)",
+     "a store through the mapping writes the last page past the end of the file, which is never "
+     "the file's; a truncate up or a write past the end then exposes those bytes",
+     "GARBAGE: a read after the extension sees a store's data, never written to the file, where it "
+     "must read zeros"},
 }};
 
 }  // namespace

@@ -32,7 +32,10 @@ enum class Mutant : uint8_t {
   kWritebackCleanAfterIo,      // writeback clears dirty after the I/O took the page's data
   kPunchKeepsEdgeBlocks,       // a punch's partial edge folio keeps its block mapping
   kMapPagesNotUptodate,        // fault-around maps folios that are not uptodate
-  kMaxValue = kMapPagesNotUptodate,
+  kFaultNoSizeRecheck,         // filemap_fault does not re-check i_size under the folio lock
+  kMapPagesPastEof,            // fault-around maps folios past the end of the file
+  kExtendKeepsEofTail,         // a size extension exposes the last folio's bytes past the old end
+  kMaxValue = kExtendKeepsEofTail,
 };
 
 struct MutantInfo {

@@ -68,6 +68,9 @@ struct Inode {
   sched::Mutex xa_lock;
   std::atomic<Folio*> pages[kFilePagesMax] = {};
   std::atomic<uint64_t> backend_written{0};  // bit per page the backend wrote or punched
+  // i_size in sectors: written under i_rwsem (release), read locklessly
+  // (acquire), as i_size_write/i_size_read since d8f899d13d72.
+  std::atomic<uint32_t> i_size{0};
   // The file's shared mapping: its page table under the PTE lock. An access
   // through a PTE holds the lock for the copy, so a zap or write-protect
   // that returns has waited out every access through the old entry (the
@@ -270,6 +273,9 @@ Clip ClipToPage(uint32_t sector, uint32_t count, uint32_t index) {
           (end - first) * kSectorWordsInPage, end - first == kSectorsPerPage};
 }
 
+// Pages that hold some of a file of `size` sectors: DIV_ROUND_UP(i_size, PAGE_SIZE).
+uint32_t PagesIn(uint32_t size) { return (size + kSectorsPerPage - 1) / kSectorsPerPage; }
+
 // True if `map` (valid: looked up at all) has a block for each of sectors
 // [first, end) of its page: buffer_mapped, so no get_block is needed.
 bool Covers(bool valid, const Backend::PageMap& map, uint32_t first, uint32_t end) {
@@ -286,8 +292,10 @@ void PageCache::Reset(const CacheConfig& config) {
   config_ = config;
   // Fresh inodes: a controlled run abandoned at a deadlock leaves locks held.
   inodes_.clear();
-  while (inodes_.size() < config.files)
+  while (inodes_.size() < config.files) {
     inodes_.push_back(std::make_unique<Inode>(static_cast<uint32_t>(inodes_.size())));
+    inodes_.back()->i_size.store(config.file_pages * kSectorsPerPage, std::memory_order_relaxed);
+  }
   free_.clear();
   for (auto& f : folios_) free_.push_back(f.get());
   dirty_seq_.store(0, std::memory_order_relaxed);
@@ -328,6 +336,21 @@ PageCache::Assertion PageCache::assertion() const {
   std::lock_guard<std::mutex> lock(assert_mu_);
   return assertion_;
 }
+
+// i_size_read. A scheduling point only where the size can change.
+uint32_t PageCache::SizeOf(const Inode& ino) const {
+  if (config_.resizes) Observable();
+  return ino.i_size.load(std::memory_order_acquire);
+}
+
+// i_size_write, under i_rwsem.
+void PageCache::SetSize(Inode& ino, uint32_t size) {
+  Observable();
+  ino.i_size.store(size, std::memory_order_release);
+  sched::Note(sched::EventKind::kFolio, [&] { return "size f" + std::to_string(ino.id) + " s" + std::to_string(size); });
+}
+
+uint32_t PageCache::Size(uint32_t file) const { return inodes_[file]->i_size.load(std::memory_order_acquire); }
 
 Folio* PageCache::Alloc() {
   Folio* f;
@@ -528,17 +551,31 @@ Status PageCache::ReadFolio(Inode& ino, Folio* f, bool keep_locked) {
   return st;
 }
 
-Status PageCache::Read(uint32_t file, uint32_t sector, uint32_t count, uint64_t* words) {
+// filemap_read, a page at a time: stop at the end of the file, checked
+// before the lookup and again once the folio is uptodate ("i_size must be
+// checked after we know the pages are Uptodate"), so that a read racing a
+// truncate never returns what lies past the size it saw.
+Status PageCache::Read(uint32_t file, uint32_t sector, uint32_t count, uint64_t* words, uint32_t* done) {
   Inode& ino = *inodes_[file];
-  const uint32_t last = (sector + count - 1) / kSectorsPerPage;
+  const uint32_t end = sector + count;
+  const uint32_t last = (end - 1) / kSectorsPerPage;
+  uint32_t pos = sector;
   for (uint32_t index = sector / kSectorsPerPage; index <= last; ++index) {
+    if (pos >= SizeOf(ino)) break;
     Result<Folio*> folio = GetReadFolio(ino, index, last - index + 1);
     if (!folio.ok()) return folio.status();
     Folio* f = *folio;
-    const Clip c = ClipToPage(sector, count, index);
-    CopyOut(words + c.buf_word, f->data + c.page_word, c.words);
+    const uint32_t page_end = std::min(end, (index + 1) * kSectorsPerPage);
+    const uint32_t stop = std::min(page_end, SizeOf(ino));
+    if (stop > pos) {
+      const Clip c = ClipToPage(sector, stop - sector, index);
+      CopyOut(words + c.buf_word, f->data + c.page_word, c.words);
+      pos = stop;
+    }
     Put(f);
+    if (pos < page_end) break;
   }
+  if (done != nullptr) *done = pos - sector;
   return Status::Ok();
 }
 
@@ -630,11 +667,15 @@ Result<Folio*> PageCache::UpdatePage(Inode& ino, Folio* f) {
 // I/O completes after the lock is dropped, and the folios stay locked until
 // it does.
 Status PageCache::ReadaheadRange(Inode& ino, uint32_t index, uint32_t nr, uint32_t lookahead, Site site) {
+  // do_page_cache_ra: no page at or past the end of the file, as the size
+  // reads before the lock is taken (a truncate may then shrink it first).
+  const uint32_t size_pages = PagesIn(SizeOf(ino));
+  if (index >= size_pages) return Status::Ok();
   const bool lock = TakesInvalidateLock(site);
   std::vector<Folio*> batch;
   batch.reserve(nr);
   if (lock) ino.invalidate_lock.LockShared();
-  for (uint32_t i = 0; i < nr && index + i < config_.file_pages; ++i) {
+  for (uint32_t i = 0; i < nr && index + i < size_pages; ++i) {
     if (Slot(ino, index + i) != nullptr) continue;
     Folio* f = Alloc();
     if (!AddToPageCache(ino, f, index + i)) continue;
@@ -757,10 +798,31 @@ Status PageCache::WritePage(Inode& ino, uint32_t index, uint32_t sector, uint32_
     SetFlag(f, kUptodate);
     MarkDirty(f);
     TracePage(sched::EventKind::kFolio, "dirty", ino.id, index, f->data);
+    // write_end: the size grows under the folio lock, to the end of what
+    // this page took.
+    const uint32_t stop = std::min(sector + count, (index + 1) * kSectorsPerPage);
+    if (config_.resizes && stop > SizeOf(ino)) SetSize(ino, stop);
   }
   Unlock(f);
   Put(f);
   return st;
+}
+
+// pagecache_isize_extended, with the zeroing of the range it exposes: before
+// the size grows past `old_size` (under i_rwsem), the part of the folio at
+// the old end of the file past it is zeroed and write-protected. Stores
+// through the mapping may have put data there, which was never the file's;
+// the next store faults, and page_mkwrite maps its blocks.
+void PageCache::ZeroPastEof(Inode& ino, uint32_t old_size) {
+  if (old_size % kSectorsPerPage == 0 || config_.mutant == Mutant::kExtendKeepsEofTail) return;
+  Folio* f = LookupLocked(ino, old_size / kSectorsPerPage);
+  if (f == nullptr) return;
+  const uint32_t from = old_size % kSectorsPerPage;
+  Zero(f->data + from * kSectorWordsInPage, (kSectorsPerPage - from) * kSectorWordsInPage);
+  TracePage(sched::EventKind::kFolio, "zero past the end of", ino.id, f->index, f->data);
+  MkClean(ino, f);
+  Unlock(f);
+  Put(f);
 }
 
 // generic_perform_write under i_rwsem.
@@ -769,6 +831,7 @@ Status PageCache::Write(uint32_t file, uint32_t sector, uint32_t count, const ui
   const uint32_t last = (sector + count - 1) / kSectorsPerPage;
   Status st;
   ino.i_rwsem.Lock();
+  if (config_.resizes && sector > SizeOf(ino)) ZeroPastEof(ino, SizeOf(ino));
   for (uint32_t index = sector / kSectorsPerPage; index <= last && st.ok(); ++index)
     st = WritePage(ino, index, sector, count, words);
   ino.i_rwsem.Unlock();
@@ -778,20 +841,31 @@ Status PageCache::Write(uint32_t file, uint32_t sector, uint32_t count, const ui
 // write(2) whose user buffer is a shared mapping of the same range: under
 // i_rwsem, each chunk first faults its buffer page in
 // (fault_in_iov_iter_readable, a read fault), then copies. The data copied
-// stands for the buffer's: the op writes its own generation.
-Status PageCache::WriteMapped(uint32_t file, uint32_t sector, uint32_t count, const uint64_t* words) {
+// stands for the buffer's: the op writes its own generation. A buffer page
+// at or past the end of the file cannot be faulted in (SIGBUS): the write
+// stops short there (-EFAULT after what it copied).
+Status PageCache::WriteMapped(uint32_t file, uint32_t sector, uint32_t count, const uint64_t* words,
+                              uint32_t* done) {
   Inode& ino = *inodes_[file];
   const uint32_t last = (sector + count - 1) / kSectorsPerPage;
   Status st;
+  uint32_t pos = sector;
   ino.i_rwsem.Lock();
+  if (config_.resizes && sector > SizeOf(ino)) ZeroPastEof(ino, SizeOf(ino));
   for (uint32_t index = sector / kSectorsPerPage; index <= last && st.ok(); ++index) {
     ino.ptl.Lock();
     const bool present = ino.ptes[index].folio != nullptr;
     ino.ptl.Unlock();
-    if (!present) st = HandleFault(ino, index, /*write=*/false);
+    if (!present) {
+      Result<Fault> fault = HandleFault(ino, index, /*write=*/false);
+      if (!fault.ok()) st = fault.status();
+      if (st.ok() && *fault == Fault::kSigbus) break;
+    }
     if (st.ok()) st = WritePage(ino, index, sector, count, words);
+    if (st.ok()) pos = std::min(sector + count, (index + 1) * kSectorsPerPage);
   }
   ino.i_rwsem.Unlock();
+  if (done != nullptr) *done = pos - sector;
   return st;
 }
 
@@ -805,11 +879,21 @@ Status PageCache::WriteMapped(uint32_t file, uint32_t sector, uint32_t count, co
 Status PageCache::Punch(uint32_t file, uint32_t sector, uint32_t count) {
   Inode& ino = *inodes_[file];
   const uint64_t lstart = uint64_t{sector} * kSectorBytes;
-  const uint64_t lend = lstart + uint64_t{count} * kSectorBytes - 1;
+  uint64_t lend = lstart + uint64_t{count} * kSectorBytes - 1;
   const bool lock = TakesInvalidateLock(Site::kPunch);
   const bool inversion = config_.mutant == Mutant::kPunchLockInversion;
   PR_RETURN_IF_ERROR(WritebackRange(ino, lstart / kPageBytes, lend / kPageBytes, /*sync=*/true));
   ino.i_rwsem.Lock();
+  if (config_.resizes) {
+    // Nothing past the end of the file but the rest of its last page.
+    const uint32_t size = SizeOf(ino);
+    if (sector >= size) {
+      ino.i_rwsem.Unlock();
+      return Status::Ok();
+    }
+    const uint64_t size_end = (uint64_t{size} * kSectorBytes + kPageBytes - 1) / kPageBytes * kPageBytes;
+    lend = std::min(lend, size_end - 1);
+  }
   if (inversion) ino.i_data_sem.Lock();
   if (lock) ino.invalidate_lock.Lock();
   // truncate_pagecache_range: unmap the whole pages once, then truncate.
@@ -819,23 +903,67 @@ Status PageCache::Punch(uint32_t file, uint32_t sector, uint32_t count) {
   TruncateRange(ino, lstart, lend, &edges);
   sched::At(sched::Point::kPunchAfterTruncate);
   if (!inversion) ino.i_data_sem.Lock();
+  Status st = FreeBlocks(ino, lstart, lend, edges);
+  if (config_.mutant == Mutant::kDoubleTruncate) TruncateRange(ino, lstart, lend, nullptr);
+  if (lock) ino.invalidate_lock.Unlock();
+  ino.i_rwsem.Unlock();
+  return st;
+}
+
+// The filesystem frees the blocks of bytes [lstart, lend] under i_data_sem
+// (the caller's, released here), then lets the write-back of the partial
+// edge folios (kPunching, with a reference each) go on.
+Status PageCache::FreeBlocks(Inode& ino, uint64_t lstart, uint64_t lend, std::vector<Folio*>& edges) {
   for (uint64_t p = lstart / kPageBytes; p <= lend / kPageBytes; ++p)
     ino.backend_written.fetch_or(uint64_t{1} << p, std::memory_order_relaxed);
   Observable();
-  Status st = backend_.Punch(file, lstart, lend - lstart + 1);
+  Status st = backend_.Punch(ino.id, lstart, lend - lstart + 1);
   sched::Note(sched::EventKind::kIo, [&] {
-    return "backend punch f" + std::to_string(file) + " s" + std::to_string(sector) + "+" + std::to_string(count);
+    return "backend punch f" + std::to_string(ino.id) + " s" + std::to_string(lstart / kSectorBytes) + "+" +
+           std::to_string((lend + 1 - lstart) / kSectorBytes);
   });
   Observable();
-  backend_.CommitFreed(file);
+  backend_.CommitFreed(ino.id);
   ino.i_data_sem.Unlock();
   for (Folio* f : edges) {
     ClearFlag(f, kPunching);
     sched::WakeWord(f->flags);
     Put(f);
   }
-  if (config_.mutant == Mutant::kDoubleTruncate) TruncateRange(ino, lstart, lend, nullptr);
-  if (lock) ino.invalidate_lock.Unlock();
+  return st;
+}
+
+// ext4_setattr's size change (truncate_setsize, then ext4_truncate), under
+// i_rwsem and invalidate_lock, both exclusive. Extending: what the folio at
+// the old end of the file holds past it is zeroed (ZeroPastEof), then the
+// size grows. Shrinking: the size first, so that reads and faults from then
+// on stop there; then truncate_pagecache (unmap the pages past the end,
+// truncate the cache from the new size, which zeroes the rest of its last
+// page, unmap again) and the blocks past the end are freed under i_data_sem.
+// The last page stays cached; its write-back waits until those blocks are
+// freed, as a punch's partial edges do.
+Status PageCache::Truncate(uint32_t file, uint32_t size) {
+  Inode& ino = *inodes_[file];
+  ino.i_rwsem.Lock();
+  ino.invalidate_lock.Lock();
+  const uint32_t old = SizeOf(ino);
+  Status st;
+  if (size > old) {
+    ZeroPastEof(ino, old);
+    SetSize(ino, size);
+  } else if (size < old) {
+    SetSize(ino, size);
+    const uint64_t lstart = uint64_t{size} * kSectorBytes;
+    const uint64_t lend = uint64_t{config_.file_pages} * kPageBytes - 1;
+    const uint32_t hole = static_cast<uint32_t>((lstart + kPageBytes - 1) / kPageBytes);
+    ZapRange(ino, hole, config_.file_pages);
+    std::vector<Folio*> edges;
+    TruncateRange(ino, lstart, lend, &edges);
+    ZapRange(ino, hole, config_.file_pages);
+    ino.i_data_sem.Lock();
+    st = FreeBlocks(ino, lstart, lend, edges);
+  }
+  ino.invalidate_lock.Unlock();
   ino.i_rwsem.Unlock();
   return st;
 }
@@ -924,10 +1052,26 @@ void PageCache::MkClean(Inode& ino, Folio* f) {
 Status PageCache::WritebackFolio(Inode& ino, Folio* f) {
   const bool clean_late = config_.mutant == Mutant::kWritebackCleanAfterIo;
   if (!clean_late) ClearFlag(f, kDirty);  // folio_clear_dirty_for_io
+  // block_write_full_folio and the end of the file: a page wholly past it
+  // is being truncated and is not written; one that straddles it has the
+  // part past it zeroed ("it may be mmapped") and only the blocks before it
+  // written.
+  uint32_t valid = kSectorsPerPage;
+  if (config_.resizes) {
+    const uint32_t first = f->index * kSectorsPerPage, size = SizeOf(ino);
+    valid = size <= first ? 0 : std::min(kSectorsPerPage, size - first);
+    if (valid == 0) {
+      ClearFlag(f, kDirty | kDirtyTag);
+      Unlock(f);
+      return Status::Ok();
+    }
+    if (valid < kSectorsPerPage)
+      Zero(f->data + valid * kSectorWordsInPage, (kSectorsPerPage - valid) * kSectorWordsInPage);
+  }
   MkClean(ino, f);
   MarkWriteback(f);
   Backend::PageMap map = f->blocks;
-  const bool mapped = Covers(f->blocks_valid, map, 0, kSectorsPerPage);
+  const bool mapped = Covers(f->blocks_valid, map, 0, valid);
   Unlock(f);
   sched::At(sched::Point::kWritebackBeforeIo);
   if (!mapped) {
@@ -936,12 +1080,16 @@ Status PageCache::WritebackFolio(Inode& ino, Folio* f) {
     const bool create = backend_.BlockMapped();
     if (create) ino.i_data_sem.Lock();
     Observable();
-    backend_.MapPage(ino.id, f->index, create, 0, kSectorsPerPage, map);
+    backend_.MapPage(ino.id, f->index, create, 0, valid, map);
     if (create) ino.i_data_sem.Unlock();
   }
   uint64_t buf[kPageWords];
-  const bool in_place = sched::Controlled();
+  const bool in_place = sched::Controlled() && valid == kSectorsPerPage;
   if (!in_place) CopyOut(buf, f->data, kPageWords);
+  for (uint32_t s = valid; s < kSectorsPerPage; ++s) {
+    map.block[s] = Backend::kHole;  // a block map writes nothing there
+    std::fill_n(buf + s * kSectorWordsInPage, kSectorWordsInPage, uint64_t{0});  // the others write zeros
+  }
   const uint64_t* words = in_place ? PlainWords(f->data) : buf;
   ino.backend_written.fetch_or(uint64_t{1} << f->index, std::memory_order_relaxed);
   // The I/O's data transfer, with room for other threads before it (after
@@ -1050,22 +1198,29 @@ Status PageCache::Evict(uint32_t file, uint32_t sector, uint32_t count) {
 
 // ---- mmap ----
 
-Status PageCache::Load(uint32_t file, uint32_t sector, uint32_t count, uint64_t* words) {
-  return Access(*inodes_[file], sector, count, words, nullptr);
+Status PageCache::Load(uint32_t file, uint32_t sector, uint32_t count, uint64_t* words, uint32_t* done,
+                       bool* sigbus) {
+  return Access(*inodes_[file], sector, count, words, nullptr, done, sigbus);
 }
 
-Status PageCache::Store(uint32_t file, uint32_t sector, uint32_t count, const uint64_t* words) {
-  return Access(*inodes_[file], sector, count, nullptr, words);
+Status PageCache::Store(uint32_t file, uint32_t sector, uint32_t count, const uint64_t* words, uint32_t* done,
+                        bool* sigbus) {
+  return Access(*inodes_[file], sector, count, nullptr, words, done, sigbus);
 }
 
 // Loads or stores through the shared mapping, page by page: the access runs
 // under the PTE lock through a present (for a store: writable) PTE, and a
-// missing or read-only one faults first, as often as it takes.
-Status PageCache::Access(Inode& ino, uint32_t sector, uint32_t count, uint64_t* load, const uint64_t* store) {
+// missing or read-only one faults first, as often as it takes. A fault on a
+// page at or past the end of the file raises SIGBUS, which ends the access.
+Status PageCache::Access(Inode& ino, uint32_t sector, uint32_t count, uint64_t* load, const uint64_t* store,
+                         uint32_t* done, bool* sigbus) {
   const bool write = store != nullptr;
   const uint32_t last = (sector + count - 1) / kSectorsPerPage;
+  uint32_t pos = sector;
+  if (sigbus != nullptr) *sigbus = false;
   for (uint32_t index = sector / kSectorsPerPage; index <= last; ++index) {
     const Clip c = ClipToPage(sector, count, index);
+    bool bus = false;
     for (uint32_t attempt = 0;; ++attempt) {
       if (attempt == kRetriesMax) {  // e.g. page_mkwrite refusing a PTE's page for good
         ModelCheck(false, ino, index, "handle_mm_fault: the access faults forever (livelock)");
@@ -1084,15 +1239,28 @@ Status PageCache::Access(Inode& ino, uint32_t sector, uint32_t count, uint64_t* 
         break;
       }
       ino.ptl.Unlock();
-      PR_RETURN_IF_ERROR(HandleFault(ino, index, write));
+      Result<Fault> fault = HandleFault(ino, index, write);
+      if (!fault.ok()) return fault.status();
+      if (*fault == Fault::kSigbus) {
+        bus = true;
+        break;
+      }
     }
+    if (bus) {
+      if (sigbus != nullptr) *sigbus = true;
+      sched::Note(sched::EventKind::kFolio, [&] { return "SIGBUS at " + PageName(ino.id, index); });
+      break;
+    }
+    pos = std::min(sector + count, (index + 1) * kSectorsPerPage);
   }
+  if (done != nullptr) *done = pos - sector;
   return Status::Ok();
 }
 
-// handle_mm_fault for one page of the file's shared mapping. Ok means "try
-// the access again" (the fault may have been retried or raced).
-Status PageCache::HandleFault(Inode& ino, uint32_t index, bool write) {
+// handle_mm_fault for one page of the file's shared mapping: kRetry means
+// "try the access again" (the fault may have been retried or raced); kSigbus
+// that the page is at or past the end of the file.
+Result<PageCache::Fault> PageCache::HandleFault(Inode& ino, uint32_t index, bool write) {
   ino.ptl.Lock();
   Folio* present = ino.ptes[index].folio;
   const bool writable = ino.ptes[index].writable;
@@ -1101,12 +1269,12 @@ Status PageCache::HandleFault(Inode& ino, uint32_t index, bool write) {
   if (present != nullptr) {
     if (!write || writable) {
       Put(present);
-      return Status::Ok();
+      return Fault::kRetry;
     }
     // do_wp_page -> wp_page_shared: page_mkwrite, then make the PTE writable
     // if it still maps this folio (finish_mkwrite_fault), dirty, unlock.
     const Mkwrite mk = PageMkwrite(ino, present);
-    if (mk != Mkwrite::kNoPage) {
+    if (mk == Mkwrite::kLocked || mk == Mkwrite::kUnlocked) {
       ino.ptl.Lock();
       Pte& pte = ino.ptes[index];
       const bool same = pte.folio == present;
@@ -1116,17 +1284,18 @@ Status PageCache::HandleFault(Inode& ino, uint32_t index, bool write) {
       if (mk == Mkwrite::kLocked) Unlock(present);
     }
     Put(present);
-    return Status::Ok();
+    return mk == Mkwrite::kPastEof ? Fault::kSigbus : Fault::kRetry;
   }
   if (!write) {
     // do_read_fault: fault-around first; it never creates folios.
-    if (MapPages(ino, index)) return Status::Ok();
+    if (MapPages(ino, index)) return Fault::kRetry;
     Result<Folio*> folio = FilemapFault(ino, index);
     if (!folio.ok()) return folio.status();
+    if (*folio == nullptr) return Fault::kSigbus;
     FinishFault(ino, index, *folio, /*writable=*/false);
     Unlock(*folio);
     Put(*folio);
-    return Status::Ok();
+    return Fault::kRetry;
   }
   // do_shared_fault: ->fault returns the folio locked; unlock for
   // page_mkwrite, which returns it locked again (VM_FAULT_LOCKED) after
@@ -1134,16 +1303,17 @@ Status PageCache::HandleFault(Inode& ino, uint32_t index, bool write) {
   Result<Folio*> folio = FilemapFault(ino, index);
   if (!folio.ok()) return folio.status();
   Folio* f = *folio;
+  if (f == nullptr) return Fault::kSigbus;
   Unlock(f);
   const Mkwrite mk = PageMkwrite(ino, f);
-  if (mk == Mkwrite::kNoPage) {
+  if (mk == Mkwrite::kNoPage || mk == Mkwrite::kPastEof) {
     Put(f);
-    return Status::Ok();
+    return mk == Mkwrite::kPastEof ? Fault::kSigbus : Fault::kRetry;
   }
   if (FinishFault(ino, index, f, /*writable=*/true)) MarkDirty(f);
   if (mk == Mkwrite::kLocked) Unlock(f);
   Put(f);
-  return Status::Ok();
+  return Fault::kRetry;
 }
 
 // filemap_fault (docs/model.md §3, mmap): returns the folio locked, uptodate,
@@ -1151,6 +1321,7 @@ Status PageCache::HandleFault(Inode& ino, uint32_t index, bool write) {
 // (shared) is taken before a folio is created or read: (a) a miss, (c) a hit
 // on a !uptodate folio, (d) a folio found uptodate that is not once locked.
 Result<Folio*> PageCache::FilemapFault(Inode& ino, uint32_t index) {
+  if (index >= PagesIn(SizeOf(ino))) return static_cast<Folio*>(nullptr);  // SIGBUS
   const bool lock = TakesInvalidateLock(Site::kFault);
   const bool i_rwsem = config_.mutant == Mutant::kFaultTakesIRwsem;
   if (i_rwsem) ino.i_rwsem.LockShared();
@@ -1217,6 +1388,13 @@ Result<Folio*> PageCache::FilemapFault(Inode& ino, uint32_t index) {
       continue;
     }
     unlock_mapping();
+    // "We must recheck i_size under page lock": a truncate may have shrunk
+    // the file since the check above, and its unmap has then run already.
+    if (config_.mutant != Mutant::kFaultNoSizeRecheck && index >= PagesIn(SizeOf(ino))) {
+      Unlock(f);
+      Put(f);
+      return static_cast<Folio*>(nullptr);  // SIGBUS
+    }
     return f;
   }
 }
@@ -1227,8 +1405,11 @@ Result<Folio*> PageCache::FilemapFault(Inode& ino, uint32_t index) {
 bool PageCache::MapPages(Inode& ino, uint32_t index) {
   constexpr uint32_t kWindow = 16;  // fault_around_bytes = 64 KiB
   const uint32_t first = index / kWindow * kWindow;
-  const uint32_t end = std::min(first + kWindow, config_.file_pages);
   const bool any_state = config_.mutant == Mutant::kMapPagesNotUptodate;  // maps !uptodate folios too
+  const bool past_eof = config_.mutant == Mutant::kMapPagesPastEof;  // maps folios past the end of the file
+  // The window stops at the file's last page (file_end), and each folio is
+  // checked again under its lock (next_uptodate_folio's max_idx).
+  const uint32_t end = std::min(first + kWindow, past_eof ? config_.file_pages : PagesIn(SizeOf(ino)));
   for (uint32_t i = first; i < end; ++i) {
     Folio* f = Lookup(ino, i);
     if (f == nullptr) continue;
@@ -1236,7 +1417,7 @@ bool PageCache::MapPages(Inode& ino, uint32_t index) {
       Put(f);
       continue;
     }
-    if (MappingOf(f) == &ino && (any_state || Has(f, kUptodate)))
+    if (MappingOf(f) == &ino && (any_state || Has(f, kUptodate)) && (past_eof || i < PagesIn(SizeOf(ino))))
       FinishFault(ino, i, f, /*writable=*/false);
     Unlock(f);
     Put(f);
@@ -1260,7 +1441,19 @@ PageCache::Mkwrite PageCache::PageMkwrite(Inode& ino, Folio* f) {
     if (lock) ino.invalidate_lock.UnlockShared();
     return Mkwrite::kNoPage;
   }
-  EnsureBlocks(ino, f, 0, kSectorsPerPage);  // block_page_mkwrite's get_block
+  // block_page_mkwrite: a folio at or past the end of the file is being
+  // truncated. The kernel returns NOPAGE and the fault retries until the
+  // truncate's unmap leaves it to filemap_fault, whose SIGBUS is then the
+  // only outcome; the model raises it at once.
+  const uint32_t size = SizeOf(ino);
+  if (f->index >= PagesIn(size)) {
+    Unlock(f);
+    if (lock) ino.invalidate_lock.UnlockShared();
+    return Mkwrite::kPastEof;
+  }
+  // block_page_mkwrite's get_block, up to the end of the file: no block
+  // past it (the last page's rest is never the file's).
+  EnsureBlocks(ino, f, 0, std::min(kSectorsPerPage, size - f->index * kSectorsPerPage));
   sched::At(sched::Point::kMkwriteBeforeDirty);
   WaitClear(f, kWriteback);
   if (lock) ino.invalidate_lock.UnlockShared();

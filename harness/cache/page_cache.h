@@ -39,6 +39,10 @@ struct CacheConfig {
   uint32_t ra_pages = 4;  // sync readahead window on a read miss; 0: none
   uint32_t ra_fail = 0;   // quarters of readahead I/O that fail fast
   bool flusher = false;   // a flusher thread waits in WaitDirty: wake it on every dirtying
+  // The program has size ops (truncate): i_size changes, so every read of it
+  // is a scheduling point. Without them it never changes, and its reads
+  // pass none (they could not see another thread's transition).
+  bool resizes = false;
   Mutant mutant = Mutant::kNone;
   // The run's stamp counter (the executor's), read to date an assertion; may
   // be null.
@@ -58,19 +62,27 @@ class PageCache {
   // Empties the cache and applies `config`. Does not touch the backend.
   void Reset(const CacheConfig& config);
 
-  // The operations. Ranges are in sectors and lie inside the file.
-  // `words` holds count * kSectorBytes / 8 words.
-  Status Read(uint32_t file, uint32_t sector, uint32_t count, uint64_t* words);
+  // The operations. Ranges are in sectors and lie inside the largest file
+  // (CacheConfig::file_pages); each file starts that large. `words` holds
+  // count * kSectorBytes / 8 words. *done: the sectors from the first that
+  // the op covered: a read stops at the end of the file; a load or store
+  // stops at a page at or past it, with *sigbus set (an outcome of the op,
+  // not an error).
+  Status Read(uint32_t file, uint32_t sector, uint32_t count, uint64_t* words, uint32_t* done = nullptr);
   Status Write(uint32_t file, uint32_t sector, uint32_t count, const uint64_t* words);
   Status Punch(uint32_t file, uint32_t sector, uint32_t count);
   Status Readahead(uint32_t file, uint32_t sector, uint32_t count);      // fadvise(WILLNEED)
   Status Evict(uint32_t file, uint32_t sector, uint32_t count);
-  Status Load(uint32_t file, uint32_t sector, uint32_t count, uint64_t* words);
-  Status Store(uint32_t file, uint32_t sector, uint32_t count, const uint64_t* words);
+  Status Load(uint32_t file, uint32_t sector, uint32_t count, uint64_t* words, uint32_t* done = nullptr,
+              bool* sigbus = nullptr);
+  Status Store(uint32_t file, uint32_t sector, uint32_t count, const uint64_t* words, uint32_t* done = nullptr,
+               bool* sigbus = nullptr);
   Status Fsync(uint32_t file);
   Status Madvise(uint32_t file, uint32_t sector, uint32_t count);       // madvise(MADV_WILLNEED)
   Status SysReadahead(uint32_t file, uint32_t sector, uint32_t count);  // readahead(2)
-  Status WriteMapped(uint32_t file, uint32_t sector, uint32_t count, const uint64_t* words);
+  Status WriteMapped(uint32_t file, uint32_t sector, uint32_t count, const uint64_t* words,
+                     uint32_t* done = nullptr);
+  Status Truncate(uint32_t file, uint32_t size);  // ftruncate(2) to `size` sectors
 
   // The flusher thread: one pass writes back what is dirty now (without
   // waiting for writeback in flight); between passes it waits until a folio
@@ -85,6 +97,8 @@ class PageCache {
   Status WritebackAll();
   void UnmapAll();
   void EvictAll();
+  // The file's size in sectors now.
+  uint32_t Size(uint32_t file) const;
   // Bit i set: page i of `file` is in the cache now.
   uint64_t CachedMask(uint32_t file) const;
   // Bit i set: page i of `file` is mapped (its PTE is present) now.
@@ -134,19 +148,26 @@ class PageCache {
   Status ReadPages(Inode& ino, std::vector<Folio*>& batch);
   Result<Folio*> GetWriteFolio(Inode& ino, uint32_t index);
   Status WritePage(Inode& ino, uint32_t index, uint32_t sector, uint32_t count, const uint64_t* words);
+  uint32_t SizeOf(const Inode& ino) const;
+  void SetSize(Inode& ino, uint32_t size);
+  void ZeroPastEof(Inode& ino, uint32_t old_size);
   void MarkDirty(Folio* f);
   void BumpDirtySeq();
   void TruncateRange(Inode& ino, uint64_t lstart, uint64_t lend, std::vector<Folio*>* edges);
   void TruncatePartial(Inode& ino, Folio* f, uint64_t lstart, uint64_t lend);
+  Status FreeBlocks(Inode& ino, uint64_t lstart, uint64_t lend, std::vector<Folio*>& edges);
   Status WritebackRange(Inode& ino, uint32_t first, uint32_t last, bool sync);
   Status WritebackFolio(Inode& ino, Folio* f);
 
   // mmap (mm/memory.c and filemap_fault).
-  Status Access(Inode& ino, uint32_t sector, uint32_t count, uint64_t* load, const uint64_t* store);
-  Status HandleFault(Inode& ino, uint32_t index, bool write);
-  Result<Folio*> FilemapFault(Inode& ino, uint32_t index);
+  Status Access(Inode& ino, uint32_t sector, uint32_t count, uint64_t* load, const uint64_t* store, uint32_t* done,
+                bool* sigbus);
+  // Ok: try the access again; kSigbus: the page is at or past the end of the file.
+  enum class Fault : uint8_t { kRetry, kSigbus };
+  Result<Fault> HandleFault(Inode& ino, uint32_t index, bool write);
+  Result<Folio*> FilemapFault(Inode& ino, uint32_t index);  // null: SIGBUS
   bool MapPages(Inode& ino, uint32_t index);
-  enum class Mkwrite : uint8_t { kLocked, kUnlocked, kNoPage };
+  enum class Mkwrite : uint8_t { kLocked, kUnlocked, kNoPage, kPastEof };
   Mkwrite PageMkwrite(Inode& ino, Folio* f);
   bool FinishFault(Inode& ino, uint32_t index, Folio* f, bool writable);
   void ZapRange(Inode& ino, uint32_t first, uint32_t end);

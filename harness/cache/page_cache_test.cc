@@ -33,6 +33,13 @@ class PageCacheTest : public testing::Test {
     ASSERT_TRUE(backend_->Reset(config.files, config.file_pages).ok());
     cache_->Reset(config);
   }
+  // A program with size ops (CacheConfig::resizes).
+  void Resizing(Mutant mutant = Mutant::kNone) {
+    CacheConfig config;
+    config.resizes = true;
+    config.mutant = mutant;
+    Configure(config);
+  }
   // The tagged content `gen` writes to `count` sectors of `file` from `sector`.
   static std::vector<uint64_t> Tagged(uint32_t file, uint32_t sector, uint32_t count, uint64_t gen) {
     std::vector<uint64_t> words(size_t{count} * kSectorWords);
@@ -44,17 +51,21 @@ class PageCacheTest : public testing::Test {
   }
   // The generation of each sector that `get` (Read or Load) returns (0 for
   // zeros, -1 for anything else).
-  using Get = Status (PageCache::*)(uint32_t, uint32_t, uint32_t, uint64_t*);
-  std::vector<int64_t> Observe(Get get, uint32_t file, uint32_t sector, uint32_t count) {
+  // Only what the op covered: a read stops at the end of the file, a load
+  // at a page past it.
+  std::vector<int64_t> Read(uint32_t file, uint32_t sector, uint32_t count) {
     std::vector<uint64_t> words(size_t{count} * kSectorWords);
-    EXPECT_TRUE((cache_.get()->*get)(file, sector, count, words.data()).ok());
+    uint32_t done = 0;
+    EXPECT_TRUE(cache_->Read(file, sector, count, words.data(), &done).ok());
+    words.resize(size_t{done} * kSectorWords);
     return Gens(words, file, sector);
   }
-  std::vector<int64_t> Read(uint32_t file, uint32_t sector, uint32_t count) {
-    return Observe(&PageCache::Read, file, sector, count);
-  }
-  std::vector<int64_t> Load(uint32_t file, uint32_t sector, uint32_t count) {
-    return Observe(&PageCache::Load, file, sector, count);
+  std::vector<int64_t> Load(uint32_t file, uint32_t sector, uint32_t count, bool* sigbus = nullptr) {
+    std::vector<uint64_t> words(size_t{count} * kSectorWords);
+    uint32_t done = 0;
+    EXPECT_TRUE(cache_->Load(file, sector, count, words.data(), &done, sigbus).ok());
+    words.resize(size_t{done} * kSectorWords);
+    return Gens(words, file, sector);
   }
   // The generation of each sector of `words`, which hold `file` from
   // `sector` on (0 for zeros, -1 for anything else).
@@ -109,6 +120,62 @@ TEST_F(PageCacheTest, PunchUnmapsAndLoadsSeeTheHole) {
   EXPECT_EQ(cache_->CachedMask(0) & 0b11, 0u);
   EXPECT_EQ(Load(0, 0, 16), std::vector<int64_t>(16, 0));
   EXPECT_EQ(cache_->assertion().what, "");
+}
+
+// ftruncate: reads stop at the size, the rest of the last page is zeroed,
+// and growing the file again shows zeros; a write past the end grows it.
+TEST_F(PageCacheTest, TruncateShrinksAndGrowsTheFile) {
+  Resizing();
+  Write(0, 0, 16, 5);
+  ASSERT_TRUE(cache_->WritebackAll().ok());
+  ASSERT_TRUE(cache_->Truncate(0, 4).ok());
+  EXPECT_EQ(cache_->Size(0), 4u);
+  EXPECT_EQ(Read(0, 0, 16), (std::vector<int64_t>{5, 5, 5, 5}));
+  EXPECT_EQ(Read(0, 8, 8), std::vector<int64_t>{});
+  EXPECT_EQ(cache_->CachedMask(0) >> 1, 0u);  // nothing past the last page stays cached
+  EXPECT_EQ(OnBackend(0, 1), std::vector<int64_t>(8, 0));  // its blocks are freed
+  ASSERT_TRUE(cache_->Truncate(0, 16).ok());
+  std::vector<int64_t> want(16, 0);
+  std::fill_n(want.begin(), 4, 5);
+  EXPECT_EQ(Read(0, 0, 16), want);
+  Write(0, 20, 2, 6);  // past the end: the gap reads as zeros
+  EXPECT_EQ(cache_->Size(0), 22u);
+  EXPECT_EQ(Read(0, 14, 10), (std::vector<int64_t>{0, 0, 0, 0, 0, 0, 6, 6}));
+  EXPECT_EQ(cache_->assertion().what, "");
+}
+
+// A mapped access at or past the end of the file's last page gets SIGBUS;
+// the last page itself, past the end, is the page's (not the file's) and
+// the file reads zeros there once it grows.
+TEST_F(PageCacheTest, MappedAccessPastTheEndGetsSigbus) {
+  Resizing();
+  Write(0, 0, 16, 5);
+  ASSERT_TRUE(cache_->Truncate(0, 4).ok());
+  bool sigbus = false;
+  EXPECT_EQ(Load(0, 0, 16, &sigbus), (std::vector<int64_t>{5, 5, 5, 5, 0, 0, 0, 0}));
+  EXPECT_TRUE(sigbus);
+  sigbus = false;
+  Load(0, 12, 2, &sigbus);
+  EXPECT_TRUE(sigbus);
+  // A store past the end within the last page lands in the page, never in
+  // the file.
+  uint32_t done = 0;
+  ASSERT_TRUE(cache_->Store(0, 6, 1, Tagged(0, 6, 1, 7).data(), &done, &sigbus).ok());
+  EXPECT_FALSE(sigbus);
+  EXPECT_EQ(done, 1u);
+  ASSERT_TRUE(cache_->Truncate(0, 8).ok());
+  EXPECT_EQ(Read(0, 4, 4), std::vector<int64_t>(4, 0));
+  EXPECT_EQ(cache_->assertion().what, "");
+}
+
+// The mutant extend-keeps-eof-tail: growing the file exposes what the store
+// left past the old end.
+TEST_F(PageCacheTest, ExtendKeepsEofTailExposesAStorePastTheEnd) {
+  Resizing(Mutant::kExtendKeepsEofTail);
+  ASSERT_TRUE(cache_->Truncate(0, 4).ok());
+  Store(0, 6, 1, 7);
+  ASSERT_TRUE(cache_->Truncate(0, 8).ok());
+  EXPECT_EQ(Read(0, 4, 4), (std::vector<int64_t>{0, 0, 7, 0}));
 }
 
 TEST_F(PageCacheTest, ReadSeesLatestWriteAndZerosElsewhere) {

@@ -223,8 +223,15 @@ class SectorChecker {
   // fsync may discard: truncating the cache drops dirty folios before the
   // blocks are freed, and the fsync may return in between, with the disk
   // still as it was when the punch began.
+  // (c) Not at all by a truncate that overlaps the fsync and cuts the
+  // sector off: it drops dirty folios without writing them back, so the
+  // disk may still hold any older value until it frees the blocks.
   const Writer* MustSee(const OpRecord& r) const {
     const bool durable = OpRecord::Syncs(r.kind);
+    if (durable)
+      for (const Writer& w : h_.writers)
+        if (w.op != nullptr && SetsSize(w.op->kind) && w.invoke < r.response && w.response > r.invoke)
+          return &h_.writers[0];
     uint64_t cut = r.invoke;
     if (durable)
       for (const Writer& w : h_.writers)
@@ -364,10 +371,108 @@ class SectorChecker {
   CheckReport& report_;
 };
 
+// Whether an op reaches the file through its shared mapping: loads, stores
+// and the end-of-run check's mapped pass.
+bool Mapped(const OpRecord& r) {
+  if (r.thread == kFinalThread) return r.index == static_cast<uint16_t>(FinalPass::kMapped);
+  return r.kind == OpKind::kLoad || r.kind == OpKind::kStore;
+}
+
+// Whether it reads through the page cache (read(2), the cached pass).
+bool ReadsCache(const OpRecord& r) {
+  if (r.thread == kFinalThread) return r.index == static_cast<uint16_t>(FinalPass::kCached);
+  return r.thread != kSetupThread && r.kind == OpKind::kRead;
+}
+
+// Rule 5: per sector, whether it lies inside the file, as the register that
+// size ops and writes set (checker.h). Judged on each op's last sector seen
+// inside and first seen outside (for a mapped access, the first sector of
+// each page), which is what a length or a SIGBUS says.
+class SizePlane {
+ public:
+  explicit SizePlane(const History& history) {
+    for (uint32_t f = 0; f < kFilesMax; ++f) floor_[f] = UINT32_MAX;
+    for (const OpRecord& op : history) {
+      if (op.thread == kFinalThread || op.thread == kSetupThread) continue;
+      if (SetsSize(op.kind)) floor_[op.file] = std::min(floor_[op.file], op.sector);
+      if (SetsSize(op.kind) || op.kind == OpKind::kWrite || op.kind == OpKind::kWriteMapped) writers_.push_back(&op);
+    }
+  }
+
+  // Some op changed a size: without one every sector is inside throughout.
+  bool active() const {
+    for (uint32_t floor : floor_)
+      if (floor != UINT32_MAX) return true;
+    return false;
+  }
+
+  enum class Inside : uint8_t { kYes, kNo, kMaybe };
+  // Whether sector s of the op's file lay inside the file throughout the op.
+  Inside During(const OpRecord& r, uint32_t s) const {
+    if (s < floor_[r.file]) return Inside::kYes;  // no size op cuts below it
+    const uint8_t bits = Possible(r, s);
+    return bits == kIn ? Inside::kYes : bits == kOut ? Inside::kNo : Inside::kMaybe;
+  }
+
+  void Judge(const OpRecord& r, CheckReport& report) const {
+    // A read that failed observed nothing, not even a length.
+    if (r.Reads() && r.observed.size() != r.Reached()) return;
+    const uint32_t end = r.sector + r.Reached();
+    if (ReadsCache(r)) {
+      if (r.Reached() > 0) See(r, end - 1, true, report);
+      if (r.Reached() < r.count) See(r, end, false, report);
+    } else if (Mapped(r)) {
+      for (uint32_t p = r.sector / kSectorsPerPage; r.Reached() > 0 && p <= (end - 1) / kSectorsPerPage; ++p)
+        See(r, p * kSectorsPerPage, true, report);
+      if (r.sigbus) See(r, end / kSectorsPerPage * kSectorsPerPage, false, report);
+    }
+  }
+
+ private:
+  static constexpr uint8_t kIn = 1, kOut = 2;
+
+  // A write that wrote nothing (a mapped buffer past the end) sets nothing.
+  static bool Affects(const OpRecord& w, uint32_t s) {
+    return SetsSize(w.kind) || (w.Reached() > 0 && s < w.sector + w.Reached());
+  }
+  static bool InsideAfter(const OpRecord& w, uint32_t s) { return !SetsSize(w.kind) || s < w.sector; }
+
+  // What sector s may have been for op r (bits kIn, kOut), as rule 1 has it:
+  // any write of the register that began before r ended and did not end
+  // before the last one that completed before r began.
+  uint8_t Possible(const OpRecord& r, uint32_t s) const {
+    const OpRecord* must = nullptr;
+    for (const OpRecord* w : writers_)
+      if (w->file == r.file && Affects(*w, s) && w->response < r.invoke && (must == nullptr || w->invoke > must->invoke))
+        must = w;
+    uint8_t bits = must == nullptr ? kIn : 0;  // the initial size: the whole file
+    const uint64_t must_invoke = must == nullptr ? 0 : must->invoke;
+    for (const OpRecord* w : writers_)
+      if (w->file == r.file && Affects(*w, s) && w->invoke < r.response && w->response >= must_invoke)
+        bits |= InsideAfter(*w, s) ? kIn : kOut;
+    return bits;
+  }
+
+  void See(const OpRecord& r, uint32_t s, bool inside, CheckReport& report) const {
+    if (s < floor_[r.file] && inside) return;
+    if ((Possible(r, s) & (inside ? kIn : kOut)) != 0) return;
+    ++report.total;
+    const std::string at = "s" + std::to_string(s);
+    const std::string seen = inside ? at + " inside the file" : r.sigbus ? "SIGBUS at " + at : "the end of the file at " + at;
+    const std::string expected = inside ? "the end of the file at or before " + at : at + " inside the file";
+    report.violations.push_back({inside || !r.sigbus ? ViolationKind::kSize : ViolationKind::kSigbus, r.file, s,
+                                 r.response, r.Describe(), seen, expected});
+  }
+
+  uint32_t floor_[kFilesMax];            // per file, the smallest size a size op sets (UINT32_MAX: none)
+  std::vector<const OpRecord*> writers_;  // size ops and writes, which set sectors inside
+};
+
 }  // namespace
 
 const char* ViolationKindName(ViolationKind kind) {
-  static const char* const kNames[] = {"STALE", "FOREIGN", "TORN", "LOST", "GARBAGE", "DEADLOCK", "LIVELOCK", "ASSERT", "SIGBUS", "UNINIT"};
+  static const char* const kNames[] = {"STALE",    "FOREIGN", "TORN",   "LOST",   "GARBAGE", "DEADLOCK",
+                                       "LIVELOCK", "ASSERT",  "SIGBUS", "UNINIT", "SIZE"};
   static_assert(std::size(kNames) == static_cast<size_t>(ViolationKind::kMaxValue) + 1);
   return kNames[static_cast<int>(kind)];
 }
@@ -390,31 +495,53 @@ CheckReport CheckHistory(const History& history, const CheckOptions& options) {
     table[key].reads.clear();
   }
   used.clear();
+  const SizePlane size(history);
+  const bool sizes = size.active();
   // Only sectors that some read observed are judged: the reads make their
-  // entries (with the initial zero write), then the writes join those.
+  // entries (with the initial zero write), then the writes join those. A
+  // mapped load of a sector that may have lain past the end of the file saw
+  // the page, not the file: it is not judged.
   for (const OpRecord& op : history) {
     if (!op.Reads()) continue;
     uint32_t raw_index = 0;
     for (uint32_t i = 0; i < op.observed.size(); ++i) {
+      const uint32_t at = raw_index;
+      raw_index += op.observed[i].kind == SectorTag::kMixed;
+      if (sizes && Mapped(op) && size.During(op, op.sector + i) != SizePlane::Inside::kYes) continue;
       const uint32_t key = op.file * kFileSectors + op.sector + i;
       SectorHistory& h = table[key];
       if (h.writers.empty()) {
         h.writers.push_back({nullptr, 0, 0, 0, true});
         used.push_back(key);
       }
-      h.reads.push_back({&op, i, raw_index});
-      raw_index += op.observed[i].kind == SectorTag::kMixed;
+      h.reads.push_back({&op, i, at});
     }
   }
   for (const OpRecord& op : history) {
     if (!op.Writes()) continue;
-    for (uint32_t i = 0; i < op.count; ++i) {
+    const uint32_t sectors = OpRecord::WritesData(op.kind) ? op.Reached() : op.count;
+    for (uint32_t i = 0; i < sectors; ++i) {
       SectorHistory& h = table[op.file * kFileSectors + op.sector + i];
       if (h.writers.empty()) continue;  // no read observed this sector
-      h.writers.push_back({&op, op.invoke, op.response, op.gen, OpRecord::WritesZeros(op.kind)});
+      uint64_t response = op.response;
+      if (sizes && op.kind == OpKind::kStore) {
+        // A store past the end of the file is no write of it; one that may
+        // have been past it may or may not have taken effect.
+        const SizePlane::Inside inside = size.During(op, op.sector + i);
+        if (inside == SizePlane::Inside::kNo) continue;
+        if (inside == SizePlane::Inside::kMaybe) response = kStampNever;
+      }
+      h.writers.push_back({&op, op.invoke, response, op.gen, OpRecord::WritesZeros(op.kind)});
     }
   }
   CheckReport report;
+  if (sizes) {
+    for (const OpRecord& op : history) size.Judge(op, report);
+  } else {
+    // Without a size op the file keeps its whole size: nothing may stop short.
+    for (const OpRecord& op : history)
+      if ((ReadsCache(op) || Mapped(op)) && (op.Reached() < op.count || op.sigbus)) size.Judge(op, report);
+  }
   // Any order: the violations are sorted below by (stamp, file, sector), which
   // is unique (one finding per read and sector).
   for (uint32_t key : used) SectorChecker(key / kFileSectors, key % kFileSectors, table[key], options, report).Run();

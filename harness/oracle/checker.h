@@ -18,6 +18,18 @@
 //  4. A whole sector naming another file or sector is FOREIGN; a word no write
 //     of this sector produced is GARBAGE, or UNINIT if it is the pattern of
 //     unfilled page-cache memory (tag.h).
+//  5. The file's size is state too: per sector, whether it lies inside the
+//     file, a register that size ops (truncate) write (inside below their
+//     size, outside from it) and writes set inside up to their end. A read
+//     sees inside what it returned and outside where it stopped short; a
+//     mapped access sees a page's first sector inside where it went on, and
+//     outside where it got SIGBUS. Each must be a value rule 1 allows (else
+//     SIZE, or SIGBUS). A sector past the end reads as zeros once the file
+//     grows again: a size op writes zeros from its size on. A store to a
+//     sector that was outside the file throughout is no write of it (the
+//     bytes are never the file's), one that may have been is a write that
+//     may or may not have taken effect, and a load of a sector that may have
+//     been outside is not judged (it sees the page, not the file).
 #pragma once
 
 #include <cstdint>
@@ -38,9 +50,10 @@ enum class ViolationKind : uint8_t {
   kDeadlock,  // no thread can make progress (scheduler)
   kLivelock,  // threads ran past the scheduler's step bound
   kAssert,    // a model invariant failed (the kernel's BUG_ON/WARN_ON)
-  kSigbus,    // a mapped access within the file's size got SIGBUS (kernel target)
+  kSigbus,    // a mapped access within the file's size got SIGBUS
   kUninit,    // page-cache memory that nothing filled (the model's unfilled-memory pattern)
-  kMaxValue = kUninit,
+  kSize,      // a read's length, or a mapped access past the end, that no order of the size changes explains
+  kMaxValue = kSize,
 };
 const char* ViolationKindName(ViolationKind kind);
 

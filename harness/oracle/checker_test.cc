@@ -107,6 +107,30 @@ OpRecord FinalRead(FinalPass pass, uint8_t file, uint32_t sector, const std::vec
   return Read(file, sector, seen, invoke, response, kFinalThread, static_cast<uint16_t>(pass));
 }
 
+// ftruncate to `size` sectors of a file of `file_sectors` (rule 5).
+OpRecord Truncate(uint8_t file, uint32_t size, uint64_t invoke, uint64_t response, uint32_t file_sectors = 128) {
+  return Mutation(OpKind::kTruncate, file, size, file_sectors - size, 0, invoke, response);
+}
+
+// A read of `count` sectors that returned only `seen` (it stopped at the
+// end of the file).
+OpRecord ShortRead(uint8_t file, uint32_t sector, uint32_t count, const std::vector<Words>& seen, uint64_t invoke,
+                   uint64_t response) {
+  OpRecord op = Read(file, sector, seen, invoke, response);
+  op.count = count;
+  op.reached = static_cast<uint32_t>(seen.size());
+  return op;
+}
+
+// A load of `count` sectors that saw `seen`, then (if fewer) got SIGBUS.
+OpRecord Load(uint8_t file, uint32_t sector, uint32_t count, const std::vector<Words>& seen, uint64_t invoke,
+              uint64_t response) {
+  OpRecord op = ShortRead(file, sector, count, seen, invoke, response);
+  op.kind = OpKind::kLoad;
+  op.sigbus = seen.size() < count;
+  return op;
+}
+
 // ---------------------------------------------------------------------------
 // Expectations.
 
@@ -967,7 +991,7 @@ TEST(CheckerReport, ToStringOfEveryKind) {
     EXPECT_EQ(line.rfind(name + (scheduler ? ": " : " f1 s17"), 0), 0u) << line;
   }
   EXPECT_EQ(names, (std::set<std::string>{"STALE", "FOREIGN", "TORN", "LOST", "GARBAGE", "DEADLOCK",
-                                          "LIVELOCK", "ASSERT", "SIGBUS", "UNINIT"}));
+                                          "LIVELOCK", "ASSERT", "SIGBUS", "UNINIT", "SIZE"}));
 }
 
 TEST(CheckerReport, FinalPassReaderIsNamed) {
@@ -1090,6 +1114,65 @@ TEST(KernelOracle, ZeroRangeWritesZeros) {
   ExpectOne({Write(0, 3, 1, 1, 1, 2), Mutation(OpKind::kZeroRange, 0, 3, 1, 2, 3, 4),
              Read(0, 3, {Tagged(0, 3, 1)}, 5, 6)},
             ViolationKind::kStale, 0, 3, 6, kBytes);
+}
+
+// ===========================================================================
+// Rule 5: the file's size.
+
+// A read that returns a sector a completed truncate cut off.
+TEST(CheckerSizeTest, ReadInsidePastACompletedTruncateIsFlagged) {
+  ExpectOne({Truncate(0, 4, 1, 2), Read(0, 4, {Zeros()}, 3, 4)}, ViolationKind::kSize, 0, 4, 4);
+}
+
+// Nothing shrank the file: no read may stop short, no access get SIGBUS.
+TEST(CheckerSizeTest, ShortReadWithoutTruncateIsFlagged) {
+  ExpectOne({ShortRead(0, 0, 8, {Zeros(), Zeros(), Zeros(), Zeros()}, 1, 2)}, ViolationKind::kSize, 0, 4, 2);
+}
+
+TEST(CheckerSizeTest, SigbusWithoutTruncateIsFlagged) {
+  ExpectOne({Load(0, 8, 8, {}, 1, 2)}, ViolationKind::kSigbus, 0, 8, 2);
+}
+
+// A load through a page past the end once the truncate completed.
+TEST(CheckerSizeTest, MappedAccessPastACompletedTruncateIsFlagged) {
+  ExpectOne({Truncate(0, 8, 1, 2), Load(0, 8, 1, {Zeros()}, 3, 4)}, ViolationKind::kSize, 0, 8, 4);
+}
+
+// Legal: reads and accesses racing a truncate see either size; after it,
+// they stop at it; growing the file shows zeros past the old end.
+TEST(CheckerSizeTest, SizesThatSomeOrderExplainsPass) {
+  const Words a = Tagged(0, 3, 1), b = Tagged(0, 4, 1);
+  ExpectOk({Write(0, 0, 8, 1, 1, 2), Truncate(0, 4, 3, 6), Read(0, 3, {a, b}, 4, 5),
+            ShortRead(0, 3, 2, {a}, 7, 8), Load(0, 8, 8, {}, 9, 10), Truncate(0, 16, 11, 12),
+            Read(0, 3, {a, Zeros()}, 13, 14)});
+  // A write past the end grows the file to its end.
+  ExpectOk({Truncate(0, 0, 1, 2), Write(0, 6, 2, 3, 3, 4), ShortRead(0, 4, 8, {Zeros(), Zeros(), Tagged(0, 6, 3),
+                                                                                Tagged(0, 7, 3)}, 5, 6)});
+}
+
+// A size op writes zeros from its size on: growing the file again must not
+// show what was there before.
+TEST(CheckerSizeTest, DataPastAnOldEndAfterGrowingIsFlagged) {
+  ExpectOne({Write(0, 0, 8, 1, 1, 2), Truncate(0, 4, 3, 4), Truncate(0, 8, 5, 6), Read(0, 4, {Tagged(0, 4, 1)}, 7, 8)},
+            ViolationKind::kStale, 0, 4, 8);
+}
+
+// A store to a sector that lay past the end throughout is no write of the
+// file: once the file grows, that sector must read zeros.
+TEST(CheckerSizeTest, StorePastTheEndIsNoWriteOfTheFile) {
+  ExpectOne({Truncate(0, 4, 1, 2), Mutation(OpKind::kStore, 0, 5, 1, 3, 3, 4), Truncate(0, 8, 5, 6),
+             Read(0, 5, {Tagged(0, 5, 3)}, 7, 8)},
+            ViolationKind::kGarbage, 0, 5, 8);
+  // One that may have been inside (it raced the truncate) may have taken
+  // effect, or not.
+  for (const Words& seen : {Tagged(0, 5, 3), Zeros()})
+    ExpectOk({Truncate(0, 4, 1, 10), Mutation(OpKind::kStore, 0, 5, 1, 3, 2, 3), Truncate(0, 8, 11, 12),
+              Read(0, 5, {seen}, 13, 14)});
+}
+
+// A load of a sector past the end sees the page, not the file: not judged.
+TEST(CheckerSizeTest, LoadPastTheEndInTheLastPageIsNotJudged) {
+  ExpectOk({Truncate(0, 4, 1, 2), Mutation(OpKind::kStore, 0, 5, 1, 3, 3, 4), Load(0, 5, 1, {Tagged(0, 5, 3)}, 5, 6)});
 }
 
 }  // namespace

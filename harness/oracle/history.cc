@@ -13,8 +13,7 @@ std::string OpRecord::Describe() const {
                         ? std::string(FinalPassName(static_cast<FinalPass>(index)))
                         : "t" + std::to_string(thread) + "#" + std::to_string(index) + " " +
                               InfoOf(kind).name;
-  return who + " f" + std::to_string(file) + " s" + std::to_string(sector) + "+" +
-         std::to_string(count);
+  return who + " " + OpOperands(thread == kFinalThread ? OpKind::kRead : kind, file, sector, count);
 }
 
 void ObserveSectors(const uint64_t* words, uint32_t count, OpRecord& record) {

@@ -36,8 +36,19 @@ struct OpRecord {
   uint16_t index = 0;     // op index within its thread (FinalPass for kFinalThread)
   OpKind kind = OpKind::kRead;
   uint8_t file = 0;
+  // The op's sectors. A size op (truncate): `sector` is the size it set,
+  // and [sector, sector + count) what it cut off, to the end of the
+  // largest file (it reads as zeros from then on).
   uint32_t sector = 0;
   uint32_t count = 0;
+  // Sectors from `sector` that the op covered (OpOutcome::done): a read's
+  // length, short at the end of the file; a mapped access's, or a write's
+  // from a mapped buffer, before the page where it stopped. observed has
+  // this many; the rest was neither read nor written. Reached() reads it;
+  // the default is the whole op.
+  uint32_t reached = UINT32_MAX;
+  // A mapped access stopped on SIGBUS at the page holding sector + reached.
+  bool sigbus = false;
   uint64_t invoke = 0;
   uint64_t response = 0;
   uint64_t gen = 0;                  // write and punch: their generation
@@ -49,13 +60,14 @@ struct OpRecord {
   // file (the storage under the cache) as it returns, where the target can
   // see it. Its promise is then checked as a read's: every write that
   // completed before it began, or a newer one.
+  uint32_t Reached() const { return reached < count ? reached : count; }
   bool Writes() const { return WritesData(kind) || WritesZeros(kind); }
   bool Reads() const { return kind == OpKind::kRead || kind == OpKind::kLoad || Syncs(kind); }
   static bool Syncs(OpKind k) { return k == OpKind::kFsync || k == OpKind::kFdatasync; }
   static bool WritesData(OpKind k) {
     return k == OpKind::kWrite || k == OpKind::kStore || k == OpKind::kWriteMapped;
   }
-  static bool WritesZeros(OpKind k) { return k == OpKind::kPunch || k == OpKind::kZeroRange; }
+  static bool WritesZeros(OpKind k) { return k == OpKind::kPunch || k == OpKind::kZeroRange || SetsSize(k); }
   // "t1#4 read f0 s8+16" or "final/cached f0 s0+128".
   std::string Describe() const;
 };

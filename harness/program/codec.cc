@@ -15,6 +15,9 @@ constexpr uint32_t kThreadShift = 4, kThreadBits = 3;
 constexpr uint32_t kFileShift = 7, kFileBits = 2;
 constexpr uint32_t kSectorShift = 9, kSectorBits = 9;
 constexpr uint32_t kCountShift = 18, kCountBits = 7;
+// The high bits of kind and sector, added after the format's first ops and
+// files: zero in every input from before, which therefore decodes as it did.
+constexpr uint32_t kKindHighShift = 25, kSectorHighShift = 26;
 constexpr uint8_t kRaPagesMask = 0x1f;
 constexpr uint32_t kRaFailShift = 5;
 constexpr uint8_t kRaFailMask = 0x3;
@@ -33,7 +36,8 @@ constexpr uint8_t kStrategyMask = 0x3;
 constexpr uint32_t kDepthShift = 5;
 constexpr uint8_t kDepthMask = 0x7;
 
-static_assert(kOpKinds <= (1u << kKindBits));
+static_assert(kOpKinds <= (2u << kKindBits));
+static_assert(kFilePagesMax * kSectorsPerPage + 1 <= (2u << kSectorBits), "a size op's size fits");
 static_assert(kThreadsMax <= (1u << kThreadBits));
 static_assert(kFilesMax <= (1u << kFileBits));
 static_assert(kFilePagesMax * kSectorsPerPage <= (1u << kSectorBits));
@@ -92,11 +96,18 @@ Program DecodeHeader(const std::array<uint8_t, kHeaderBytes>& h) {
 void DecodeRecord(uint32_t r, Program& p) {
   const uint32_t sectors = p.file_sectors();
   Op op;
-  op.kind = static_cast<OpKind>(Field(r, kKindShift, kKindBits) % kOpKinds);
+  const uint32_t kind = Field(r, kKindShift, kKindBits) | Field(r, kKindHighShift, 1) << kKindBits;
+  op.kind = static_cast<OpKind>(kind % kOpKinds);
   op.file = static_cast<uint8_t>(Field(r, kFileShift, kFileBits) % p.files);
-  op.sector = static_cast<uint16_t>(Field(r, kSectorShift, kSectorBits) % sectors);
-  const uint32_t count = Field(r, kCountShift, kCountBits) + 1;
-  op.count = static_cast<uint16_t>(std::min(count, sectors - op.sector));
+  const uint32_t sector = Field(r, kSectorShift, kSectorBits) | Field(r, kSectorHighShift, 1) << kSectorBits;
+  if (SetsSize(op.kind)) {
+    op.sector = static_cast<uint16_t>(sector % (sectors + 1));
+    op.count = 1;
+  } else {
+    op.sector = static_cast<uint16_t>(sector % sectors);
+    const uint32_t count = Field(r, kCountShift, kCountBits) + 1;
+    op.count = static_cast<uint16_t>(std::min(count, sectors - op.sector));
+  }
   const uint32_t thread = Field(r, kThreadShift, kThreadBits) % p.threads.size();
   p.threads[thread].push_back(op);
 }
@@ -150,10 +161,12 @@ std::vector<uint8_t> Encode(const Program& p) {
   // order reproduces every thread's op order exactly.
   for (size_t t = 0; t < p.threads.size(); ++t) {
     for (const Op& op : p.threads[t]) {
-      const uint32_t r = static_cast<uint32_t>(op.kind) << kKindShift |
-                         static_cast<uint32_t>(t) << kThreadShift |
-                         uint32_t{op.file} << kFileShift | uint32_t{op.sector} << kSectorShift |
-                         (uint32_t{op.count} - 1) << kCountShift;
+      const uint32_t kind = static_cast<uint32_t>(op.kind), sector = op.sector;
+      const uint32_t low_kind = kind & ((1u << kKindBits) - 1), low_sector = sector & ((1u << kSectorBits) - 1);
+      const uint32_t r = low_kind << kKindShift | static_cast<uint32_t>(t) << kThreadShift |
+                         uint32_t{op.file} << kFileShift | low_sector << kSectorShift |
+                         (uint32_t{op.count} - 1) << kCountShift | (kind >> kKindBits) << kKindHighShift |
+                         (sector >> kSectorBits) << kSectorHighShift;
       StoreLe(out, r, kRecordBytes);
     }
   }

@@ -22,9 +22,13 @@
 //     mod 17; bits 5-6: ra_fail; bit 7: prefill),
 //     then seed as a 64-bit word. Missing header bytes read as zero.
 //   then records of 4 bytes, one per op, r = uint32:
-//     bits 0-3 kind (mod kOpKinds), 4-6 thread (mod threads), 7-8 file
-//     (mod files), 9-17 sector (mod file_sectors), 18-24 count-1, clamped so
-//     the op ends inside the file; bits 25-31 are ignored.
+//     bits 0-3 and 25 (high) kind (mod kOpKinds), 4-6 thread (mod
+//     threads), 7-8 file (mod files), 9-17 and 26 (high) sector (mod
+//     file_sectors), 18-24 count-1, clamped so the op ends inside the file;
+//     a size op (program.h) has its size in the sector bits, mod
+//     file_sectors + 1, and ignores the count; bits 27-31 are ignored.
+//     Inputs from before the high bits have zeros there and decode as they
+//     did.
 //   A trailing partial record and records past kOpsMax are ignored.
 //   Directed schedules end with a trailer: preemption records of 3 bytes
 //     (step as 16 bits, thread mod the logical threads: the flusher, if

@@ -92,16 +92,36 @@ TEST(CodecTest, HeaderFieldsFoldModulo) {
 
 TEST(CodecTest, HandWrittenBytesDecodeExactly) {
   std::vector<uint8_t> bytes = kHeader;
-  // write t1 f1 s10 count 16, with the ignored bits 25-31 all set.
-  bytes.insert(bytes.end(), {0x91, 0x14, 0x3c, 0xfe});
-  // kind 15 -> punch (mod 13), thread 3 -> 1, file 2 -> 0, sector 200 -> 72,
-  // count 128 clamped to the 56 sectors left.
-  static_assert(kOpKinds == 13, "the kind below folds by the number of kinds");
-  bytes.insert(bytes.end(), {0x3f, 0x91, 0xfd, 0x01});
+  // write t1 f1 s10 count 16, with the ignored bits 27-31 all set.
+  bytes.insert(bytes.end(), {0x91, 0x14, 0x3c, 0xf8});
+  // kind 16 (high bit 25) -> punch (mod 14), thread 3 -> 1, file 2 -> 0,
+  // sector 200 -> 72, count 128 clamped to the 56 sectors left.
+  static_assert(kOpKinds == 14, "the kind below folds by the number of kinds");
+  bytes.insert(bytes.end(), {0x30, 0x91, 0xfd, 0x03});
   // read t0 f0 s0 count 1, then a partial record that is ignored.
   bytes.insert(bytes.end(), {0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff});
   const Program p = Decode(bytes);
   EXPECT_EQ(p, HandWrittenProgram());
+}
+
+// A size op keeps its size in the sector bits with the high bit 26, folded
+// into [0, file_sectors]: the whole size of a 64-page file is 512.
+TEST(CodecTest, SizeOpsCarryTheirSizeInTheSectorBits) {
+  std::vector<uint8_t> bytes = {0x00, 0x00, 63};  // one thread, one file, 64 pages
+  bytes.resize(kHeaderBytes);
+  const uint32_t truncate = static_cast<uint32_t>(OpKind::kTruncate);
+  const uint32_t to_end = (truncate & 15) | (truncate >> 4) << 25 | 1u << 26 | 0x7fu << 18;  // sector 512, count bits set
+  const uint32_t mid = (truncate & 15) | (truncate >> 4) << 25 | 12u << 9;
+  for (uint32_t r : {to_end, mid})
+    for (int i = 0; i < 4; ++i) bytes.push_back(static_cast<uint8_t>(r >> (8 * i)));
+  const Program p = Decode(bytes);
+  ASSERT_EQ(p.threads[0].size(), 2u);
+  EXPECT_EQ(p.threads[0][0], (Op{OpKind::kTruncate, 0, 512, 1}));
+  EXPECT_EQ(p.threads[0][1], (Op{OpKind::kTruncate, 0, 12, 1}));
+  EXPECT_EQ(Decode(Encode(p)), p);
+  // In a 2-page file (16 sectors), 512 folds to 512 mod 17.
+  bytes[2] = 1;
+  EXPECT_EQ(Decode(bytes).threads[0][0].sector, 512 % 17);
 }
 
 TEST(CodecTest, EncodeWritesCanonicalBytes) {
@@ -193,7 +213,9 @@ TEST(CodecTest, EveryKindRoundTrips) {
   p.threads.assign(2, {});
   for (const OpInfo& info : OpTable()) {
     const uint16_t k = static_cast<uint16_t>(info.kind);
-    p.threads[k % 2].push_back(Op{info.kind, static_cast<uint8_t>(k % 2), k, static_cast<uint16_t>(k + 1)});
+    // A size op: its size in the sector field, count 1.
+    const uint16_t count = SetsSize(info.kind) ? 1 : static_cast<uint16_t>(k + 1);
+    p.threads[k % 2].push_back(Op{info.kind, static_cast<uint8_t>(k % 2), k, count});
   }
   ASSERT_TRUE(Validate(p).ok());
   EXPECT_EQ(Decode(Encode(p)), p);

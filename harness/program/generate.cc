@@ -60,6 +60,7 @@ int Phase(OpKind kind) {
     case OpKind::kPunch:
     case OpKind::kZeroRange:
     case OpKind::kLoad:
+    case OpKind::kTruncate:
       return 3;
   }
   return 3;
@@ -199,6 +200,9 @@ Program Generate(Rng& rng, const GenerateOptions& options, const Swarm& swarm) {
       count = std::min({count, sectors - start, kOpSectorsMax});
       op.sector = static_cast<uint16_t>(start);
       op.count = static_cast<uint16_t>(count);
+      // A size op cuts the file inside the hot window (half the time in the
+      // middle of a page), or now and then gives it back its whole size.
+      if (SetsSize(op.kind)) op.sector = static_cast<uint16_t>(rng.Chance(1, 4) ? sectors : start), op.count = 1;
       ops.push_back(op);
     }
   }

@@ -19,6 +19,7 @@ constexpr std::array<OpInfo, kOpKinds> kOps = {{
     {OpKind::kWriteMapped, "write-mapped", "pwrite(2) from a buffer that maps the same range (prefaults it under i_rwsem)", 1},
     {OpKind::kZeroRange, "zero", "fallocate(ZERO_RANGE|KEEP_SIZE) of the sectors (the model: as punch)", 1},
     {OpKind::kFdatasync, "fdatasync", "fdatasync(2) (the model: as fsync)", 1},
+    {OpKind::kTruncate, "truncate", "ftruncate(2) to the size in sectors ('s<size>'), shrinking or extending", 1},
 }};
 
 constexpr std::array<const char*, kStrategies> kStrategyNames = {"random", "pct", "directed"};
@@ -64,6 +65,11 @@ std::optional<OpKind> OpKindFromName(std::string_view name) {
   return std::nullopt;
 }
 
+std::string OpOperands(OpKind kind, uint32_t file, uint32_t sector, uint32_t count) {
+  std::string s = "f" + std::to_string(file) + " s" + std::to_string(sector);
+  return SetsSize(kind) ? s : s + "+" + std::to_string(count);
+}
+
 size_t Program::op_count() const {
   size_t n = 0;
   for (const auto& t : threads) n += t.size();
@@ -103,6 +109,11 @@ Status Validate(const Program& p) {
       };
       if (static_cast<uint32_t>(op.kind) >= kOpKinds) return bad_op("unknown op kind");
       if (op.file >= p.files) return bad_op("file out of range");
+      if (SetsSize(op.kind)) {
+        if (op.sector > p.file_sectors()) return bad_op("size out of range");
+        if (op.count != 1) return bad_op("a size op's count must be 1");
+        continue;
+      }
       if (op.sector >= p.file_sectors()) return bad_op("sector out of range");
       if (op.count < 1 || op.count > kOpSectorsMax || op.sector + op.count > p.file_sectors())
         return bad_op("sector count out of range");

@@ -47,7 +47,8 @@ enum class OpKind : uint8_t {
   kWriteMapped,   // pwrite(2) from a buffer that is a shared mapping of the same range
   kZeroRange,     // fallocate(ZERO_RANGE|KEEP_SIZE)
   kFdatasync,     // fdatasync(2)
-  kMaxValue = kFdatasync,
+  kTruncate,      // ftruncate(2) to `sector` sectors, shrinking or extending (see Op)
+  kMaxValue = kTruncate,
 };
 inline constexpr uint32_t kOpKinds = static_cast<uint32_t>(OpKind::kMaxValue) + 1;
 
@@ -136,13 +137,24 @@ struct ScheduleSpec {
   bool operator==(const ScheduleSpec&) const = default;
 };
 
+// An op on sectors [sector, sector + count) of a file. A size op
+// (SetsSize) has no range: `sector` is the size it sets, [0, file_sectors],
+// and count is 1.
 struct Op {
   OpKind kind = OpKind::kRead;
   uint8_t file = 0;        // [0, files)
-  uint16_t sector = 0;     // first sector, [0, file_sectors)
-  uint16_t count = 1;      // sectors, [1, min(kOpSectorsMax, file_sectors - sector)]
+  uint16_t sector = 0;     // first sector, [0, file_sectors); a size op: the size
+  uint16_t count = 1;      // sectors, [1, min(kOpSectorsMax, file_sectors - sector)]; a size op: 1
   bool operator==(const Op&) const = default;
 };
+
+// Whether ops of this kind set the file's size (Op says how they are read).
+inline bool SetsSize(OpKind kind) { return kind == OpKind::kTruncate; }
+
+// An op's operands as the text format and traces spell them: "f0 s8+16", or
+// "f0 s40" for a size op.
+std::string OpOperands(OpKind kind, uint32_t file, uint32_t sector, uint32_t count);
+inline std::string OpOperands(const Op& op) { return OpOperands(op.kind, op.file, op.sector, op.count); }
 
 struct Program {
   uint8_t files = 1;        // [1, kFilesMax]

@@ -221,6 +221,7 @@ class Parser {
   Status ParseOp(OpKind kind, Tokens tokens);
   Status ParseFile(const Token& tok, Op& op) const;
   Status ParseSectors(const Token& tok, Op& op) const;
+  Status ParseSize(const Token& tok, Op& op) const;
 
   Program program_;
   bool have_version_ = false;
@@ -392,8 +393,13 @@ Status Parser::ParseOp(OpKind kind, Tokens tokens) {
   op.kind = kind;
   PR_RETURN_IF_ERROR(NeedToken(tokens, 1, "a file 'f<N>'"));
   PR_RETURN_IF_ERROR(ParseFile(tokens[1], op));
-  PR_RETURN_IF_ERROR(NeedToken(tokens, 2, "sectors 's<first>+<count>'"));
-  PR_RETURN_IF_ERROR(ParseSectors(tokens[2], op));
+  if (SetsSize(kind)) {
+    PR_RETURN_IF_ERROR(NeedToken(tokens, 2, "a size 's<sectors>'"));
+    PR_RETURN_IF_ERROR(ParseSize(tokens[2], op));
+  } else {
+    PR_RETURN_IF_ERROR(NeedToken(tokens, 2, "sectors 's<first>+<count>'"));
+    PR_RETURN_IF_ERROR(ParseSectors(tokens[2], op));
+  }
   PR_RETURN_IF_ERROR(NeedEnd(tokens, 3, "the op"));
   // Checked here rather than left to Validate() so the error names this op.
   if (ops_ == kOpsMax)
@@ -445,6 +451,21 @@ Status Parser::ParseSectors(const Token& tok, Op& op) const {
   return Status::Ok();
 }
 
+// A size op's `s<size>`: [0, file_sectors].
+Status Parser::ParseSize(const Token& tok, Op& op) const {
+  if (tok.text.empty() || tok.text[0] != 's' || tok.text.find('+') != std::string_view::npos)
+    return ErrorAt(tok, "expected a size 's<sectors>', got " + Quote(tok.text));
+  const Result<uint64_t> size = ParseNumber(tok.From(1), "size", false);
+  if (!size.ok()) return size.status();
+  const uint64_t sectors = program_.file_sectors();
+  if (size.value() > sectors)
+    return ErrorAt(tok, "size " + std::to_string(size.value()) + " out of range [0, " + std::to_string(sectors) +
+                            "] (the file's " + std::to_string(sectors) + " sectors)");
+  op.sector = static_cast<uint16_t>(size.value());
+  op.count = 1;
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<Program> ParseText(std::string_view text) { return Parser().Run(SkipByteOrderMark(text)); }
@@ -471,8 +492,7 @@ std::string PrintText(const Program& program) {
   for (size_t t = 0; t < program.threads.size(); ++t) {
     out += std::string(kThreadWord) + " " + std::to_string(t) + "\n";
     for (const Op& op : program.threads[t])
-      out += std::string(InfoOf(op.kind).name) + " f" + std::to_string(op.file) + " s" +
-             std::to_string(op.sector) + "+" + std::to_string(op.count) + "\n";
+      out += std::string(InfoOf(op.kind).name) + " " + OpOperands(op) + "\n";
   }
   return out;
 }

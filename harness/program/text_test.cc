@@ -98,7 +98,8 @@ TEST(TextTest, EveryOpKindAndTheFlusherParse) {
       "readahead f0 s0+1\n"
       "evict f0 s0+1\n"
       "zero f0 s2+3\n"
-      "fdatasync f0 s0+1\n";
+      "fdatasync f0 s0+1\n"
+      "truncate f0 s5\n";
   const Result<Program> parsed = ParseText(text);
   ASSERT_TRUE(parsed.ok()) << parsed.status().message();
   Program expected;
@@ -109,7 +110,8 @@ TEST(TextTest, EveryOpKindAndTheFlusherParse) {
        Op{OpKind::kMadvise, 0, 8, 16}},
       {Op{OpKind::kSysReadahead, 0, 0, 32}, Op{OpKind::kWriteMapped, 0, 5, 11}, Op{OpKind::kRead, 0, 0, 1},
        Op{OpKind::kWrite, 0, 0, 1}, Op{OpKind::kPunch, 0, 0, 1}, Op{OpKind::kReadahead, 0, 0, 1},
-       Op{OpKind::kEvict, 0, 0, 1}, Op{OpKind::kZeroRange, 0, 2, 3}, Op{OpKind::kFdatasync, 0, 0, 1}},
+       Op{OpKind::kEvict, 0, 0, 1}, Op{OpKind::kZeroRange, 0, 2, 3}, Op{OpKind::kFdatasync, 0, 0, 1},
+       Op{OpKind::kTruncate, 0, 5, 1}},
   };
   EXPECT_EQ(parsed.value(), expected);
   // Every kind is used, and the program survives printing.
@@ -117,6 +119,7 @@ TEST(TextTest, EveryOpKindAndTheFlusherParse) {
   const std::string printed = PrintText(expected);
   EXPECT_NE(printed.find("prefill 1\nflusher 1\n"), std::string::npos) << printed;
   EXPECT_NE(printed.find("\nwrite-mapped f0 s5+11\n"), std::string::npos) << printed;
+  EXPECT_NE(printed.find("\ntruncate f0 s5\n"), std::string::npos) << printed;
   const Result<Program> again = ParseText(printed);
   ASSERT_TRUE(again.ok()) << again.status().message();
   EXPECT_EQ(again.value(), expected);
@@ -241,10 +244,14 @@ const std::vector<ErrorCase>& ErrorCases() {
   static const std::vector<ErrorCase> kCases = {
       {"unknown kind", "pagerace 1\nthread 0\n  reed f0 s0+1\n",
        "3:3: unknown op kind 'reed' (expected one of: read write punch readahead evict load store fsync "
-       "madvise readahead2 write-mapped zero fdatasync)"},
+       "madvise readahead2 write-mapped zero fdatasync truncate)"},
+      {"size with a count", "pagerace 1\nthread 0\ntruncate f0 s4+1\n",
+       "3:13: expected a size 's<sectors>', got 's4+1'"},
+      {"size past the file", "pagerace 1\nfile-pages 2\nthread 0\ntruncate f0 s17\n",
+       "4:13: size 17 out of range [0, 16] (the file's 16 sectors)"},
       {"prefix of a kind", "pagerace 1\nthread 0\nwrite-map f0 s0+1\n",
        "3:1: unknown op kind 'write-map' (expected one of: read write punch readahead evict load store fsync "
-       "madvise readahead2 write-mapped zero fdatasync)"},
+       "madvise readahead2 write-mapped zero fdatasync truncate)"},
       {"bad file", "pagerace 1\nfiles 2\nthread 0\nread f2 s0+1\n", "4:6: file 2 out of range [0, 2) (files 2)"},
       {"file syntax", "pagerace 1\nthread 0\nread 0 s0+1\n", "3:6: expected a file 'f<N>', got '0'"},
       {"sector out of range", "pagerace 1\nthread 0\n  write f0 s600+4\n", "3:12: sector 600 out of range [0, 128)"},

@@ -64,7 +64,7 @@ uint64_t WrittenPages(const Program& program, uint32_t file) {
   uint64_t mask = 0;
   for (const auto& ops : program.threads)
     for (const Op& op : ops)
-      if (op.file == file && (OpRecord::WritesData(op.kind) || OpRecord::WritesZeros(op.kind)))
+      if (op.file == file && !SetsSize(op.kind) && (OpRecord::WritesData(op.kind) || OpRecord::WritesZeros(op.kind)))
         for (uint32_t p = op.sector / kSectorsPerPage, last = (op.sector + op.count - 1u) / kSectorsPerPage;
              p <= last; ++p)
           mask |= uint64_t{1} << p;
@@ -266,7 +266,8 @@ Status Executor::RunOp(size_t t, size_t i, OpRecord& rec, std::vector<uint64_t>&
   rec.kind = op.kind;
   rec.file = op.file;
   rec.sector = op.sector;
-  rec.count = op.count;
+  rec.count = SetsSize(op.kind) ? program_->file_sectors() - op.sector : op.count;
+  rec.reached = rec.count;
   const size_t words = size_t{op.count} * kSectorWords;
   buf.resize(words + 1);
   buf[words] = kBufferGuard;
@@ -280,8 +281,12 @@ Status Executor::RunOp(size_t t, size_t i, OpRecord& rec, std::vector<uint64_t>&
   }
   rec.invoke = stamp_.fetch_add(1, std::memory_order_acq_rel);
   sched::Note(sched::EventKind::kOp, [&] { return rec.Describe(); });
-  bool failed = false;
-  st = target_->Apply(static_cast<uint32_t>(t), op, buf.data(), &failed);
+  OpOutcome out;
+  out.done = op.count;
+  st = target_->Apply(static_cast<uint32_t>(t), op, buf.data(), &out);
+  const bool failed = out.failed;
+  if (!SetsSize(op.kind)) rec.reached = std::min<uint32_t>(out.done, op.count);
+  rec.sigbus = out.sigbus;
   if (st.ok() && !failed && OpRecord::Syncs(op.kind) && sched::Controlled()) ObserveDurable(op, rec);
   rec.response = stamp_.fetch_add(1, std::memory_order_acq_rel);
   PR_CHECK_MSG(buf[words] == kBufferGuard, "the target wrote past the end of the op's buffer");
@@ -292,7 +297,7 @@ Status Executor::RunOp(size_t t, size_t i, OpRecord& rec, std::vector<uint64_t>&
     if (rec.Writes()) rec.response = kStampNever;
     return st;
   }
-  if (rec.Reads() && !OpRecord::Syncs(op.kind)) ObserveSectors(buf.data(), op.count, rec);
+  if (rec.Reads() && !OpRecord::Syncs(op.kind)) ObserveSectors(buf.data(), rec.reached, rec);
   sched::Note(sched::EventKind::kOp, [&] { return "done: " + DescribeResult(rec); });
   return st;
 }
@@ -499,10 +504,14 @@ Status Executor::FinalCheck(History& history, const Program& program) {
         final_buf_.resize(words + 1);
         final_buf_[words] = kBufferGuard;
         rec.invoke = stamp_.fetch_add(1);
-        PR_RETURN_IF_ERROR(target_->FinalRead(pass, file, lo, hi - lo, final_buf_.data()));
+        OpOutcome out;
+        out.done = rec.count;
+        PR_RETURN_IF_ERROR(target_->FinalRead(pass, file, lo, hi - lo, final_buf_.data(), &out));
         rec.response = stamp_.fetch_add(1);
         PR_CHECK_MSG(final_buf_[words] == kBufferGuard, "the target wrote past the end of the final read's buffer");
-        ObserveSectors(final_buf_.data(), rec.count, rec);
+        rec.reached = std::min(out.done, rec.count);
+        rec.sigbus = out.sigbus;
+        ObserveSectors(final_buf_.data(), rec.reached, rec);
         lo = hi;
       }
     }

@@ -13,14 +13,17 @@ class ModelTarget final : public Target {
       : mutant_(mutant), kind_(kind), io_(io), backend_(std::move(backend)), cache_(*backend_) {}
 
   Status Reset(const Program& program, std::span<const Backend::Initial> initial) override {
+    bool resizes = false;
+    for (const auto& ops : program.threads)
+      for (const Op& op : ops) resizes = resizes || SetsSize(op.kind);
     cache_.Reset({program.files, program.file_pages, program.ra_pages, program.ra_fail, program.flusher != 0,
-                  mutant_, clock_});
+                  resizes, mutant_, clock_});
     return backend_->ResetWith(program.files, program.file_pages, initial);
   }
 
-  Status Apply(uint32_t /*thread*/, const Op& op, uint64_t* buf, bool* /*failed*/) override {
+  Status Apply(uint32_t /*thread*/, const Op& op, uint64_t* buf, OpOutcome* out) override {
     switch (op.kind) {
-      case OpKind::kRead: return cache_.Read(op.file, op.sector, op.count, buf);
+      case OpKind::kRead: return cache_.Read(op.file, op.sector, op.count, buf, &out->done);
       case OpKind::kWrite: return cache_.Write(op.file, op.sector, op.count, buf);
       // ext4_zero_range takes the same locks and truncates the page cache as
       // punch does; the model frees the blocks rather than converting them to
@@ -29,13 +32,14 @@ class ModelTarget final : public Target {
       case OpKind::kZeroRange: return cache_.Punch(op.file, op.sector, op.count);
       case OpKind::kReadahead: return cache_.Readahead(op.file, op.sector, op.count);
       case OpKind::kEvict: return cache_.Evict(op.file, op.sector, op.count);
-      case OpKind::kLoad: return cache_.Load(op.file, op.sector, op.count, buf);
-      case OpKind::kStore: return cache_.Store(op.file, op.sector, op.count, buf);
+      case OpKind::kLoad: return cache_.Load(op.file, op.sector, op.count, buf, &out->done, &out->sigbus);
+      case OpKind::kStore: return cache_.Store(op.file, op.sector, op.count, buf, &out->done, &out->sigbus);
       case OpKind::kFsync:
       case OpKind::kFdatasync: return cache_.Fsync(op.file);
       case OpKind::kMadvise: return cache_.Madvise(op.file, op.sector, op.count);
       case OpKind::kSysReadahead: return cache_.SysReadahead(op.file, op.sector, op.count);
-      case OpKind::kWriteMapped: return cache_.WriteMapped(op.file, op.sector, op.count, buf);
+      case OpKind::kWriteMapped: return cache_.WriteMapped(op.file, op.sector, op.count, buf, &out->done);
+      case OpKind::kTruncate: return cache_.Truncate(op.file, op.sector);
     }
     return Status::InvalidArgument("unknown op kind");
   }
@@ -73,11 +77,12 @@ class ModelTarget final : public Target {
     return Status::Ok();
   }
 
-  Status FinalRead(FinalPass pass, uint32_t file, uint32_t page, uint32_t pages, uint64_t* words) override {
+  Status FinalRead(FinalPass pass, uint32_t file, uint32_t page, uint32_t pages, uint64_t* words,
+                   OpOutcome* out) override {
     const uint32_t sector = page * kSectorsPerPage, count = pages * kSectorsPerPage;
     switch (pass) {
-      case FinalPass::kCached: return cache_.Read(file, sector, count, words);
-      case FinalPass::kMapped: return cache_.Load(file, sector, count, words);
+      case FinalPass::kCached: return cache_.Read(file, sector, count, words, &out->done);
+      case FinalPass::kMapped: return cache_.Load(file, sector, count, words, &out->done, &out->sigbus);
       case FinalPass::kBackend: return backend_->ReadPages(file, page, pages, words);
     }
     return Status::InvalidArgument("unknown pass");

@@ -41,6 +41,20 @@ struct Anomaly {
   uint64_t stamp = 0;    // the run's clock when it happened; 0: unknown (taken as the end)
 };
 
+// What an op came to, as the system under test decided.
+struct OpOutcome {
+  // The op failed: a write may or may not have taken effect; a read
+  // observed nothing.
+  bool failed = false;
+  // Sectors from the op's first that it covered; the caller sets the op's
+  // count. A read stops short at the end of the file; a mapped access (and
+  // a write from a mapped buffer) stops at a page at or past it.
+  uint32_t done = 0;
+  // A mapped access stopped on SIGBUS, at the page holding sector
+  // first + done: an outcome, checked against the file's size.
+  bool sigbus = false;
+};
+
 class Target {
  public:
   virtual ~Target() = default;
@@ -51,10 +65,9 @@ class Target {
   virtual void SetClock(const std::atomic<uint64_t>* /*clock*/) {}
 
   // Performs `op` for program thread `thread`: reads fill `buf`, writes take
-  // it (op.count sectors). An error Status is an environment failure.
-  // *failed: the op failed as the system under test decided (a write may or
-  // may not have taken effect; a read observed nothing).
-  virtual Status Apply(uint32_t thread, const Op& op, uint64_t* buf, bool* failed) = 0;
+  // it (op.count sectors); *out says what it came to. An error Status is an
+  // environment failure.
+  virtual Status Apply(uint32_t thread, const Op& op, uint64_t* buf, OpOutcome* out) = 0;
 
   // The flusher thread (Program::flusher): at most `passes` passes of
   // write-back, until `threads_done` reaches `threads`. ThreadsDone wakes it.
@@ -66,7 +79,10 @@ class Target {
   // unmap, evict), and the reads.
   virtual uint64_t FinalPages(FinalPass pass, uint32_t file) = 0;
   virtual Status Settle() = 0;
-  virtual Status FinalRead(FinalPass pass, uint32_t file, uint32_t page, uint32_t pages, uint64_t* words) = 0;
+  // *out as for Apply (its `done` set to the whole range by the caller): the
+  // cached pass stops at the end of the file, the mapped one on SIGBUS.
+  virtual Status FinalRead(FinalPass pass, uint32_t file, uint32_t page, uint32_t pages, uint64_t* words,
+                           OpOutcome* out) = 0;
   // The durable file as an fsync returns: pages [page, page + pages) of
   // `file` read from the storage under the cache. False: the target cannot
   // see its storage (the host kernel's disk), and fsync observes nothing.
