@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 
 #include "harness/base/check.h"
 #include "harness/base/interrupt.h"
@@ -34,6 +35,18 @@ std::optional<Schedule> ScheduleFromName(std::string_view name) {
 }
 
 const char* TargetName(TargetKind kind) { return kind == TargetKind::kModel ? "model" : "kernel"; }
+
+bool KernelSizeOps() {
+  const char* v = std::getenv("PAGERACE_KERNEL_TRUNCATE");
+  return v != nullptr && std::string_view(v) == "1";
+}
+
+bool HasSizeOps(const Program& program) {
+  for (const auto& ops : program.threads)
+    for (const Op& op : ops)
+      if (SetsSize(op.kind)) return true;
+  return false;
+}
 
 std::optional<TargetKind> TargetFromName(std::string_view name) {
   for (TargetKind k : {TargetKind::kModel, TargetKind::kKernel})

@@ -13,11 +13,8 @@ class ModelTarget final : public Target {
       : mutant_(mutant), kind_(kind), io_(io), backend_(std::move(backend)), cache_(*backend_) {}
 
   Status Reset(const Program& program, std::span<const Backend::Initial> initial) override {
-    bool resizes = false;
-    for (const auto& ops : program.threads)
-      for (const Op& op : ops) resizes = resizes || SetsSize(op.kind);
     cache_.Reset({program.files, program.file_pages, program.ra_pages, program.ra_fail, program.flusher != 0,
-                  resizes, mutant_, clock_});
+                  HasSizeOps(program), mutant_, clock_});
     return backend_->ResetWith(program.files, program.file_pages, initial);
   }
 

@@ -153,6 +153,10 @@ void Place(const SoakOptions& options, Swarm& swarm) {
   if (options.target == TargetKind::kKernel) {
     swarm.backend = BackendKind::kMemory;
     swarm.io = IoMode::kPread;
+    // Size ops on the host kernel only where --mix names them (target.h).
+    if (!options.mix)
+      for (const OpInfo& info : OpTable())
+        if (SetsSize(info.kind)) swarm.weight[static_cast<size_t>(info.kind)] = 0;
     return;
   }
   if (options.backend) swarm.backend = *options.backend;
