@@ -133,8 +133,8 @@ constexpr std::array<MutantInfo, 21> kMutants = {{
      "zeroes the last folio past the old size; xfstests generic/363, fsx mapped writes past EOF)",
      "a store through the mapping writes the last page past the end of the file, which is never "
      "the file's; a truncate up or a write past the end then exposes those bytes",
-     "GARBAGE: a read after the extension sees a store's data, never written to the file, where it "
-     "must read zeros"},
+     "STALE: a read after the extension sees a store's data, never the file's, where it must read "
+     "zeros"},
 }};
 
 }  // namespace

@@ -18,6 +18,10 @@ struct Writer {
   uint64_t response;
   uint64_t gen;  // 0: writes zeros (initial, punch)
   bool zero;
+  // A store to the last page past the end of the file: never the file's
+  // data, but a read that overlaps it copies the page (as the kernel's
+  // lockless copy does while a truncate runs) and may see it.
+  bool transient = false;
 };
 
 struct ReadRef {
@@ -238,12 +242,14 @@ class SectorChecker {
         if (w.zero && w.op != nullptr && w.invoke < r.response && w.response > r.invoke) cut = std::min(cut, w.invoke);
     const Writer* must = &h_.writers[0];
     for (const Writer& w : h_.writers)
-      if (w.response < cut && w.invoke > must->invoke && !(durable && w.op != nullptr && w.op->kind == OpKind::kStore))
+      if (w.response < cut && w.invoke > must->invoke && !w.transient &&
+          !(durable && w.op != nullptr && w.op->kind == OpKind::kStore))
         must = &w;
     return must;
   }
 
   static bool Valid(const Writer& w, const OpRecord& r, const Writer& must) {
+    if (w.transient && w.response < r.invoke) return false;
     return w.invoke < r.response && w.response >= must.invoke;
   }
 
@@ -525,10 +531,14 @@ CheckReport CheckHistory(const History& history, const CheckOptions& options) {
       if (h.writers.empty()) continue;  // no read observed this sector
       uint64_t response = op.response;
       if (sizes && op.kind == OpKind::kStore) {
-        // A store past the end of the file is no write of it; one that may
-        // have been past it may or may not have taken effect.
+        // A store past the end of the file is no write of it (only reads
+        // that overlap it may see it); one that may have been past it may
+        // or may not have taken effect.
         const SizePlane::Inside inside = size.During(op, op.sector + i);
-        if (inside == SizePlane::Inside::kNo) continue;
+        if (inside == SizePlane::Inside::kNo) {
+          h.writers.push_back({&op, op.invoke, op.response, op.gen, false, true});
+          continue;
+        }
         if (inside == SizePlane::Inside::kMaybe) response = kStampNever;
       }
       h.writers.push_back({&op, op.invoke, response, op.gen, OpRecord::WritesZeros(op.kind)});
