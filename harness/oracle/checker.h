@@ -27,8 +27,9 @@
 //     SIZE, or SIGBUS). A sector past the end reads as zeros once the file
 //     grows again: a size op writes zeros from its size on. A store to a
 //     sector that was outside the file throughout is no write of it (the
-//     bytes are never the file's), one that may have been is a write that
-//     may or may not have taken effect, and a load of a sector that may have
+//     bytes are never the file's; only a read that overlaps the store may
+//     copy them from the page), one that may have been is a write that may
+//     or may not have taken effect, and a load of a sector that may have
 //     been outside is not judged (it sees the page, not the file).
 #pragma once
 
