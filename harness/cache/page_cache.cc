@@ -1051,7 +1051,12 @@ void PageCache::MkClean(Inode& ino, Folio* f) {
 // it unlocked (the reference stays the caller's).
 Status PageCache::WritebackFolio(Inode& ino, Folio* f) {
   const bool clean_late = config_.mutant == Mutant::kWritebackCleanAfterIo;
-  if (!clean_late) ClearFlag(f, kDirty);  // folio_clear_dirty_for_io
+  // folio_clear_dirty_for_io: write-protect first, then clear. From here no
+  // store reaches the folio until it is unlocked: the next one faults, and
+  // page_mkwrite waits for the lock. So the size read below holds for the
+  // zeroing and for the sectors the I/O writes.
+  MkClean(ino, f);
+  if (!clean_late) ClearFlag(f, kDirty);
   // block_write_full_folio and the end of the file: a page wholly past it
   // is being truncated and is not written; one that straddles it has the
   // part past it zeroed ("it may be mmapped") and only the blocks before it
@@ -1068,7 +1073,6 @@ Status PageCache::WritebackFolio(Inode& ino, Folio* f) {
     if (valid < kSectorsPerPage)
       Zero(f->data + valid * kSectorWordsInPage, (kSectorsPerPage - valid) * kSectorWordsInPage);
   }
-  MkClean(ino, f);
   MarkWriteback(f);
   Backend::PageMap map = f->blocks;
   const bool mapped = Covers(f->blocks_valid, map, 0, valid);

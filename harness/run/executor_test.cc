@@ -24,6 +24,7 @@
 #include "harness/program/generate.h"
 #include "harness/program/text.h"
 #include "harness/run/artifact.h"
+#include "harness/run/explore.h"
 #include "harness/run/trace_render.h"
 
 namespace pagerace {
@@ -245,36 +246,38 @@ TEST(ExecutorTest, GeneratedProgramsCheckCleanUnderControlledSchedules) {
 }
 
 TEST(ExecutorTest, ControlledSeedSearchFindsEachMutantOnItsRegression) {
-  // The regression programs, each tried under controlled schedules seed by
-  // seed, random and then PCT of depth 5 (a race four switches deep, as on
-  // double-truncate-band-aid's two files, is rare under random schedules):
-  // some seed shows the race, and that seed shows it again.
+  // The regression programs without their schedules, searched as replay and
+  // the soak search them (FindSchedule: PCT of depth 1-3 and random, seed by
+  // seed): some schedule shows the race, that schedule shows it again, and
+  // the correct model runs it clean. A race four switches deep, as on
+  // double-truncate-band-aid's two files, takes thousands of schedules.
   for (const MutantInfo& m : MutantTable()) {
     Result<Program> p = LoadProgram(std::string(PAGERACE_SOURCE_DIR) + "/corpus/regressions/" + m.name + ".txt");
     ASSERT_TRUE(p.ok()) << p.status().ToString();
+    p->schedule = {};
+    p->seed = 0;
     // On the regression's own backend (blockmap where the mutant shows only there).
+    SearchOptions so;
+    so.tries_max = 50000;
+    so.duration_s = 600;
+    so.mutant = m.id;
+    Result<SearchResult> search = FindSchedule(*p, so);
+    ASSERT_TRUE(search.ok()) << search.status().ToString();
+    ASSERT_TRUE(search->found.has_value()) << m.name << ": nothing in " << search->tries << " schedules";
+    // The finding is one of the symptoms the mutant's table entry names.
+    const std::string kind = ViolationKindName(search->report->violations.front().kind);
+    EXPECT_NE(std::string(m.symptom).find(kind), std::string::npos) << m.name << ": " << kind;
     auto exec = MakeExecutor(m.id, Schedule::kControlled, std::nullopt);
     auto correct = MakeExecutor(Mutant::kNone, Schedule::kControlled, std::nullopt);
-    bool found = false;
-    for (uint64_t seed = 0; seed < 5000 && !found; ++seed) {
-      p->schedule = {};
-      if (seed >= 2500) p->schedule = {.strategy = Strategy::kPct, .pct_depth = 5, .preemptions = {}};
-      p->seed = seed % 2500;
-      Result<RunOutcome> out = exec->Run(*p);
-      ASSERT_TRUE(out.ok());
-      if (out->report.ok()) continue;
-      found = true;
-      // The finding is one of the symptoms the mutant's table entry names.
-      const std::string kind = ViolationKindName(out->report.violations.front().kind);
-      EXPECT_NE(std::string(m.symptom).find(kind), std::string::npos) << m.name << ": " << kind;
-      Result<RunOutcome> again = exec->Run(*p);
-      ASSERT_TRUE(again.ok());
-      EXPECT_EQ(Fingerprint(*out), Fingerprint(*again)) << m.name;
-      Result<RunOutcome> fixed = correct->Run(*p);  // same schedule seed, correct model
-      ASSERT_TRUE(fixed.ok());
-      EXPECT_TRUE(fixed->report.ok()) << m.name;
-    }
-    EXPECT_TRUE(found) << m.name;
+    Result<RunOutcome> once = exec->Run(*search->found);
+    Result<RunOutcome> again = exec->Run(*search->found);
+    ASSERT_TRUE(once.ok() && again.ok());
+    ASSERT_FALSE(once->report.ok()) << m.name;
+    EXPECT_EQ(once->report.violations.front().ToString(), search->report->violations.front().ToString()) << m.name;
+    EXPECT_EQ(Fingerprint(*once), Fingerprint(*again)) << m.name;
+    Result<RunOutcome> fixed = correct->Run(*search->found);  // same schedule, correct model
+    ASSERT_TRUE(fixed.ok());
+    EXPECT_TRUE(fixed->report.ok()) << m.name;
   }
 }
 
