@@ -674,8 +674,10 @@ def generate(sources: list, operators=OPERATORS) -> list:
 
 
 def model_sources(root: str) -> list:
-    """The model's sources: harness/cache/*.cc but tests and the catalogue."""
+    """The model's sources: harness/cache/*.cc but tests and the catalogue,
+    and folio.h, the primitives its paths share."""
     paths = sorted(glob.glob(os.path.join(root, "harness", "cache", "*.cc")))
+    paths.append(os.path.join(root, "harness", "cache", "folio.h"))
     return [p for p in paths if not p.endswith("_test.cc") and os.path.basename(p) != "mutant.cc"]
 
 

@@ -10,6 +10,9 @@
 // the correct model is ThreadSanitizer-clean. A Mutant removes or reorders
 // one piece of synchronization (mutant.h).
 //
+// The definitions are split as mm/ is, one path a file (filemap.cc,
+// readahead.cc, truncate.cc, memory.cc, page_writeback.cc; docs/model.md).
+//
 // The kernel's BUG_ON/WARN_ON checks (docs/model.md §5) do not stop the
 // model: like a production kernel it carries on, and the first failure is
 // kept for the run's report (assertion()).
