@@ -52,6 +52,9 @@ class Backend {
   // Backends without a block map (file, memory) address pages directly: their
   // mapping only names the page, and the I/O goes to (file, page).
   static constexpr uint32_t kHole = UINT32_MAX;
+  // Set in a mapped block allocated and not yet written through the mapping
+  // (an unwritten extent): it reads as zeros through it.
+  static constexpr uint32_t kUnwritten = 1u << 31;
   struct PageMap {
     uint32_t file = 0;
     uint32_t page = 0;

@@ -2,12 +2,15 @@
 // files on one real backing file of one-sector physical blocks, through a
 // block map per file and one allocator whose free list is last in, first out.
 // A punch unmaps blocks onto its file's pending list; CommitFreed makes them
-// the next ones allocated. A mapping taken before the punch (kept by the
+// the next ones allocated. A block allocated for a file is unwritten in its
+// map (kUnwritten: it reads as zeros there, whatever the block holds, as an
+// unwritten extent does) until a write through that mapping converts it. A mapping taken before the punch (kept by the
 // cache in its folio) then reaches the block's next owner: reads show another
 // file's data, and writes corrupt it.
 //
-// Locking: a file's block map is guarded by the caller's i_data_sem (held
-// around MapPage and Punch); the free list, the pending lists and the
+// Locking: a file's block map is changed under the caller's i_data_sem (held
+// around MapPage and Punch), and converted from unwritten by WriteMapped
+// without it (a compare-and-swap of the entry it wrote); the free list, the pending lists and the
 // allocation counts by alloc_mu_; the last writer of each block is an atomic
 // (WriteMapped runs without i_data_sem). The backing file itself is the
 // kernel's business.
@@ -74,9 +77,11 @@ class BlockmapBackend final : public Backend {
       for (uint32_t page = in.first; page < in.end; ++page) {
         PageMap map;
         MapPage(file, page, true, 0, kSectorsPerPage, map);
-        const uint32_t slot = map.block[0] / kSectorsPerPage;
-        PR_CHECK(map.block[0] % kSectorsPerPage == 0 &&
-                 map.block[kSectorsPerPage - 1] == map.block[0] + kSectorsPerPage - 1);
+        Convert(map);  // written below
+        const uint32_t first = map.block[0] & ~kUnwritten;
+        const uint32_t slot = first / kSectorsPerPage;
+        PR_CHECK(first % kSectorsPerPage == 0 &&
+                 (map.block[kSectorsPerPage - 1] & ~kUnwritten) == first + kSectorsPerPage - 1);
         want[slot] = in.words + size_t{page} * kPageWords;
       }
     }
@@ -104,31 +109,39 @@ class BlockmapBackend final : public Backend {
     PR_CHECK(file < file_count_ && index + pages <= file_pages_);
     std::vector<IoSegment> segments(size_t{pages} * kSectorsPerPage);
     size_t n = 0;
-    for (uint32_t p = 0; p < pages; ++p)
-      n += Runs(MapOf(file, index + p), words + size_t{p} * kPageWords, true, segments.data() + n);
+    for (uint32_t p = 0; p < pages; ++p) {
+      PageMap map;
+      Copy(file, index + p, map);
+      n += Runs(map.block, words + size_t{p} * kPageWords, true, segments.data() + n);
+    }
     return io_.Read({segments.data(), n});
   }
 
   Status WritePages(uint32_t file, uint32_t index, uint32_t pages, const uint64_t* words) override {
     std::vector<IoSegment> segments(size_t{pages} * kSectorsPerPage);
+    std::vector<PageMap> maps(pages);
     size_t n = 0;
     for (uint32_t p = 0; p < pages; ++p) {
-      PageMap map;
-      MapPage(file, index + p, true, 0, kSectorsPerPage, map);
-      n += WriteRuns(map, words + size_t{p} * kPageWords, segments.data() + n);
+      MapPage(file, index + p, true, 0, kSectorsPerPage, maps[p]);
+      n += WriteRuns(maps[p], words + size_t{p} * kPageWords, segments.data() + n);
     }
-    return io_.Write({segments.data(), n});
+    Status st = io_.Write({segments.data(), n});
+    if (st.ok())
+      for (const PageMap& map : maps) Convert(map);
+    return st;
   }
 
   Status Punch(uint32_t file, uint64_t offset_bytes, uint64_t length_bytes) override {
     PR_CHECK(file < file_count_ && offset_bytes % kSectorBytes == 0 && length_bytes % kSectorBytes == 0);
     File& f = files_[file];
-    const uint64_t end = std::min<uint64_t>((offset_bytes + length_bytes) / kSectorBytes, f.map.size());
+    const uint64_t end = std::min<uint64_t>((offset_bytes + length_bytes) / kSectorBytes,
+                                            uint64_t{file_pages_} * kSectorsPerPage);
     std::lock_guard lock(alloc_mu_);
     for (uint64_t s = offset_bytes / kSectorBytes; s < end; ++s) {
-      if (f.map[s] == kHole) continue;
-      f.pending.push_back(f.map[s]);
-      f.map[s] = kHole;
+      const uint32_t e = f.map[s].load(std::memory_order_acquire);
+      if (e == kHole) continue;
+      f.pending.push_back(e & ~kUnwritten);
+      f.map[s].store(kHole, std::memory_order_release);
     }
     return Status::Ok();
   }
@@ -141,15 +154,14 @@ class BlockmapBackend final : public Backend {
 
   void MapPage(uint32_t file, uint32_t page, bool create, uint32_t first, uint32_t end, PageMap& out) override {
     PR_CHECK(file < file_count_ && page < file_pages_ && first <= end && end <= kSectorsPerPage);
-    uint32_t* map = MapOf(file, page);
-    if (create && std::find(map + first, map + end, kHole) != map + end) {
+    std::atomic<uint32_t>* map = MapOf(file, page);
+    if (create) {
       std::lock_guard lock(alloc_mu_);
       for (uint32_t s = first; s < end; ++s)
-        if (map[s] == kHole) map[s] = Allocate();
+        if (map[s].load(std::memory_order_acquire) == kHole)
+          map[s].store(Allocate() | kUnwritten, std::memory_order_release);
     }
-    out.file = file;
-    out.page = page;
-    std::copy_n(map, kSectorsPerPage, out.block);
+    Copy(file, page, out);
   }
 
   Status ReadMapped(std::span<const PageMap* const> maps, std::span<uint64_t* const> words) override {
@@ -163,7 +175,9 @@ class BlockmapBackend final : public Backend {
   Status WriteMapped(const PageMap& map, const uint64_t* words) override {
     IoSegment segments[kSectorsPerPage];
     const size_t n = WriteRuns(map, words, segments);
-    return io_.Write({segments, n});
+    Status st = io_.Write({segments, n});
+    if (st.ok()) Convert(map);
+    return st;
   }
 
   void CommitFreed(uint32_t file) override {
@@ -182,10 +196,11 @@ class BlockmapBackend final : public Backend {
     uint64_t changed = 0;
     for (uint32_t page = 0; page < file_pages_; ++page) {
       const uint32_t owner = WriterOf(file, page);
-      const uint32_t* map = files_[file].map.data() + size_t{page} * kSectorsPerPage;
+      PageMap map;
+      Copy(file, page, map);
       for (uint32_t s = 0; s < kSectorsPerPage; ++s) {
-        if (map[s] == kHole) continue;
-        const Block& b = blocks_[map[s]];
+        if (map.block[s] == kHole) continue;
+        const Block& b = blocks_[map.block[s] & ~kUnwritten];
         const uint32_t writer = b.writer.load(std::memory_order_relaxed);
         if (b.allocations > 1 || (writer != 0 && writer != owner)) changed |= uint64_t{1} << page;
       }
@@ -195,7 +210,8 @@ class BlockmapBackend final : public Backend {
 
  private:
   struct File {
-    std::vector<uint32_t> map;      // by logical sector: block or kHole; guarded by the caller's i_data_sem
+    // By logical sector: block (| kUnwritten) or kHole.
+    std::array<std::atomic<uint32_t>, size_t{kFilePagesMax} * kSectorsPerPage> map;
     std::vector<uint32_t> pending;  // freed since the last commit, in order; guarded by alloc_mu_
   };
   struct Block {
@@ -205,8 +221,26 @@ class BlockmapBackend final : public Backend {
 
   static uint32_t WriterOf(uint32_t file, uint32_t page) { return 1 + file * kFilePagesMax + page; }
 
-  uint32_t* MapOf(uint32_t file, uint32_t page) {
+  std::atomic<uint32_t>* MapOf(uint32_t file, uint32_t page) {
     return files_[file].map.data() + size_t{page} * kSectorsPerPage;
+  }
+
+  void Copy(uint32_t file, uint32_t page, PageMap& out) const {
+    const std::atomic<uint32_t>* map = files_[file].map.data() + size_t{page} * kSectorsPerPage;
+    out.file = file;
+    out.page = page;
+    for (uint32_t s = 0; s < kSectorsPerPage; ++s) out.block[s] = map[s].load(std::memory_order_acquire);
+  }
+
+  // The write through `map` converted its unwritten blocks: where the file
+  // still maps them (a punch may have unmapped them since), they are written.
+  void Convert(const PageMap& map) {
+    std::atomic<uint32_t>* entries = MapOf(map.file, map.page);
+    for (uint32_t s = 0; s < kSectorsPerPage; ++s) {
+      uint32_t e = map.block[s];
+      if (e != kHole && (e & kUnwritten) != 0)
+        entries[s].compare_exchange_strong(e, e & ~kUnwritten, std::memory_order_acq_rel);
+    }
   }
 
   // All holes, every block free (the lowest handed out first), nothing
@@ -222,7 +256,7 @@ class BlockmapBackend final : public Backend {
     file_pages_ = file_pages;
     block_count_ = files * file_pages * kSectorsPerPage;
     for (File& f : files_) {
-      f.map.assign(size_t{file_pages} * kSectorsPerPage, kHole);
+      for (std::atomic<uint32_t>& e : f.map) e.store(kHole, std::memory_order_relaxed);
       f.pending.clear();
     }
     free_.resize(block_count_);
@@ -240,21 +274,23 @@ class BlockmapBackend final : public Backend {
   }
 
   // The transfers of a page's sectors into `out` (room for kSectorsPerPage):
-  // one per run of consecutive blocks. A read zeroes the holes; a write skips
-  // them. Returns how many.
+  // one per run of consecutive blocks. A read zeroes the holes and the
+  // unwritten blocks; a write skips the holes. Returns how many.
   size_t Runs(const uint32_t* blocks, const uint64_t* words, bool read, IoSegment* out) const {
     size_t n = 0;
+    auto skipped = [&](uint32_t e) { return e == kHole || (read && (e & kUnwritten) != 0); };
     for (uint32_t s = 0; s < kSectorsPerPage;) {
       auto* p = const_cast<char*>(reinterpret_cast<const char*>(words + s * kSectorWords));  // written by reads only
-      if (blocks[s] == kHole) {
+      if (skipped(blocks[s])) {
         if (read) std::memset(p, 0, kSectorBytes);
         ++s;
         continue;
       }
-      PR_CHECK(blocks[s] < block_count_);
+      const uint32_t b = blocks[s] & ~kUnwritten;
+      PR_CHECK(b < block_count_);
       uint32_t e = s + 1;
-      while (e < kSectorsPerPage && blocks[e] != kHole && blocks[e] == blocks[e - 1] + 1) ++e;
-      out[n++] = {fd_, p, size_t{e - s} * kSectorBytes, off_t{blocks[s]} * kSectorBytes};
+      while (e < kSectorsPerPage && !skipped(blocks[e]) && (blocks[e] & ~kUnwritten) == b + (e - s)) ++e;
+      out[n++] = {fd_, p, size_t{e - s} * kSectorBytes, off_t{b} * kSectorBytes};
       s = e;
     }
     return n;
@@ -263,8 +299,10 @@ class BlockmapBackend final : public Backend {
   // Runs of a write, recording (file, page) as the blocks' last writer.
   size_t WriteRuns(const PageMap& map, const uint64_t* words, IoSegment* out) {
     const uint32_t writer = WriterOf(map.file, map.page);
-    for (uint32_t b : map.block)
-      if (b != kHole && b < block_count_) blocks_[b].writer.store(writer, std::memory_order_relaxed);
+    for (uint32_t e : map.block) {
+      const uint32_t b = e & ~kUnwritten;
+      if (e != kHole && b < block_count_) blocks_[b].writer.store(writer, std::memory_order_relaxed);
+    }
     return Runs(map.block, words, false, out);
   }
 

@@ -5,7 +5,7 @@
 namespace pagerace {
 namespace {
 
-constexpr std::array<MutantInfo, 21> kMutants = {{
+constexpr std::array<MutantInfo, 23> kMutants = {{
     {Mutant::kNoInvalidateLockRead, "no-invalidate-lock-read",
      "730633f0b7f9 mm: Protect operations adding pages to page cache with invalidate_lock "
      "(filemap_create_folio)",
@@ -135,6 +135,20 @@ constexpr std::array<MutantInfo, 21> kMutants = {{
      "the file's; a truncate up or a write past the end then exposes those bytes",
      "STALE: a read after the extension sees a store's data, never the file's, where it must read "
      "zeros"},
+    {Mutant::kDioReadNoWriteback, "dio-read-no-writeback",
+     "the flush before a direct read in generic_file_read_iter (filemap_write_and_wait_range, now "
+     "kiocb_write_and_wait), which every direct read path needs (FUSE's and NFS's have their own)",
+     "a buffered write or store leaves the range dirty in the cache; a direct read that does not "
+     "write it back first reads the storage under it",
+     "STALE: the direct read misses a write that completed before it began"},
+    {Mutant::kDioWriteNoInvalidateAfter, "dio-write-no-invalidate-after",
+     "332391a9935d fs: Fix page cache inconsistency when mixing buffered and AIO DIO; c771c14baa33 "
+     "iomap: invalidate page caches should be after iomap_dio_complete() in direct write (xfstests "
+     "generic/418)",
+     "a read or fault refills the range from the storage while the direct write's I/O runs (direct "
+     "I/O takes no invalidate_lock); without the invalidation after the I/O the cache keeps the "
+     "old data",
+     "STALE: a buffered read after the direct write returns the data it replaced"},
 }};
 
 }  // namespace

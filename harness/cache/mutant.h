@@ -35,7 +35,9 @@ enum class Mutant : uint8_t {
   kFaultNoSizeRecheck,         // filemap_fault does not re-check i_size under the folio lock
   kMapPagesPastEof,            // fault-around maps folios past the end of the file
   kExtendKeepsEofTail,         // a size extension exposes the last folio's bytes past the old end
-  kMaxValue = kExtendKeepsEofTail,
+  kDioReadNoWriteback,         // a direct read does not write the range back first
+  kDioWriteNoInvalidateAfter,  // a direct write does not invalidate the cache after its I/O
+  kMaxValue = kDioWriteNoInvalidateAfter,
 };
 
 struct MutantInfo {

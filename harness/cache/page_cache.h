@@ -11,7 +11,8 @@
 // one piece of synchronization (mutant.h).
 //
 // The definitions are split as mm/ is, one path a file (filemap.cc,
-// readahead.cc, truncate.cc, memory.cc, page_writeback.cc; docs/model.md).
+// readahead.cc, truncate.cc, memory.cc, page_writeback.cc, direct_io.cc;
+// docs/model.md).
 //
 // The kernel's BUG_ON/WARN_ON checks (docs/model.md §5) do not stop the
 // model: like a production kernel it carries on, and the first failure is
@@ -86,6 +87,9 @@ class PageCache {
   Status WriteMapped(uint32_t file, uint32_t sector, uint32_t count, const uint64_t* words,
                      uint32_t* done = nullptr);
   Status Truncate(uint32_t file, uint32_t size);  // ftruncate(2) to `size` sectors
+  // O_DIRECT, whole pages (direct_io.cc). A read stops at the end of the file.
+  Status DioRead(uint32_t file, uint32_t sector, uint32_t count, uint64_t* words, uint32_t* done = nullptr);
+  Status DioWrite(uint32_t file, uint32_t sector, uint32_t count, const uint64_t* words);
 
   // The flusher thread: one pass writes back what is dirty now (without
   // waiting for writeback in flight); between passes it waits until a folio
@@ -176,6 +180,11 @@ class PageCache {
   void ZapRange(Inode& ino, uint32_t first, uint32_t end);
   void UnmapFolio(Inode& ino, Folio* f);
   void MkClean(Inode& ino, Folio* f);
+
+  // Direct I/O (direct_io.cc).
+  Status WriteAndWait(Inode& ino, uint32_t first, uint32_t last);
+  bool InvalidatePages2(Inode& ino, uint32_t first, uint32_t last);
+  Status DirectPage(Inode& ino, uint32_t index, uint64_t* words, bool write);
 
   Backend& backend_;
   CacheConfig config_;

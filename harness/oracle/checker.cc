@@ -33,6 +33,9 @@ struct ReadRef {
 struct SectorHistory {
   std::vector<Writer> writers;  // writers[0] is the initial zero write
   std::vector<ReadRef> reads;
+  // Rule 6: the invoke of the first direct write of the sector that a store
+  // to its page overlapped, or never.
+  uint64_t collided = kStampNever;
 };
 
 std::string DescribeWriter(const Writer& w) {
@@ -74,9 +77,13 @@ class SectorChecker {
     spans.clear();
     for (const ReadRef& r : h_.reads) {
       values.clear();
-      const Writer& must = *MustSee(*r.op);
+      // After a collision (rule 6) the sector may hold any value it held
+      // before: only what no write made is wrong.
+      const bool collided = r.op->response > h_.collided;
+      const Writer& must = collided ? h_.writers[0] : *MustSee(*r.op);
       if (!Attribute(r, must, values)) continue;
       if (!CheckValues(r, values, must)) continue;
+      if (collided || DuringDirectWrite(*r.op)) continue;
       // The durable file lags the cache by design: fsync's observation is
       // judged by rule 1 alone.
       if (OpRecord::Syncs(r.op->kind)) continue;
@@ -91,6 +98,18 @@ class SectorChecker {
     for (const Writer& w : h_.writers)
       if (!w.zero && w.gen == gen) return &w;
     return nullptr;
+  }
+
+  // Rule 2 does not hold across a direct write of the sector: while it
+  // runs, the storage and the cache differ. A direct read may see its data
+  // on the storage, then a read through the cache the page it is about to
+  // invalidate, which a read or fault filled before the I/O. Such reads are
+  // judged by rule 1 alone.
+  bool DuringDirectWrite(const OpRecord& r) const {
+    for (const Writer& w : h_.writers)
+      if (w.op != nullptr && w.op->kind == OpKind::kDioWrite && w.invoke < r.response && r.invoke < w.response)
+        return true;
+    return false;
   }
 
   // Fills `values` with what the read saw; false if it already reported.
@@ -384,24 +403,46 @@ bool Mapped(const OpRecord& r) {
   return r.kind == OpKind::kLoad || r.kind == OpKind::kStore;
 }
 
-// Whether it reads through the page cache (read(2), the cached pass).
-bool ReadsCache(const OpRecord& r) {
+// Whether it reads with read(2), which returns a length: through the page
+// cache (the cached pass too) or O_DIRECT.
+bool ReadsLength(const OpRecord& r) {
   if (r.thread == kFinalThread) return r.index == static_cast<uint16_t>(FinalPass::kCached);
-  return r.thread != kSetupThread && r.kind == OpKind::kRead;
+  return r.thread != kSetupThread && (r.kind == OpKind::kRead || r.kind == OpKind::kDioRead);
 }
 
 // Rule 5: per sector, whether it lies inside the file, as the register that
 // size ops and writes set (checker.h). Judged on each op's last sector seen
 // inside and first seen outside (for a mapped access, the first sector of
 // each page), which is what a length or a SIGBUS says.
+// Kept between calls (thread_local), so that a run allocates nothing here
+// once warm; a history without a size op costs one pass over it.
 class SizePlane {
  public:
-  explicit SizePlane(const History& history) {
-    for (uint32_t f = 0; f < kFilesMax; ++f) floor_[f] = UINT32_MAX;
+  void Reset(const History& history) {
+    std::fill(std::begin(floor_), std::end(floor_), UINT32_MAX);
+    for (uint32_t f = 0; f < kFilesMax; ++f) {
+      writes_[f].clear();
+      sizes_[f].clear();
+    }
+    focus_ = nullptr;
+    for (const OpRecord& op : history)
+      if (ProgramOp(op) && SetsSize(op.kind)) floor_[op.file] = std::min(floor_[op.file], op.sector);
+    if (!active()) return;
+    // Only files with a size op ask about writers (Possible).
     for (const OpRecord& op : history) {
-      if (op.thread == kFinalThread || op.thread == kSetupThread) continue;
-      if (SetsSize(op.kind)) floor_[op.file] = std::min(floor_[op.file], op.sector);
-      if (SetsSize(op.kind) || op.kind == OpKind::kWrite || op.kind == OpKind::kWriteMapped) writers_.push_back(&op);
+      if (!ProgramOp(op) || floor_[op.file] == UINT32_MAX) continue;
+      if (SetsSize(op.kind)) {
+        sizes_[op.file].push_back(&op);
+      } else if ((op.kind == OpKind::kWrite || op.kind == OpKind::kWriteMapped || op.kind == OpKind::kDioWrite) &&
+                 op.Reached() > 0) {
+        writes_[op.file].push_back(&op);  // one that wrote nothing (a mapped buffer past the end) sets nothing
+      }
+    }
+    for (uint32_t f = 0; f < kFilesMax; ++f) {
+      std::sort(writes_[f].begin(), writes_[f].end(),
+                [](const OpRecord* a, const OpRecord* b) { return End(*a) > End(*b); });
+      std::sort(sizes_[f].begin(), sizes_[f].end(),
+                [](const OpRecord* a, const OpRecord* b) { return a->response < b->response; });
     }
   }
 
@@ -414,17 +455,16 @@ class SizePlane {
 
   enum class Inside : uint8_t { kYes, kNo, kMaybe };
   // Whether sector s of the op's file lay inside the file throughout the op.
-  Inside During(const OpRecord& r, uint32_t s) const {
-    if (s < floor_[r.file]) return Inside::kYes;  // no size op cuts below it
+  Inside During(const OpRecord& r, uint32_t s) {
     const uint8_t bits = Possible(r, s);
     return bits == kIn ? Inside::kYes : bits == kOut ? Inside::kNo : Inside::kMaybe;
   }
 
-  void Judge(const OpRecord& r, CheckReport& report) const {
+  void Judge(const OpRecord& r, CheckReport& report) {
     // A read that failed observed nothing, not even a length.
     if (r.Reads() && r.observed.size() != r.Reached()) return;
     const uint32_t end = r.sector + r.Reached();
-    if (ReadsCache(r)) {
+    if (ReadsLength(r)) {
       if (r.Reached() > 0) See(r, end - 1, true, report);
       if (r.Reached() < r.count) See(r, end, false, report);
     } else if (Mapped(r)) {
@@ -437,29 +477,64 @@ class SizePlane {
  private:
   static constexpr uint8_t kIn = 1, kOut = 2;
 
-  // A write that wrote nothing (a mapped buffer past the end) sets nothing.
-  static bool Affects(const OpRecord& w, uint32_t s) {
-    return SetsSize(w.kind) || (w.Reached() > 0 && s < w.sector + w.Reached());
-  }
-  static bool InsideAfter(const OpRecord& w, uint32_t s) { return !SetsSize(w.kind) || s < w.sector; }
+  static bool ProgramOp(const OpRecord& op) { return op.thread != kFinalThread && op.thread != kSetupThread; }
+  // A write sets [0, its end) inside (it extends the file); a size op sets
+  // every sector, inside below its size and outside from it.
+  static uint32_t End(const OpRecord& w) { return w.sector + w.Reached(); }
 
   // What sector s may have been for op r (bits kIn, kOut), as rule 1 has it:
   // any write of the register that began before r ended and did not end
   // before the last one that completed before r began.
-  uint8_t Possible(const OpRecord& r, uint32_t s) const {
-    const OpRecord* must = nullptr;
-    for (const OpRecord* w : writers_)
-      if (w->file == r.file && Affects(*w, s) && w->response < r.invoke && (must == nullptr || w->invoke > must->invoke))
-        must = w;
-    uint8_t bits = must == nullptr ? kIn : 0;  // the initial size: the whole file
-    const uint64_t must_invoke = must == nullptr ? 0 : must->invoke;
-    for (const OpRecord* w : writers_)
-      if (w->file == r.file && Affects(*w, s) && w->invoke < r.response && w->response >= must_invoke)
-        bits |= InsideAfter(*w, s) ? kIn : kOut;
+  uint8_t Possible(const OpRecord& r, uint32_t s) {
+    if (s < floor_[r.file]) return kIn;  // every writer sets it inside
+    Focus(r);
+    // The writes that cover s are a prefix of each list (by end, descending).
+    const auto covers = [s](const Reach& w) { return w.end > s; };
+    const size_t done = std::partition_point(done_.begin(), done_.end(), covers) - done_.begin();
+    const size_t begun = std::partition_point(begun_.begin(), begun_.end(), covers) - begun_.begin();
+    // The last writer that completed before r began (none: the initial
+    // size, the whole file), by its invoke.
+    const bool must = size_done_ || done > 0;
+    const uint64_t must_invoke = std::max(size_invoke_, done > 0 ? done_[done - 1].latest : 0);
+    uint8_t bits = must ? 0 : kIn;
+    if (begun > 0 && begun_[begun - 1].latest >= must_invoke) bits |= kIn;
+    const auto from = std::partition_point(sizes_from_.begin(), sizes_from_.end(),
+                                           [must_invoke](const SizesFrom& z) { return z.response < must_invoke; });
+    if (from != sizes_from_.end()) bits |= (from->highest > s ? kIn : 0) | (from->lowest <= s ? kOut : 0);
     return bits;
   }
 
-  void See(const OpRecord& r, uint32_t s, bool inside, CheckReport& report) const {
+  // The writers of r's file as r sees them, made once for the op (During and
+  // See ask about one op's sectors in a row): then a sector costs a few
+  // binary searches, not a pass over every writer.
+  void Focus(const OpRecord& r) {
+    if (focus_ == &r) return;
+    focus_ = &r;
+    done_.clear();
+    begun_.clear();
+    for (const OpRecord* w : writes_[r.file]) {
+      if (w->response < r.invoke)
+        done_.push_back({End(*w), std::max(w->invoke, done_.empty() ? 0 : done_.back().latest)});
+      if (w->invoke < r.response)
+        begun_.push_back({End(*w), std::max(w->response, begun_.empty() ? 0 : begun_.back().latest)});
+    }
+    size_done_ = false;
+    size_invoke_ = 0;
+    sizes_from_.clear();
+    for (const OpRecord* z : sizes_[r.file]) {
+      if (z->response < r.invoke) {
+        size_done_ = true;
+        size_invoke_ = std::max(size_invoke_, z->invoke);
+      }
+      if (z->invoke < r.response) sizes_from_.push_back({z->response, z->sector, z->sector});
+    }
+    for (size_t i = sizes_from_.size(); i-- > 1;) {
+      sizes_from_[i - 1].highest = std::max(sizes_from_[i - 1].highest, sizes_from_[i].highest);
+      sizes_from_[i - 1].lowest = std::min(sizes_from_[i - 1].lowest, sizes_from_[i].lowest);
+    }
+  }
+
+  void See(const OpRecord& r, uint32_t s, bool inside, CheckReport& report) {
     if (s < floor_[r.file] && inside) return;
     if ((Possible(r, s) & (inside ? kIn : kOut)) != 0) return;
     ++report.total;
@@ -470,9 +545,58 @@ class SizePlane {
                                  r.response, r.Describe(), seen, expected});
   }
 
-  uint32_t floor_[kFilesMax];            // per file, the smallest size a size op sets (UINT32_MAX: none)
-  std::vector<const OpRecord*> writers_;  // size ops and writes, which set sectors inside
+  // A write's end, and the latest invoke (done_) or response (begun_) among
+  // it and the writes before it in the list.
+  struct Reach {
+    uint32_t end;
+    uint64_t latest;
+  };
+  // A size op by its response, and the highest and lowest size that it and
+  // those after it in the list set.
+  struct SizesFrom {
+    uint64_t response;
+    uint32_t highest, lowest;
+  };
+
+  uint32_t floor_[kFilesMax];                      // per file, the smallest size a size op sets (UINT32_MAX: none)
+  std::vector<const OpRecord*> writes_[kFilesMax];  // per file with a size op, by end, descending
+  std::vector<const OpRecord*> sizes_[kFilesMax];   // per file, its size ops by response
+  // For the focus op: the writes that completed before it began, and those
+  // that began before it ended (as writes_); whether a size op completed
+  // before it began, and the latest invoke of one that did; the size ops
+  // that began before it ended (as sizes_).
+  const OpRecord* focus_ = nullptr;
+  std::vector<Reach> done_, begun_;
+  bool size_done_ = false;
+  uint64_t size_invoke_ = 0;
+  std::vector<SizesFrom> sizes_from_;
 };
+
+// Rule 6: a direct write and a store through the mapping to the same page
+// that overlap in time collide. Direct I/O takes no lock that stores take,
+// so the store may fault the page in from the storage before the write's
+// I/O and dirty it before the invalidation after the I/O, which then fails
+// (the kernel warns: "Possible data corruption due to collision with
+// buffered I/O"); or writeback may write it back in between. Either way the
+// page's old contents may later overwrite the write on the storage. From
+// the direct write's invoke, a read of such a sector may see any value the
+// sector held.
+void MarkCollisions(const History& history, std::vector<SectorHistory>& table) {
+  constexpr uint32_t kFileSectors = kFilePagesMax * kSectorsPerPage;
+  for (const OpRecord& w : history) {
+    if (w.kind != OpKind::kDioWrite || w.thread == kFinalThread || w.thread == kSetupThread) continue;
+    for (const OpRecord& s : history) {
+      if (s.kind != OpKind::kStore || s.file != w.file || s.invoke > w.response || w.invoke > s.response) continue;
+      const uint32_t first = std::max(w.sector, s.sector / kSectorsPerPage * kSectorsPerPage);
+      const uint32_t end = std::min(w.sector + w.count, (s.sector + s.count + kSectorsPerPage - 1) / kSectorsPerPage *
+                                                            kSectorsPerPage);
+      for (uint32_t sector = first; sector < end; ++sector) {
+        SectorHistory& h = table[w.file * kFileSectors + sector];
+        if (!h.writers.empty()) h.collided = std::min(h.collided, w.invoke);
+      }
+    }
+  }
+}
 
 }  // namespace
 
@@ -499,9 +623,11 @@ CheckReport CheckHistory(const History& history, const CheckOptions& options) {
   for (uint32_t key : used) {
     table[key].writers.clear();
     table[key].reads.clear();
+    table[key].collided = kStampNever;
   }
   used.clear();
-  const SizePlane size(history);
+  thread_local SizePlane size;
+  size.Reset(history);
   const bool sizes = size.active();
   // Only sectors that some read observed are judged: the reads make their
   // entries (with the initial zero write), then the writes join those. A
@@ -544,13 +670,14 @@ CheckReport CheckHistory(const History& history, const CheckOptions& options) {
       h.writers.push_back({&op, op.invoke, response, op.gen, OpRecord::WritesZeros(op.kind)});
     }
   }
+  MarkCollisions(history, table);
   CheckReport report;
   if (sizes) {
     for (const OpRecord& op : history) size.Judge(op, report);
   } else {
     // Without a size op the file keeps its whole size: nothing may stop short.
     for (const OpRecord& op : history)
-      if ((ReadsCache(op) || Mapped(op)) && (op.Reached() < op.count || op.sigbus)) size.Judge(op, report);
+      if ((ReadsLength(op) || Mapped(op)) && (op.Reached() < op.count || op.sigbus)) size.Judge(op, report);
   }
   // Any order: the violations are sorted below by (stamp, file, sector), which
   // is unique (one finding per read and sector).

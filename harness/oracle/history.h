@@ -62,10 +62,12 @@ struct OpRecord {
   // completed before it began, or a newer one.
   uint32_t Reached() const { return reached < count ? reached : count; }
   bool Writes() const { return WritesData(kind) || WritesZeros(kind); }
-  bool Reads() const { return kind == OpKind::kRead || kind == OpKind::kLoad || Syncs(kind); }
+  bool Reads() const {
+    return kind == OpKind::kRead || kind == OpKind::kDioRead || kind == OpKind::kLoad || Syncs(kind);
+  }
   static bool Syncs(OpKind k) { return k == OpKind::kFsync || k == OpKind::kFdatasync; }
   static bool WritesData(OpKind k) {
-    return k == OpKind::kWrite || k == OpKind::kStore || k == OpKind::kWriteMapped;
+    return k == OpKind::kWrite || k == OpKind::kStore || k == OpKind::kWriteMapped || k == OpKind::kDioWrite;
   }
   static bool WritesZeros(OpKind k) { return k == OpKind::kPunch || k == OpKind::kZeroRange || SetsSize(k); }
   // "t1#4 read f0 s8+16" or "final/cached f0 s0+128".

@@ -105,7 +105,11 @@ void DecodeRecord(uint32_t r, Program& p) {
     op.count = 1;
   } else {
     op.sector = static_cast<uint16_t>(sector % sectors);
-    const uint32_t count = Field(r, kCountShift, kCountBits) + 1;
+    uint32_t count = Field(r, kCountShift, kCountBits) + 1;
+    if (Direct(op.kind)) {  // whole pages: the first one holding the sector, on
+      op.sector = static_cast<uint16_t>(op.sector / kSectorsPerPage * kSectorsPerPage);
+      count = (count + kSectorsPerPage - 1) / kSectorsPerPage * kSectorsPerPage;
+    }
     op.count = static_cast<uint16_t>(std::min(count, sectors - op.sector));
   }
   const uint32_t thread = Field(r, kThreadShift, kThreadBits) % p.threads.size();

@@ -94,10 +94,10 @@ TEST(CodecTest, HandWrittenBytesDecodeExactly) {
   std::vector<uint8_t> bytes = kHeader;
   // write t1 f1 s10 count 16, with the ignored bits 27-31 all set.
   bytes.insert(bytes.end(), {0x91, 0x14, 0x3c, 0xf8});
-  // kind 16 (high bit 25) -> punch (mod 14), thread 3 -> 1, file 2 -> 0,
+  // kind 18 (high bit 25) -> punch (mod 16), thread 3 -> 1, file 2 -> 0,
   // sector 200 -> 72, count 128 clamped to the 56 sectors left.
-  static_assert(kOpKinds == 14, "the kind below folds by the number of kinds");
-  bytes.insert(bytes.end(), {0x30, 0x91, 0xfd, 0x03});
+  static_assert(kOpKinds == 16, "the kind below folds by the number of kinds");
+  bytes.insert(bytes.end(), {0x32, 0x91, 0xfd, 0x03});
   // read t0 f0 s0 count 1, then a partial record that is ignored.
   bytes.insert(bytes.end(), {0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff});
   const Program p = Decode(bytes);
@@ -106,6 +106,25 @@ TEST(CodecTest, HandWrittenBytesDecodeExactly) {
 
 // A size op keeps its size in the sector bits with the high bit 26, folded
 // into [0, file_sectors]: the whole size of a 64-page file is 512.
+// A direct op decodes to the pages that hold its sectors: the first sector
+// rounds down to a page, the count up to whole pages, within the file.
+TEST(CodecTest, DirectOpsDecodeToWholePages) {
+  std::vector<uint8_t> bytes = {0x00, 0x00, 3};  // one thread, one file, 4 pages
+  bytes.resize(kHeaderBytes);
+  const uint32_t dio = static_cast<uint32_t>(OpKind::kDioWrite);
+  const uint32_t kind = (dio & 15) | (dio >> 4) << 25;
+  const uint32_t inside = kind | 11u << 9 | (3u - 1) << 18;   // s11+3 -> s8+8
+  const uint32_t past = kind | 20u << 9 | (20u - 1) << 18;    // s20+20 -> s16+16 (the file ends at 32)
+  for (uint32_t r : {inside, past})
+    for (int i = 0; i < 4; ++i) bytes.push_back(static_cast<uint8_t>(r >> (8 * i)));
+  const Program p = Decode(bytes);
+  ASSERT_EQ(p.threads[0].size(), 2u);
+  EXPECT_EQ(p.threads[0][0], (Op{OpKind::kDioWrite, 0, 8, 8}));
+  EXPECT_EQ(p.threads[0][1], (Op{OpKind::kDioWrite, 0, 16, 16}));
+  EXPECT_TRUE(Validate(p).ok());
+  EXPECT_EQ(Decode(Encode(p)), p);
+}
+
 TEST(CodecTest, SizeOpsCarryTheirSizeInTheSectorBits) {
   std::vector<uint8_t> bytes = {0x00, 0x00, 63};  // one thread, one file, 64 pages
   bytes.resize(kHeaderBytes);
@@ -213,9 +232,11 @@ TEST(CodecTest, EveryKindRoundTrips) {
   p.threads.assign(2, {});
   for (const OpInfo& info : OpTable()) {
     const uint16_t k = static_cast<uint16_t>(info.kind);
-    // A size op: its size in the sector field, count 1.
-    const uint16_t count = SetsSize(info.kind) ? 1 : static_cast<uint16_t>(k + 1);
-    p.threads[k % 2].push_back(Op{info.kind, static_cast<uint8_t>(k % 2), k, count});
+    // A size op: its size in the sector field, count 1; a direct op: whole
+    // pages.
+    uint16_t sector = k, count = SetsSize(info.kind) ? 1 : static_cast<uint16_t>(k + 1);
+    if (Direct(info.kind)) sector = 8, count = 16;
+    p.threads[k % 2].push_back(Op{info.kind, static_cast<uint8_t>(k % 2), sector, count});
   }
   ASSERT_TRUE(Validate(p).ok());
   EXPECT_EQ(Decode(Encode(p)), p);

@@ -47,6 +47,7 @@ int Phase(OpKind kind) {
     case OpKind::kWrite:
     case OpKind::kStore:
     case OpKind::kWriteMapped:
+    case OpKind::kDioWrite:
       return 0;
     case OpKind::kEvict:
     case OpKind::kFsync:
@@ -61,6 +62,7 @@ int Phase(OpKind kind) {
     case OpKind::kZeroRange:
     case OpKind::kLoad:
     case OpKind::kTruncate:
+    case OpKind::kDioRead:
       return 3;
   }
   return 3;
@@ -203,6 +205,13 @@ Program Generate(Rng& rng, const GenerateOptions& options, const Swarm& swarm) {
       // A size op cuts the file inside the hot window (half the time in the
       // middle of a page), or now and then gives it back its whole size.
       if (SetsSize(op.kind)) op.sector = static_cast<uint16_t>(rng.Chance(1, 4) ? sectors : start), op.count = 1;
+      // A direct op covers the pages of its range.
+      if (Direct(op.kind)) {
+        op.sector = static_cast<uint16_t>(start / kSectorsPerPage * kSectorsPerPage);
+        const uint32_t end = std::min((start + count + kSectorsPerPage - 1) / kSectorsPerPage * kSectorsPerPage,
+                                      op.sector + kOpSectorsMax);
+        op.count = static_cast<uint16_t>(end - op.sector);
+      }
       ops.push_back(op);
     }
   }

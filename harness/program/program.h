@@ -48,7 +48,9 @@ enum class OpKind : uint8_t {
   kZeroRange,     // fallocate(ZERO_RANGE|KEEP_SIZE)
   kFdatasync,     // fdatasync(2)
   kTruncate,      // ftruncate(2) to `sector` sectors, shrinking or extending (see Op)
-  kMaxValue = kTruncate,
+  kDioRead,       // pread(2) on an O_DIRECT descriptor: page-aligned (see Op)
+  kDioWrite,      // pwrite(2) of generation-tagged sectors on an O_DIRECT descriptor: page-aligned
+  kMaxValue = kDioWrite,
 };
 inline constexpr uint32_t kOpKinds = static_cast<uint32_t>(OpKind::kMaxValue) + 1;
 
@@ -139,7 +141,9 @@ struct ScheduleSpec {
 
 // An op on sectors [sector, sector + count) of a file. A size op
 // (SetsSize) has no range: `sector` is the size it sets, [0, file_sectors],
-// and count is 1.
+// and count is 1. A direct op (Direct) covers whole pages: sector and count
+// are multiples of kSectorsPerPage, as O_DIRECT needs its offset and length
+// aligned to the file system's block.
 struct Op {
   OpKind kind = OpKind::kRead;
   uint8_t file = 0;        // [0, files)
@@ -150,6 +154,8 @@ struct Op {
 
 // Whether ops of this kind set the file's size (Op says how they are read).
 inline bool SetsSize(OpKind kind) { return kind == OpKind::kTruncate; }
+// Whether ops of this kind bypass the page cache (O_DIRECT): whole pages only.
+inline bool Direct(OpKind kind) { return kind == OpKind::kDioRead || kind == OpKind::kDioWrite; }
 
 // An op's operands as the text format and traces spell them: "f0 s8+16", or
 // "f0 s40" for a size op.

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 
 #include "harness/base/check.h"
 #include "harness/base/interrupt.h"
@@ -36,16 +35,26 @@ std::optional<Schedule> ScheduleFromName(std::string_view name) {
 
 const char* TargetName(TargetKind kind) { return kind == TargetKind::kModel ? "model" : "kernel"; }
 
-bool KernelSizeOps() {
-  const char* v = std::getenv("PAGERACE_KERNEL_TRUNCATE");
-  return v != nullptr && std::string_view(v) == "1";
-}
+bool RunsSizeOps(TargetKind target, bool opted_in) { return target != TargetKind::kKernel || opted_in; }
 
-bool HasSizeOps(const Program& program) {
+namespace {
+template <typename Pred>
+bool AnyOp(const Program& program, Pred pred) {
   for (const auto& ops : program.threads)
     for (const Op& op : ops)
-      if (SetsSize(op.kind)) return true;
+      if (pred(op.kind)) return true;
   return false;
+}
+}  // namespace
+
+bool HasSizeOps(const Program& program) { return AnyOp(program, SetsSize); }
+
+bool HasDirectWrites(const Program& program) {
+  return AnyOp(program, [](OpKind kind) { return kind == OpKind::kDioWrite; });
+}
+
+bool HasStores(const Program& program) {
+  return AnyOp(program, [](OpKind kind) { return kind == OpKind::kStore; });
 }
 
 std::optional<TargetKind> TargetFromName(std::string_view name) {
@@ -389,7 +398,7 @@ Result<RunOutcome> Executor::Run(const Program& program) {
   outcome.report = CheckHistory(outcome.history, {target_->ByteTearing()});
   if (std::optional<Anomaly> a = target_->TakeAnomaly()) {
     Violation v;
-    v.kind = a->sigbus ? ViolationKind::kSigbus : ViolationKind::kAssert;
+    v.kind = ViolationKind::kAssert;
     v.stamp = stamp_.load();
     v.reader = std::move(a->reader);
     v.observed = std::move(a->observed);

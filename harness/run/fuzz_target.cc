@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
+#include <string_view>
 
 #include "harness/base/check.h"
 #include "harness/program/codec.h"
@@ -35,6 +36,12 @@ template <typename Parse>
 auto OverrideFromEnv(const char* var, Parse parse, const char* choices) -> decltype(parse("")) {
   if (std::getenv(var) == nullptr) return std::nullopt;
   return FromEnv(var, "", parse, choices);
+}
+
+// The kernel fuzz target's opt-in to size ops (RunsSizeOps).
+bool KernelTruncateOptIn() {
+  const char* v = std::getenv("PAGERACE_KERNEL_TRUNCATE");
+  return v != nullptr && std::string_view(v) == "1";
 }
 
 }  // namespace
@@ -72,9 +79,8 @@ FuzzTarget* FuzzTarget::FromEnvironment(TargetKind kind) {
 int FuzzTarget::Run(std::span<const uint8_t> data) {
   const Program input = DecodeFuzzInput(data);
   if (input.op_count() == 0) return 0;
-  // On the host kernel, size ops are opt-in (PAGERACE_KERNEL_TRUNCATE=1), as
-  // in the soak: an input with one is passed over, not run.
-  if (options_.target == TargetKind::kKernel && !KernelSizeOps() && HasSizeOps(input)) return 0;
+  // An input the target may not run is passed over (RunsSizeOps).
+  if (!RunsSizeOps(options_.target, KernelTruncateOptIn()) && HasSizeOps(input)) return 0;
   const Program program = WithOverrides(input, options_.backend, options_.io);
   if (executor_ == nullptr) {
     Result<std::unique_ptr<Executor>> exec = Executor::Create(options_);

@@ -66,7 +66,7 @@ void InstallSigbusHandler() {
 struct File {
   std::string path;
   int fd = -1;
-  int direct_fd = -1;  // O_DIRECT, for the end-of-run check; -1 if refused
+  int direct_fd = -1;  // O_DIRECT, for dio ops and the end-of-run check; -1 if refused
   char* map = nullptr;
 };
 
@@ -89,6 +89,7 @@ class KernelTarget final : public Target {
     }
     if (pagemap_fd_ >= 0) close(pagemap_fd_);
     std::free(direct_buf_);
+    std::free(dio_bufs_);
     RemovePrivateDir(dir_);
   }
 
@@ -103,22 +104,24 @@ class KernelTarget final : public Target {
       void* map = mmap(nullptr, kFileBytes, PROT_READ | PROT_WRITE, MAP_SHARED, f.fd, 0);
       if (map == MAP_FAILED) return Status::FromErrno("mmap " + f.path, errno);
       f.map = static_cast<char*>(map);
-      f.direct_fd = open(f.path.c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC);
+      f.direct_fd = open(f.path.c_str(), O_RDWR | O_DIRECT | O_CLOEXEC);
       if (f.direct_fd < 0) {
         Note("kernel: O_DIRECT refused (" + std::string(std::strerror(errno)) +
-             "): the end-of-run check reads the page cache after eviction");
+             "): dio-read and dio-write run buffered, and the end-of-run check reads the page cache after "
+             "eviction");
       }
     }
     pagemap_fd_ = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
     if (pagemap_fd_ < 0) Note("kernel: no /proc/self/pagemap: the end-of-run check loads no mapped pages");
     direct_buf_ = std::aligned_alloc(kPageBytes, size_t{kFilePagesMax} * kPageBytes);
     PR_CHECK(direct_buf_ != nullptr);
+    dio_bufs_ = std::aligned_alloc(kPageBytes, size_t{kThreadsMax} * kDioBufBytes);
+    PR_CHECK(dio_bufs_ != nullptr);
     return Status::Ok();
   }
 
   Status Reset(const Program& program, std::span<const Backend::Initial> initial) override {
     program_ = &program;
-    anomaly_.reset();
     const bool cold = (program.seed >> 1 & 1) != 0;
     // The last run's Settle left no PTE on the program pages and nothing
     // dirty: the first access to a page faults.
@@ -157,6 +160,33 @@ class KernelTarget final : public Target {
         return Status::Ok();
       }
       case OpKind::kTruncate: return Errno(ftruncate(f.fd, static_cast<off_t>(off)), "ftruncate");
+      case OpKind::kDioRead:
+      case OpKind::kDioWrite: {
+        // One pread or pwrite (whose errno says what failed) through the
+        // thread's page-aligned buffer, as O_DIRECT needs; on a file system
+        // that refused O_DIRECT, buffered (Init said so).
+        char* aligned = static_cast<char*>(dio_bufs_) + size_t{thread} * kDioBufBytes;
+        const int fd = f.direct_fd >= 0 ? f.direct_fd : f.fd;
+        const bool write = op.kind == OpKind::kDioWrite;
+        if (write) std::memcpy(aligned, buf, len);
+        got = 0;
+        while (got < len) {
+          const ssize_t n = write ? pwrite(fd, aligned + got, len - got, static_cast<off_t>(off + got))
+                                  : pread(fd, aligned + got, len - got, static_cast<off_t>(off + got));
+          if (n < 0 && errno == EINTR) continue;
+          if (n < 0 && errno == EIO && MetDelalloc()) {
+            out->failed = true;  // a write may have written part; a read observed nothing
+            return Status::Ok();
+          }
+          if (n < 0) return Status::FromErrno(write ? "pwrite (O_DIRECT)" : "pread (O_DIRECT)", errno);
+          if (n == 0) break;  // a read at the end of the file
+          got += static_cast<size_t>(n);
+        }
+        if (write) return got == len ? Status::Ok() : Status::FromErrno("pwrite (O_DIRECT)", EIO);
+        std::memcpy(buf, aligned, got);
+        out->done = static_cast<uint32_t>(got / kSectorBytes);  // short at the end of the file
+        return Status::Ok();
+      }
       case OpKind::kWrite: return engine_.Write({&s, 1});
       case OpKind::kPunch: return Fallocate(f, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len, "punch");
       case OpKind::kZeroRange: return Fallocate(f, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, off, len, "zero");
@@ -168,8 +198,16 @@ class KernelTarget final : public Target {
       case OpKind::kStore:
         Access(op, reinterpret_cast<uint64_t*>(f.map + off), buf, words, out);
         return Status::Ok();
-      case OpKind::kFsync: return Errno(fsync(f.fd), "fsync");
-      case OpKind::kFdatasync: return Errno(fdatasync(f.fd), "fdatasync");
+      case OpKind::kFsync:
+      case OpKind::kFdatasync: {
+        const bool data = op.kind == OpKind::kFdatasync;
+        if ((data ? fdatasync(f.fd) : fsync(f.fd)) == 0) return Status::Ok();
+        if (Collided(errno)) {
+          out->failed = true;  // it reports the collision, and observed nothing
+          return Status::Ok();
+        }
+        return Status::FromErrno(data ? "fdatasync" : "fsync", errno);
+      }
       case OpKind::kMadvise: return Errno(madvise(f.map + page_lo, page_hi - page_lo, MADV_WILLNEED), "madvise(WILLNEED)");
       case OpKind::kSysReadahead: return Errno(static_cast<int>(readahead(f.fd, static_cast<off64_t>(off), len)), "readahead");
       case OpKind::kWriteMapped: {
@@ -209,7 +247,7 @@ class KernelTarget final : public Target {
   Status RunFlusher(size_t passes, const std::atomic<uint32_t>& threads_done, uint32_t threads) override {
     for (size_t pass = 0; pass < passes; ++pass) {
       for (uint32_t i = 0; i < program_->files; ++i)
-        if (sync_file_range(files_[i].fd, 0, 0, SYNC_FILE_RANGE_WRITE) != 0)
+        if (sync_file_range(files_[i].fd, 0, 0, SYNC_FILE_RANGE_WRITE) != 0 && !Collided(errno))
           return Status::FromErrno("sync_file_range", errno);
       if (threads_done.load(std::memory_order_acquire) >= threads) break;
       const timespec pause{0, 50'000};
@@ -278,18 +316,10 @@ class KernelTarget final : public Target {
     return Status::Ok();
   }
 
-  void SetClock(const std::atomic<uint64_t>* clock) override { clock_ = clock; }
-
-  std::optional<Anomaly> TakeAnomaly() override {
-    std::lock_guard lock(anomaly_mu_);
-    std::optional<Anomaly> a = std::move(anomaly_);
-    anomaly_.reset();
-    return a;
-  }
   bool ByteTearing() const override { return true; }
   std::string Degraded() const override {
     std::string all = engine_.degraded();
-    std::lock_guard lock(anomaly_mu_);
+    std::lock_guard lock(notes_mu_);
     for (const std::string& n : notes_) all += (all.empty() ? "" : "; ") + n;
     return all;
   }
@@ -304,6 +334,32 @@ class KernelTarget final : public Target {
 
  private:
   static Status Errno(int r, const char* what) { return r == 0 ? Status::Ok() : Status::FromErrno(what, errno); }
+
+  // Whether EIO from a direct I/O is the kernel's: iomap's direct I/O fails
+  // when it meets a delayed allocation, which a store's page_mkwrite made
+  // after the I/O wrote the range back ("Direct I/O collision with buffered
+  // writes!": direct I/O is not serialized against the mapping). Only
+  // programs with stores can make one while a direct I/O runs.
+  bool MetDelalloc() {
+    if (program_ == nullptr || !HasStores(*program_)) return false;
+    Note("kernel: a direct I/O returned EIO: it met a delayed allocation of a store's page_mkwrite (\"Direct "
+         "I/O collision with buffered writes!\")");
+    return true;
+  }
+
+  // Whether a write-back error is the kernel's report of a direct write that
+  // collided with buffered I/O or a store through the mapping: after the
+  // write, the cached pages of its range could not be invalidated, and
+  // dio_warn_stale_pagecache set -EIO on the mapping for fsync to return
+  // (and logged "Page cache invalidation failure on direct I/O"). The next
+  // write-back call of the descriptor succeeds. Only programs with direct
+  // writes can collide.
+  bool Collided(int err) {
+    if (err != EIO || program_ == nullptr || !HasDirectWrites(*program_)) return false;
+    Note("kernel: a write-back call returned EIO after a direct write: the kernel's report of a collision "
+         "with buffered I/O or the mapping (dio_warn_stale_pagecache)");
+    return true;
+  }
 
   Status Fallocate(File& f, int mode, size_t off, size_t len, const char* what) {
     // tmpfs has no ZERO_RANGE: a punch zeroes the same bytes.
@@ -327,7 +383,8 @@ class KernelTarget final : public Target {
 
   Status WritebackAndDrop(File& f) {
     if (sync_file_range(f.fd, 0, 0,
-                        SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) != 0)
+                        SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) != 0 &&
+        !Collided(errno))
       return Status::FromErrno("sync_file_range", errno);
     return Fadvise(f, 0, 0, POSIX_FADV_DONTNEED, "posix_fadvise(DONTNEED)");
   }
@@ -347,7 +404,7 @@ class KernelTarget final : public Target {
   }
 
   void Note(const std::string& note) {
-    std::lock_guard lock(anomaly_mu_);
+    std::lock_guard lock(notes_mu_);
     for (const std::string& n : notes_)
       if (n == note) return;
     notes_.push_back(note);
@@ -361,11 +418,11 @@ class KernelTarget final : public Target {
   int pagemap_fd_ = -1;
   std::atomic<bool> no_zero_range_{false};  // the file system refused FALLOC_FL_ZERO_RANGE
   void* direct_buf_ = nullptr;  // page-aligned, for O_DIRECT reads
+  static constexpr size_t kDioBufBytes = size_t{kOpSectorsMax} * kSectorBytes;
+  void* dio_bufs_ = nullptr;    // page-aligned, kDioBufBytes a thread, for dio ops
   const Program* program_ = nullptr;
-  mutable std::mutex anomaly_mu_;
-  std::optional<Anomaly> anomaly_;   // guarded by anomaly_mu_
-  const std::atomic<uint64_t>* clock_ = nullptr;
-  std::vector<std::string> notes_;   // guarded by anomaly_mu_
+  mutable std::mutex notes_mu_;
+  std::vector<std::string> notes_;   // guarded by notes_mu_
 };
 
 std::string Field(std::istringstream& in) {

@@ -37,6 +37,8 @@ class ModelTarget final : public Target {
       case OpKind::kSysReadahead: return cache_.SysReadahead(op.file, op.sector, op.count);
       case OpKind::kWriteMapped: return cache_.WriteMapped(op.file, op.sector, op.count, buf, &out->done);
       case OpKind::kTruncate: return cache_.Truncate(op.file, op.sector);
+      case OpKind::kDioRead: return cache_.DioRead(op.file, op.sector, op.count, buf, &out->done);
+      case OpKind::kDioWrite: return cache_.DioWrite(op.file, op.sector, op.count, buf);
     }
     return Status::InvalidArgument("unknown op kind");
   }
@@ -98,7 +100,7 @@ class ModelTarget final : public Target {
   std::optional<Anomaly> TakeAnomaly() override {
     PageCache::Assertion a = cache_.assertion();
     if (a.what.empty()) return std::nullopt;
-    return Anomaly{false, "the model at f" + std::to_string(a.file) + " p" + std::to_string(a.page), std::move(a.what),
+    return Anomaly{"the model at f" + std::to_string(a.file) + " p" + std::to_string(a.page), std::move(a.what),
                    "the kernel's invariant to hold", a.file, a.page * kSectorsPerPage, a.stamp};
   }
   bool ByteTearing() const override { return false; }

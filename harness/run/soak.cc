@@ -148,15 +148,15 @@ Result<Finding> SaveFinding(const SoakOptions& options, const SoakResult& so_far
 
 // Where a swarm's programs run: where it was drawn to, unless the options
 // override that. The kernel target ignores the fields, so they keep their
-// defaults there: its artifacts claim nothing it did not run on.
+// defaults there: its artifacts claim nothing it did not run on. No size
+// ops where the target may not run them (RunsSizeOps).
 void Place(const SoakOptions& options, Swarm& swarm) {
+  if (!RunsSizeOps(options.target, options.mix.has_value()))
+    for (const OpInfo& info : OpTable())
+      if (SetsSize(info.kind)) swarm.weight[static_cast<size_t>(info.kind)] = 0;
   if (options.target == TargetKind::kKernel) {
     swarm.backend = BackendKind::kMemory;
     swarm.io = IoMode::kPread;
-    // Size ops on the host kernel only where --mix names them (target.h).
-    if (!options.mix)
-      for (const OpInfo& info : OpTable())
-        if (SetsSize(info.kind)) swarm.weight[static_cast<size_t>(info.kind)] = 0;
     return;
   }
   if (options.backend) swarm.backend = *options.backend;

@@ -22,14 +22,6 @@
 
 namespace pagerace {
 
-// Size ops (truncate) on the host kernel are opt-in: the soak runs them
-// there only where --mix names them, the kernel fuzz target only with
-// PAGERACE_KERNEL_TRUNCATE=1 (it passes over inputs with one otherwise).
-// Their first finding there (GARBAGE after the file grew, once, on ext4
-// under load) is not yet classified as the host's or the oracle's.
-bool KernelSizeOps();
-bool HasSizeOps(const Program& program);
-
 enum class TargetKind : uint8_t {
   kModel,   // the page-cache model (mutants, controlled schedules)
   kKernel,  // the host kernel on real files (free schedule only)
@@ -37,10 +29,22 @@ enum class TargetKind : uint8_t {
 const char* TargetName(TargetKind kind);
 std::optional<TargetKind> TargetFromName(std::string_view name);
 
+// Whether programs run on `target` may hold size ops (truncate), given the
+// caller's opt-in to them: the soak's --mix (it draws them only where the
+// mix names them), the kernel fuzz target's PAGERACE_KERNEL_TRUNCATE=1 (it
+// passes over inputs with one otherwise). On the host kernel they are
+// opt-in: their first finding there (GARBAGE after the file grew, once, on
+// ext4 under load) is not yet classified as the host's or the oracle's.
+bool RunsSizeOps(TargetKind target, bool opted_in);
+bool HasSizeOps(const Program& program);
+// Whether the program writes with O_DIRECT (dio-write), which can collide
+// with stores through the mapping (checker.cc, rule 6).
+bool HasDirectWrites(const Program& program);
+bool HasStores(const Program& program);  // stores through the mapping
+
 // An anomaly the target saw besides what the history shows: a model
-// assertion, or a SIGBUS from the kernel. Reported as one violation.
+// assertion (the kernel target has none). Reported as one violation.
 struct Anomaly {
-  bool sigbus = false;   // else a model assertion
   std::string reader;    // who saw it
   std::string observed;
   std::string expected;
@@ -99,7 +103,7 @@ class Target {
   }
 
   // The first anomaly of the run, if any.
-  virtual std::optional<Anomaly> TakeAnomaly() = 0;
+  virtual std::optional<Anomaly> TakeAnomaly() { return std::nullopt; }
   // Whether reads may tear at byte granularity (CheckOptions::byte_tearing).
   virtual bool ByteTearing() const = 0;
   // What the target had to do without ("" if nothing).
