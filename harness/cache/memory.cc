@@ -88,8 +88,9 @@ Result<PageCache::Fault> PageCache::HandleFault(Inode& ino, uint32_t index, bool
       Put(present);
       return Fault::kRetry;
     }
-    // do_wp_page -> wp_page_shared: page_mkwrite, then make the PTE writable
-    // if it still maps this folio (finish_mkwrite_fault), dirty, unlock.
+    // do_wp_page -> wp_page_shared: page_mkwrite (which dirties), then make
+    // the PTE writable if it still maps this folio (finish_mkwrite_fault),
+    // unlock.
     const Mkwrite mk = PageMkwrite(ino, present);
     if (mk == Mkwrite::kLocked || mk == Mkwrite::kUnlocked) {
       ino.ptl.Lock();
@@ -97,7 +98,7 @@ Result<PageCache::Fault> PageCache::HandleFault(Inode& ino, uint32_t index, bool
       const bool same = pte.folio == present;
       if (same) SetPteWritable(pte, true);
       ino.ptl.Unlock();
-      if (same) MarkDirty(present);
+      if (same && mk == Mkwrite::kUnlocked) MarkDirty(present);
       if (mk == Mkwrite::kLocked) Unlock(present);
     }
     Put(present);
@@ -115,8 +116,8 @@ Result<PageCache::Fault> PageCache::HandleFault(Inode& ino, uint32_t index, bool
     return Fault::kRetry;
   }
   // do_shared_fault: ->fault returns the folio locked; unlock for
-  // page_mkwrite, which returns it locked again (VM_FAULT_LOCKED) after
-  // re-checking the mapping; install the PTE, dirty, unlock.
+  // page_mkwrite, which returns it locked (VM_FAULT_LOCKED) and dirty after
+  // re-checking the mapping; install the PTE, unlock.
   Result<Folio*> folio = FilemapFault(ino, index);
   if (!folio.ok()) return folio.status();
   Folio* f = *folio;
@@ -127,7 +128,7 @@ Result<PageCache::Fault> PageCache::HandleFault(Inode& ino, uint32_t index, bool
     Put(f);
     return mk == Mkwrite::kPastEof ? Fault::kSigbus : Fault::kRetry;
   }
-  if (FinishFault(ino, index, f, /*writable=*/true)) MarkDirty(f);
+  if (FinishFault(ino, index, f, /*writable=*/true) && mk == Mkwrite::kUnlocked) MarkDirty(f);
   if (mk == Mkwrite::kLocked) Unlock(f);
   Put(f);
   return Fault::kRetry;
@@ -189,12 +190,18 @@ PageCache::Mkwrite PageCache::PageMkwrite(Inode& ino, Folio* f) {
   // past it (the last page's rest is never the file's).
   EnsureBlocks(ino, f, 0, std::min(kSectorsPerPage, size - f->index * kSectorsPerPage));
   sched::At(sched::Point::kMkwriteBeforeDirty);
-  WaitClear(f, kWriteback);
-  if (lock) ino.invalidate_lock.UnlockShared();
   if (config_.mutant == Mutant::kMkwriteUnlockBeforeDirty) {
+    WaitClear(f, kWriteback);
+    if (lock) ino.invalidate_lock.UnlockShared();
     Unlock(f);  // before b827e496c893: the caller dirties and maps it unlocked
     return Mkwrite::kUnlocked;
   }
+  // block_page_mkwrite: dirty, then wait for writeback (stable pages), all
+  // before the PTE becomes writable, so that no store lands on a clean page
+  // that a writeback or a direct read's flush would pass over.
+  MarkDirty(f);
+  WaitClear(f, kWriteback);
+  if (lock) ino.invalidate_lock.UnlockShared();
   return Mkwrite::kLocked;
 }
 

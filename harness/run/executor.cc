@@ -379,6 +379,7 @@ Result<RunOutcome> Executor::Run(const Program& program) {
     v.expected = "every thread to finish";
     outcome.report.violations.push_back(std::move(v));
     outcome.report.total = 1;
+    AddAnomaly(outcome.report);
     return outcome;
   }
   program_ = nullptr;
@@ -396,17 +397,29 @@ Result<RunOutcome> Executor::Run(const Program& program) {
   sched::SetThreadJitter(0, {});
   PR_RETURN_IF_ERROR(FinalCheck(outcome.history, program));
   outcome.report = CheckHistory(outcome.history, {target_->ByteTearing()});
-  if (std::optional<Anomaly> a = target_->TakeAnomaly()) {
-    Violation v;
-    v.kind = ViolationKind::kAssert;
-    v.stamp = stamp_.load();
-    v.reader = std::move(a->reader);
-    v.observed = std::move(a->observed);
-    v.expected = std::move(a->expected);
-    outcome.report.violations.insert(outcome.report.violations.begin(), std::move(v));
-    ++outcome.report.total;
-  }
+  AddAnomaly(outcome.report);
   return outcome;
+}
+
+// The target's anomaly, if any, joins the report in time order: the report's
+// first violation is the first that happened. An anomaly at clock value X
+// came after every read whose response stamp is below X; one without a time
+// is taken as the end of the run.
+void Executor::AddAnomaly(CheckReport& report) {
+  std::optional<Anomaly> a = target_->TakeAnomaly();
+  if (!a) return;
+  Violation v;
+  v.kind = ViolationKind::kAssert;
+  v.file = a->file;
+  v.sector = a->sector;
+  v.stamp = a->stamp != 0 ? a->stamp : stamp_.load();
+  v.reader = std::move(a->reader);
+  v.observed = std::move(a->observed);
+  v.expected = std::move(a->expected);
+  auto at = std::lower_bound(report.violations.begin(), report.violations.end(), v.stamp,
+                             [](const Violation& x, uint64_t stamp) { return x.stamp < stamp; });
+  report.violations.insert(at, std::move(v));
+  ++report.total;
 }
 
 // Free mode: the pool's threads run the program's threads, started together.
@@ -484,6 +497,7 @@ bool Executor::RunControlled(const Program& program, RunOutcome& outcome) {
   v.expected = "every thread to finish";
   outcome.report.violations.push_back(std::move(v));
   outcome.report.total = 1;
+  AddAnomaly(outcome.report);
   // The abandoned fibers left locks held and folios locked; the next Run's
   // cache Reset makes fresh inodes and recycles every folio.
   return false;

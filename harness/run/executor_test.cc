@@ -16,6 +16,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 #include <string>
 
@@ -279,6 +280,28 @@ TEST(ExecutorTest, ControlledSeedSearchFindsEachMutantOnItsRegression) {
     ASSERT_TRUE(fixed.ok());
     EXPECT_TRUE(fixed->report.ok()) << m.name;
   }
+}
+
+TEST(ExecutorTest, AnAssertionNamesItsPageAndIsDatedByTheRunsClock) {
+  // read-folio-unlocked's regression trips ->read_folio's VM_BUG_ON in the
+  // middle of the run: the ASSERT names the page and the time it happened,
+  // before the end-of-run reads, and takes its place in time order.
+  Result<Program> p = LoadProgram(std::string(PAGERACE_SOURCE_DIR) + "/corpus/regressions/read-folio-unlocked.txt");
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  auto exec = MakeExecutor(Mutant::kReadFolioUnlocked, Schedule::kControlled, std::nullopt);
+  Result<RunOutcome> out = exec->Run(*p);
+  ASSERT_TRUE(out.ok());
+  ASSERT_FALSE(out->report.ok());
+  const Violation* assertion = nullptr;
+  for (const Violation& v : out->report.violations)
+    if (v.kind == ViolationKind::kAssert) assertion = &v;
+  ASSERT_NE(assertion, nullptr);
+  EXPECT_NE(assertion->reader.find(" p0"), std::string::npos) << assertion->reader;
+  uint64_t last = 0;
+  for (const OpRecord& r : out->history) last = std::max(last, r.response == kStampNever ? 0 : r.response);
+  EXPECT_LT(assertion->stamp, last);
+  EXPECT_TRUE(std::is_sorted(out->report.violations.begin(), out->report.violations.end(),
+                             [](const Violation& a, const Violation& b) { return a.stamp < b.stamp; }));
 }
 
 TEST(ExecutorTest, UnfilledMemoryReadsTheSameAloneAndAfterAThousandPrograms) {
