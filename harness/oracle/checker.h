@@ -8,7 +8,10 @@
 //  1. A read r observing the value of write w is valid iff w.invoke <
 //     r.response and no write w' to s lies entirely between them
 //     (w.response < w'.invoke and w'.response < r.invoke).
-//  2. Reads that do not overlap must not go backwards in time.
+//  2. Reads that do not overlap must not go backwards in time, but for reads
+//     that overlap a direct write of s: while it runs, the storage (what a
+//     direct read sees) and the cache (which may hold a page filled before
+//     the write's I/O, until its invalidation) differ.
 //  3. A sector may mix words of several writes (tearing) only if each of them
 //     is valid for that read; otherwise it is TORN. With byte tearing (the
 //     kernel target: the kernel copies page data with no lock against
@@ -31,6 +34,11 @@
 //     copy them from the page), one that may have been is a write that may
 //     or may not have taken effect, and a load of a sector that may have
 //     been outside is not judged (it sees the page, not the file).
+//  6. A direct write and a store through the mapping to the same page that
+//     overlap in time collide: the kernel orders neither against the other,
+//     and the page's old contents may later overwrite the direct write. From
+//     the direct write's invoke, a read of such a sector may see any value
+//     the sector held (rules 1 and 2 are waived for it; rules 3 and 4 hold).
 #pragma once
 
 #include <cstdint>

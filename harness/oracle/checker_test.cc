@@ -426,6 +426,31 @@ TEST(CheckerFlags, NonOverlappingReadsGoingBackwardsIsStale) {
   ExpectOne(h, ViolationKind::kStale, 0, 1, 7);
 }
 
+// Rule 2 holds once a direct write has returned: a read that begins after
+// it may not see the data it replaced, and reads that overlap it only it
+// may disorder.
+TEST(CheckerFlags, StaleDataAfterADirectWriteReturnedIsStale) {
+  History h = {
+      Write(0, 1, 1, 1, 1, 2),
+      Mutation(OpKind::kDioWrite, 0, 0, 8, 2, 3, 10),
+      Read(0, 1, {Tagged(0, 1, 2)}, 4, 5, 1, 0),   // overlaps the direct write: the storage
+      Read(0, 1, {Tagged(0, 1, 1)}, 6, 7, 2, 0),   // overlaps it too: the cache's old page
+      Read(0, 1, {Tagged(0, 1, 1)}, 11, 12, 3, 0), // after it returned: stale
+  };
+  ExpectOne(h, ViolationKind::kStale, 0, 1, 12);
+}
+
+// Rule 6 excuses the order of a collided sector, never data no write made.
+TEST(CheckerFlags, ACollidedSectorStillFlagsAnotherFilesData) {
+  History h = {
+      Write(0, 1, 1, 1, 1, 2),
+      Mutation(OpKind::kDioWrite, 0, 0, 8, 2, 3, 10),
+      Mutation(OpKind::kStore, 0, 4, 1, 3, 4, 6),
+      Read(0, 1, {Tagged(1, 1, 1)}, 11, 12, 2, 0),
+  };
+  ExpectOne(h, ViolationKind::kForeign, 0, 1, 12);
+}
+
 TEST(CheckerFlags, ReadsGoingBackwardsFromPunchZerosIsStale) {
   // r1 saw the concurrent punch's zeros; the later r2 sees the data again.
   History h = {
@@ -517,6 +542,36 @@ TEST(CheckerPasses, ReadConcurrentWithPunchSeesOldDataOrZeros) {
         Read(0, 3, {zeros ? Zeros() : Tagged(0, 3, 1)}, 4, 5),
     });
   }
+}
+
+// Rule 2 does not hold across a direct write: a direct read sees its data
+// on the storage, then a read through the cache the page it has yet to
+// invalidate.
+TEST(CheckerPasses, ReadsDuringADirectWriteMayDisagree) {
+  History h = {
+      Write(0, 1, 1, 1, 1, 2),
+      Mutation(OpKind::kDioWrite, 0, 0, 8, 2, 3, 10),
+      Read(0, 1, {Tagged(0, 1, 2)}, 4, 5, 1, 0),
+      Read(0, 1, {Tagged(0, 1, 1)}, 6, 7, 2, 0),
+      Read(0, 1, {Tagged(0, 1, 2)}, 11, 12, 3, 0),
+  };
+  ExpectOk(h);
+}
+
+// Rule 6: a store to a page that overlaps a direct write of it collides; the
+// page's old contents may come back over the write afterwards.
+TEST(CheckerPasses, ACollidedDirectWriteMayBeUndone) {
+  History h = {
+      Write(0, 1, 1, 1, 1, 2),
+      Mutation(OpKind::kDioWrite, 0, 0, 8, 2, 3, 10),
+      Mutation(OpKind::kStore, 0, 4, 1, 3, 4, 6),
+      Read(0, 1, {Tagged(0, 1, 2)}, 11, 12, 2, 0),
+      Read(0, 1, {Tagged(0, 1, 1)}, 13, 14, 3, 0),
+  };
+  ExpectOk(h);
+  // Without the store, the same reads are a finding.
+  h.erase(h.begin() + 2);
+  ExpectOne(h, ViolationKind::kStale, 0, 1, 14);
 }
 
 TEST(CheckerPasses, ZerosAfterPunchAfterWrite) {
