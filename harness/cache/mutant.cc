@@ -148,7 +148,8 @@ constexpr std::array<MutantInfo, 23> kMutants = {{
      "a read or fault refills the range from the storage while the direct write's I/O runs (direct "
      "I/O takes no invalidate_lock); without the invalidation after the I/O the cache keeps the "
      "old data",
-     "STALE: a buffered read after the direct write returns the data it replaced"},
+     "STALE: a buffered read after the direct write returns the data it replaced; LOST once a store "
+     "dirties that page and writeback puts it over the write"},
 }};
 
 }  // namespace
