@@ -7,11 +7,11 @@
 # host kernel, and checks that a crash the fuzzer finds for each mutant
 # replays exactly in both builds; last, the tsan preset (libFuzzer + TSan)
 # replays the regressions and fuzzes and soaks the correct model with real
-# threads for 40 s each. Exits non-zero on any failure. From a clean clone
+# threads for 35 s each. Exits non-zero on any failure. From a clean clone
 # on an idle 2-core machine (no compiler cache): about 14.5 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-fuzz_seconds=${PAGERACE_FUZZ_SECONDS:-25}
+fuzz_seconds=${PAGERACE_FUZZ_SECONDS:-20}
 
 ci/install-deps.sh
 cmake --preset dev >/dev/null
@@ -61,5 +61,5 @@ tests/crash_replay.sh build/fuzz/targets/pagecache_fuzzer \
 cmake --preset tsan >/dev/null
 cmake --build --preset tsan
 ctest --preset tsan -j2 -R '^(regression|seeds)/'
-ci/tsan-soak.sh --seconds "${PAGERACE_TSAN_SECONDS:-40}" --out "$work/tsan"
+ci/tsan-soak.sh --seconds "${PAGERACE_TSAN_SECONDS:-35}" --out "$work/tsan"
 echo "ci/test.sh: all tests passed"

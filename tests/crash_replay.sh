@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Exact replay of fuzzer crashes, across builds: for each mutant, the
-# libFuzzer target looks for a crash from the seed corpus for 30 s (the
+# libFuzzer target looks for a crash from the seed corpus for 10 s (the
 # ASan build runs a few hundred programs a second; how fast each mutant is
 # found is bench/detect's to measure, and a miss is printed as a note, with
 # the mutant's regression program replayed instead); then `pagerace replay
@@ -18,15 +18,15 @@ trap 'rm -rf "$work"' EXIT
 failed=0
 for mutant in $("$1" mutants); do
   rm -rf "$work/corpus" && mkdir -p "$work/corpus" "$work/tmp" && cp "$seeds"/* "$work/corpus/"
-  (cd "$work" && PAGERACE_MUTANT=$mutant TMPDIR=$work/tmp "$target" -seed=1 -max_total_time=30 \
+  (cd "$work" && PAGERACE_MUTANT=$mutant TMPDIR=$work/tmp "$target" -seed=1 -max_total_time=10 \
     -artifact_prefix="$work/$mutant-" corpus >"$work/fuzz.log" 2>&1)
   crash=$(ls "$work/$mutant"-crash-* 2>/dev/null | head -1)
   if [[ -z $crash ]]; then
     crash=$(dirname "$seeds")/regressions/$mutant.bin
     if [[ ! -f $crash ]]; then
-      echo "FAIL $mutant: no crash in 30 s and no regression program"; failed=$((failed + 1)); continue
+      echo "FAIL $mutant: no crash in 10 s and no regression program"; failed=$((failed + 1)); continue
     fi
-    echo "note $mutant: no fuzzer crash in 30 s; replaying its regression program"
+    echo "note $mutant: no fuzzer crash in 10 s; replaying its regression program"
   fi
   # Ten replays a build; three for a trace of over 100,000 lines (a
   # livelock's, which records every retry up to the bound): each replay
