@@ -8,7 +8,7 @@
 # replays exactly in both builds; last, the tsan preset (libFuzzer + TSan)
 # replays the regressions and fuzzes and soaks the correct model with real
 # threads for 35 s each. Exits non-zero on any failure. From a clean clone
-# on an idle 2-core machine (no compiler cache): about 14.5 minutes.
+# on an idle 2-core machine (no compiler cache): about 13 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fuzz_seconds=${PAGERACE_FUZZ_SECONDS:-20}
