@@ -47,11 +47,11 @@ bool PageCache::InvalidatePages2(Inode& ino, uint32_t first, uint32_t last) {
   return all;
 }
 
-// One page of a direct I/O: map its blocks (a write allocates the holes,
-// under i_data_sem exclusive on a block-mapped backend), then move the page
-// between `words` and the storage, with room for other threads after the
-// submission and before the completion.
-Status PageCache::DirectPage(Inode& ino, uint32_t index, uint64_t* words, bool write) {
+// One page of a direct I/O up to its data transfer: map its blocks (a write
+// allocates the holes, under i_data_sem exclusive on a block-mapped
+// backend), with room for other threads after the submission and before the
+// transfer, which the caller makes.
+Backend::PageMap PageCache::DirectMap(Inode& ino, uint32_t index, bool write) {
   Backend::PageMap map;
   const bool create = write && backend_.BlockMapped();
   if (create) {
@@ -68,15 +68,7 @@ Status PageCache::DirectPage(Inode& ino, uint32_t index, uint64_t* words, bool w
   }
   sched::At(sched::Point::kDirectBeforeIo);
   Observable();
-  if (!write) {
-    const Backend::PageMap* maps[1] = {&map};
-    uint64_t* bufs[1] = {words};
-    return backend_.ReadMapped(maps, bufs);
-  }
-  ino.backend_written.fetch_or(uint64_t{1} << index, std::memory_order_relaxed);
-  Status st = backend_.WriteMapped(map, words);
-  TracePage(sched::EventKind::kIo, "direct write", ino.id, index, words);
-  return st;
+  return map;
 }
 
 // read(2) with O_DIRECT (generic_file_read_iter's IOCB_DIRECT branch, then
@@ -90,8 +82,12 @@ Status PageCache::DioRead(uint32_t file, uint32_t sector, uint32_t count, uint64
   if (sector < end) {
     const uint32_t first = sector / kSectorsPerPage, last = (end - 1) / kSectorsPerPage;
     if (config_.mutant != Mutant::kDioReadNoWriteback) st = WriteAndWait(ino, first, last);
-    for (uint32_t index = first; index <= last && st.ok(); ++index)
-      st = DirectPage(ino, index, words + size_t{index - first} * kPageWords, /*write=*/false);
+    for (uint32_t index = first; index <= last && st.ok(); ++index) {
+      const Backend::PageMap map = DirectMap(ino, index, /*write=*/false);
+      const Backend::PageMap* maps[1] = {&map};
+      uint64_t* pages[1] = {words + size_t{index - first} * kPageWords};
+      st = backend_.ReadMapped(maps, pages);
+    }
   }
   ino.i_rwsem.UnlockShared();
   if (done != nullptr) *done = sector < end ? end - sector : 0;
@@ -136,10 +132,12 @@ Status PageCache::DioWrite(uint32_t file, uint32_t sector, uint32_t count, const
     TracePage<uint64_t>(sched::EventKind::kFolio, "direct write falls back to buffered at", ino.id, first, nullptr);
     return Write(file, sector, count, words);
   }
-  uint64_t page[kPageWords];
   for (uint32_t index = first; index <= last && st.ok(); ++index) {
-    std::copy_n(words + size_t{index - first} * kPageWords, kPageWords, page);
-    st = DirectPage(ino, index, page, /*write=*/true);
+    const Backend::PageMap map = DirectMap(ino, index, /*write=*/true);
+    const uint64_t* page = words + size_t{index - first} * kPageWords;
+    ino.backend_written.fetch_or(uint64_t{1} << index, std::memory_order_relaxed);
+    st = backend_.WriteMapped(map, page);
+    TracePage(sched::EventKind::kIo, "direct write", ino.id, index, page);
   }
   if (st.ok() && exclusive && end > SizeOf(ino)) SetSize(ino, end);
   if (st.ok() && config_.mutant != Mutant::kDioWriteNoInvalidateAfter && !InvalidatePages2(ino, first, last))

@@ -184,7 +184,7 @@ class PageCache {
   // Direct I/O (direct_io.cc).
   Status WriteAndWait(Inode& ino, uint32_t first, uint32_t last);
   bool InvalidatePages2(Inode& ino, uint32_t first, uint32_t last);
-  Status DirectPage(Inode& ino, uint32_t index, uint64_t* words, bool write);
+  Backend::PageMap DirectMap(Inode& ino, uint32_t index, bool write);
 
   Backend& backend_;
   CacheConfig config_;

@@ -36,6 +36,7 @@ struct SectorHistory {
   // Rule 6: the invoke of the first direct write of the sector that a store
   // to its page overlapped, or never.
   uint64_t collided = kStampNever;
+  bool direct = false;  // a direct write of the sector is among the writers
 };
 
 std::string DescribeWriter(const Writer& w) {
@@ -106,6 +107,7 @@ class SectorChecker {
   // invalidate, which a read or fault filled before the I/O. Such reads are
   // judged by rule 1 alone.
   bool DuringDirectWrite(const OpRecord& r) const {
+    if (!h_.direct) return false;
     for (const Writer& w : h_.writers)
       if (w.op != nullptr && w.op->kind == OpKind::kDioWrite && w.invoke < r.response && r.invoke < w.response)
         return true;
@@ -624,6 +626,7 @@ CheckReport CheckHistory(const History& history, const CheckOptions& options) {
     table[key].writers.clear();
     table[key].reads.clear();
     table[key].collided = kStampNever;
+    table[key].direct = false;
   }
   used.clear();
   thread_local SizePlane size;
@@ -668,6 +671,7 @@ CheckReport CheckHistory(const History& history, const CheckOptions& options) {
         if (inside == SizePlane::Inside::kMaybe) response = kStampNever;
       }
       h.writers.push_back({&op, op.invoke, response, op.gen, OpRecord::WritesZeros(op.kind)});
+      h.direct |= op.kind == OpKind::kDioWrite;
     }
   }
   MarkCollisions(history, table);

@@ -21,6 +21,14 @@ namespace {
 // past the range it was given (an off-by-one in a copy) changes it, and the
 // run stops at that op instead of corrupting memory that nothing checks.
 constexpr uint64_t kBufferGuard = 0x9e3779b97f4a7c15;
+
+template <typename Pred>
+bool AnyOp(const Program& program, Pred pred) {
+  for (const auto& ops : program.threads)
+    for (const Op& op : ops)
+      if (pred(op.kind)) return true;
+  return false;
+}
 }  // namespace
 
 const char* ScheduleName(Schedule schedule) {
@@ -37,15 +45,6 @@ const char* TargetName(TargetKind kind) { return kind == TargetKind::kModel ? "m
 
 bool RunsSizeOps(TargetKind target, bool opted_in) { return target != TargetKind::kKernel || opted_in; }
 
-namespace {
-template <typename Pred>
-bool AnyOp(const Program& program, Pred pred) {
-  for (const auto& ops : program.threads)
-    for (const Op& op : ops)
-      if (pred(op.kind)) return true;
-  return false;
-}
-}  // namespace
 
 bool HasSizeOps(const Program& program) { return AnyOp(program, SetsSize); }
 
