@@ -11,7 +11,7 @@
 
 namespace pagerace {
 
-// filemap_write_and_wait_range over pages [first, last].
+// filemap_write_and_wait_range over pages [first, last] (fsync's too).
 Status PageCache::WriteAndWait(Inode& ino, uint32_t first, uint32_t last) {
   Status st = WritebackRange(ino, first, last, /*sync=*/true);
   for (uint32_t index = first; index <= last; ++index) {

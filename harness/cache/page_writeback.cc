@@ -115,17 +115,7 @@ Status PageCache::WritebackRange(Inode& ino, uint32_t first, uint32_t last, bool
 
 // fsync(2): file_write_and_wait_range over the whole file: write back every
 // dirty folio, then wait for all writeback in flight.
-Status PageCache::Fsync(uint32_t file) {
-  Inode& ino = *inodes_[file];
-  Status st = WritebackRange(ino, 0, config_.file_pages - 1, /*sync=*/true);
-  for (uint32_t index = 0; index < config_.file_pages; ++index) {
-    if (Folio* f = Lookup(ino, index)) {
-      WaitClear(f, kWriteback);
-      Put(f);
-    }
-  }
-  return st;
-}
+Status PageCache::Fsync(uint32_t file) { return WriteAndWait(*inodes_[file], 0, config_.file_pages - 1); }
 
 Status PageCache::Flush() {
   Status st;
