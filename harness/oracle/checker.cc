@@ -582,16 +582,21 @@ class SizePlane {
 // buffered I/O"); or writeback may write it back in between. Either way the
 // page's old contents may later overwrite the write on the storage. From
 // the direct write's invoke, a read of such a sector may see any value the
-// sector held.
-void MarkCollisions(const History& history, std::vector<SectorHistory>& table) {
+// sector held. Where folios may be larger than a page (the kernel's), the
+// store's folio may cover any page of the write: every sector collides.
+void MarkCollisions(const History& history, const CheckOptions& options, std::vector<SectorHistory>& table) {
   constexpr uint32_t kFileSectors = kFilePagesMax * kSectorsPerPage;
   for (const OpRecord& w : history) {
     if (w.kind != OpKind::kDioWrite || w.thread == kFinalThread || w.thread == kSetupThread) continue;
     for (const OpRecord& s : history) {
       if (s.kind != OpKind::kStore || s.file != w.file || s.invoke > w.response || w.invoke > s.response) continue;
-      const uint32_t first = std::max(w.sector, s.sector / kSectorsPerPage * kSectorsPerPage);
-      const uint32_t end = std::min(w.sector + w.count, (s.sector + s.count + kSectorsPerPage - 1) / kSectorsPerPage *
-                                                            kSectorsPerPage);
+      const uint32_t first =
+          options.large_folios ? w.sector : std::max(w.sector, s.sector / kSectorsPerPage * kSectorsPerPage);
+      const uint32_t end =
+          options.large_folios
+              ? w.sector + w.count
+              : std::min(w.sector + w.count,
+                         (s.sector + s.count + kSectorsPerPage - 1) / kSectorsPerPage * kSectorsPerPage);
       for (uint32_t sector = first; sector < end; ++sector) {
         SectorHistory& h = table[w.file * kFileSectors + sector];
         if (!h.writers.empty()) h.collided = std::min(h.collided, w.invoke);
@@ -674,7 +679,7 @@ CheckReport CheckHistory(const History& history, const CheckOptions& options) {
       h.direct |= op.kind == OpKind::kDioWrite;
     }
   }
-  MarkCollisions(history, table);
+  MarkCollisions(history, options, table);
   CheckReport report;
   if (sizes) {
     for (const OpRecord& op : history) size.Judge(op, report);

@@ -84,8 +84,12 @@ struct CheckReport {
   bool ok() const { return total == 0; }
 };
 
+// What the target may do that the model does not (the kernel target sets both).
 struct CheckOptions {
-  bool byte_tearing = false;  // rule 3 at byte granularity (the kernel target)
+  bool byte_tearing = false;  // rule 3 at byte granularity
+  // Folios of any size: rule 6's collision spans every page of the file, as
+  // a store may dirty a folio that covers the direct write's pages too.
+  bool large_folios = false;
 };
 
 CheckReport CheckHistory(const History& history, const CheckOptions& options = {});

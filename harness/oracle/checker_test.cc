@@ -574,6 +574,21 @@ TEST(CheckerPasses, ACollidedDirectWriteMayBeUndone) {
   ExpectOne(h, ViolationKind::kStale, 0, 1, 14);
 }
 
+// Rule 6 on a target whose folios may be larger than a page (the kernel): a
+// store to another page of the file may dirty a folio that covers the
+// direct write's page, whose old contents then come back over the write.
+TEST(CheckerPasses, ALargeFolioCollidesAcrossPages) {
+  History h = {
+      Write(0, 1, 1, 1, 1, 2),
+      Mutation(OpKind::kDioWrite, 0, 0, 8, 2, 3, 10),
+      Mutation(OpKind::kStore, 0, 40, 1, 3, 4, 6),
+      Read(0, 1, {Tagged(0, 1, 1)}, 13, 14, 2, 0),
+  };
+  ExpectOk(h, {.large_folios = true});
+  // With folios of one page, the store's page is not the write's.
+  ExpectOne(h, ViolationKind::kStale, 0, 1, 14);
+}
+
 TEST(CheckerPasses, ZerosAfterPunchAfterWrite) {
   ExpectOk({
       Write(0, 3, 1, 1, 1, 2),

@@ -395,7 +395,7 @@ Result<RunOutcome> Executor::Run(const Program& program) {
   }
   sched::SetThreadJitter(0, {});
   PR_RETURN_IF_ERROR(FinalCheck(outcome.history, program));
-  outcome.report = CheckHistory(outcome.history, {target_->ByteTearing()});
+  outcome.report = CheckHistory(outcome.history, target_->Checking());
   AddAnomaly(outcome.report);
   return outcome;
 }

@@ -316,7 +316,7 @@ class KernelTarget final : public Target {
     return Status::Ok();
   }
 
-  bool ByteTearing() const override { return true; }
+  CheckOptions Checking() const override { return {.byte_tearing = true, .large_folios = true}; }
   std::string Degraded() const override {
     std::string all = engine_.degraded();
     std::lock_guard lock(notes_mu_);

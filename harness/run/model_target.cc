@@ -103,7 +103,7 @@ class ModelTarget final : public Target {
     return Anomaly{"the model at f" + std::to_string(a.file) + " p" + std::to_string(a.page), std::move(a.what),
                    "the kernel's invariant to hold", a.file, a.page * kSectorsPerPage, a.stamp};
   }
-  bool ByteTearing() const override { return false; }
+  CheckOptions Checking() const override { return {}; }
   std::string Degraded() const override { return backend_->Degraded(); }
   std::vector<std::pair<std::string, std::string>> Facts() const override {
     std::vector<std::pair<std::string, std::string>> facts = {{"backend", BackendName(kind_)}};

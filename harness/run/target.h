@@ -17,6 +17,7 @@
 
 #include "harness/backend/backend.h"
 #include "harness/base/status.h"
+#include "harness/oracle/checker.h"
 #include "harness/oracle/history.h"
 #include "harness/program/program.h"
 
@@ -104,8 +105,9 @@ class Target {
 
   // The first anomaly of the run, if any.
   virtual std::optional<Anomaly> TakeAnomaly() { return std::nullopt; }
-  // Whether reads may tear at byte granularity (CheckOptions::byte_tearing).
-  virtual bool ByteTearing() const = 0;
+  // What the oracle must allow for on this target: tearing at byte
+  // granularity, folios larger than a page.
+  virtual CheckOptions Checking() const = 0;
   // What the target had to do without ("" if nothing).
   virtual std::string Degraded() const = 0;
   // What it runs on, as (key, value) pairs for the soak's header and --json:
