@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <vector>
 
 #include "harness/base/check.h"
 
@@ -15,6 +16,18 @@ Status Backend::ResetWith(uint32_t files, uint32_t file_pages, std::span<const I
       PR_RETURN_IF_ERROR(WritePages(file, in.first, in.end - in.first, in.words + size_t{in.first} * kPageBytes / 8));
   }
   return Status::Ok();
+}
+
+Status Backend::Shift(uint32_t file, uint32_t page, uint32_t pages, uint32_t file_pages, bool insert) {
+  PR_CHECK(page + pages <= file_pages);
+  const uint32_t moved = file_pages - page - pages;
+  if (moved > 0) {
+    std::vector<uint64_t> words(size_t{moved} * kPageBytes / 8);
+    PR_RETURN_IF_ERROR(ReadPages(file, insert ? page : page + pages, moved, words.data()));
+    PR_RETURN_IF_ERROR(WritePages(file, insert ? page + pages : page, moved, words.data()));
+  }
+  const uint32_t left = insert ? page : file_pages - pages;
+  return Punch(file, uint64_t{left} * kPageBytes, uint64_t{pages} * kPageBytes);
 }
 
 // Without a block map the mapping only names the page: block[] stays 0 (not

@@ -40,6 +40,14 @@ class Backend {
   // Frees the byte range: it reads as zeros afterwards (the "free blocks"
   // step of a hole punch). Sector aligned.
   virtual Status Punch(uint32_t file, uint64_t offset_bytes, uint64_t length_bytes) = 0;
+  // Moves pages [page, file_pages) of a file of `file_pages` pages down by
+  // `pages` (collapse: pages [page, page + pages) are freed first) or, with
+  // `insert`, up by `pages` (the last `pages` pages are freed first); the
+  // pages the move leaves behind read as zeros (collapse range, insert
+  // range). The filesystem's extent shift; the caller holds the file's
+  // i_data_sem, exclusive. The default moves the data through ReadPages and
+  // WritePages.
+  virtual Status Shift(uint32_t file, uint32_t page, uint32_t pages, uint32_t file_pages, bool insert);
   // Passes a posix_fadvise hint for the range to the host.
   virtual Status Advise(uint32_t file, uint64_t offset_bytes, uint64_t length_bytes, int advice) = 0;
   // What the backend had to do without (e.g. "punch: zero-fill"), or "".

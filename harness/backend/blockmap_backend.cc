@@ -146,6 +146,34 @@ class BlockmapBackend final : public Backend {
     return Status::Ok();
   }
 
+  // The extents move: entries (unwritten ones stay unwritten) shift within
+  // the map, and the blocks the collapse range (or, for an insert, the
+  // pages pushed past the end) held are freed as a punch frees them.
+  Status Shift(uint32_t file, uint32_t page, uint32_t pages, uint32_t file_pages, bool insert) override {
+    PR_CHECK(file < file_count_ && file_pages == file_pages_ && page + pages <= file_pages_);
+    File& f = files_[file];
+    const uint32_t first = page * kSectorsPerPage, n = pages * kSectorsPerPage, end = file_pages_ * kSectorsPerPage;
+    std::lock_guard lock(alloc_mu_);
+    auto free_at = [&f](uint32_t s) {
+      const uint32_t e = f.map[s].load(std::memory_order_acquire);
+      if (e != kHole) f.pending.push_back(e & ~kUnwritten);
+      f.map[s].store(kHole, std::memory_order_release);
+    };
+    auto move = [&f](uint32_t to, uint32_t from) {
+      f.map[to].store(f.map[from].load(std::memory_order_acquire), std::memory_order_release);
+    };
+    if (!insert) {
+      for (uint32_t s = first; s < first + n; ++s) free_at(s);
+      for (uint32_t s = first; s + n < end; ++s) move(s, s + n);
+      for (uint32_t s = end - n; s < end; ++s) f.map[s].store(kHole, std::memory_order_release);
+    } else {
+      for (uint32_t s = end - n; s < end; ++s) free_at(s);
+      for (uint32_t s = end; s-- > first + n;) move(s, s - n);
+      for (uint32_t s = first; s < first + n; ++s) f.map[s].store(kHole, std::memory_order_release);
+    }
+    return Status::Ok();
+  }
+
   Status Advise(uint32_t, uint64_t, uint64_t, int) override { return Status::Ok(); }
 
   std::string Degraded() const override { return io_.degraded(); }

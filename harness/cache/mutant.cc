@@ -5,7 +5,7 @@
 namespace pagerace {
 namespace {
 
-constexpr std::array<MutantInfo, 23> kMutants = {{
+constexpr std::array<MutantInfo, 24> kMutants = {{
     {Mutant::kNoInvalidateLockRead, "no-invalidate-lock-read",
      "730633f0b7f9 mm: Protect operations adding pages to page cache with invalidate_lock "
      "(filemap_create_folio)",
@@ -150,6 +150,14 @@ constexpr std::array<MutantInfo, 23> kMutants = {{
      "old data",
      "STALE: a buffered read after the direct write returns the data it replaced; LOST once a store "
      "dirties that page and writeback puts it over the write"},
+    {Mutant::kShiftWithoutInvalidateLock, "shift-without-invalidate-lock",
+     "32ebffd3bbb4 ext4: fix races between buffered IO and collapse / insert range (with ea3d7209ca01's "
+     "i_mmap_sem, now invalidate_lock, 730633f0b7f9)",
+     "collapse or insert writes back and truncates the cache from its offset, then moves the blocks; "
+     "without invalidate_lock a fault or read refills a page from the blocks not yet moved, or a store "
+     "dirties a page that the truncation then drops",
+     "STALE: a page cached from before the move keeps what the blocks held at that offset; LOST: a "
+     "store's data dropped instead of moved"},
 }};
 
 }  // namespace

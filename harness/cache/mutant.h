@@ -37,7 +37,8 @@ enum class Mutant : uint8_t {
   kExtendKeepsEofTail,         // a size extension exposes the last folio's bytes past the old end
   kDioReadNoWriteback,         // a direct read does not write the range back first
   kDioWriteNoInvalidateAfter,  // a direct write does not invalidate the cache after its I/O
-  kMaxValue = kDioWriteNoInvalidateAfter,
+  kShiftWithoutInvalidateLock, // collapse and insert move the blocks without invalidate_lock
+  kMaxValue = kShiftWithoutInvalidateLock,
 };
 
 struct MutantInfo {

@@ -39,6 +39,7 @@ bool PageCache::TakesInvalidateLock(Site site) const {
     case Mutant::kNoInvalidateLockMkwrite: return site != Site::kMkwrite;
     case Mutant::kFadviseBypass: return site != Site::kForcedReadahead;
     case Mutant::kPunchWithoutInvalidateLock: return site != Site::kPunch;
+    case Mutant::kShiftWithoutInvalidateLock: return site != Site::kShift;
     case Mutant::kDoubleTruncate: return site == Site::kPunch;  // before invalidate_lock existed
     default: return true;
   }

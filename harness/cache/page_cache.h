@@ -87,6 +87,9 @@ class PageCache {
   Status WriteMapped(uint32_t file, uint32_t sector, uint32_t count, const uint64_t* words,
                      uint32_t* done = nullptr);
   Status Truncate(uint32_t file, uint32_t size);  // ftruncate(2) to `size` sectors
+  // fallocate(COLLAPSE_RANGE) or, with `insert`, INSERT_RANGE of whole pages;
+  // `refused` when the file's size at the time forbids it (EINVAL, EFBIG).
+  Status Shift(uint32_t file, uint32_t sector, uint32_t count, bool insert, bool* refused);
   // O_DIRECT, whole pages (direct_io.cc). A read stops at the end of the file.
   Status DioRead(uint32_t file, uint32_t sector, uint32_t count, uint64_t* words, uint32_t* done = nullptr);
   Status DioWrite(uint32_t file, uint32_t sector, uint32_t count, const uint64_t* words);
@@ -132,7 +135,7 @@ class PageCache {
   void Put(Folio* f);
 
   // Where the model takes invalidate_lock; a mutant may drop it at one.
-  enum class Site : uint8_t { kCreate, kUpdate, kReadahead, kForcedReadahead, kFault, kMkwrite, kPunch };
+  enum class Site : uint8_t { kCreate, kUpdate, kReadahead, kForcedReadahead, kFault, kMkwrite, kPunch, kShift };
   bool TakesInvalidateLock(Site site) const;
   void ModelCheck(bool ok, const Inode& ino, uint32_t index, const char* what);
   void ModelCheck(bool ok, uint32_t file, uint32_t index, const char* what);

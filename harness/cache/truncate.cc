@@ -136,6 +136,55 @@ Status PageCache::Truncate(uint32_t file, uint32_t size) {
   return st;
 }
 
+// ext4_collapse_range and ext4_insert_range (xfs_collapse_file_space and
+// xfs_insert_file_space alike) over whole pages, under i_rwsem exclusive
+// (inode_dio_wait: the model's direct I/O holds i_rwsem shared, so none
+// runs) and invalidate_lock exclusive. The kernel's checks against the size
+// come first: a collapse must end before the end of the file, an insert
+// start before it and keep the file within its largest size. Then write
+// back from the offset to the end of the file and wait, and
+// truncate_pagecache from the offset (unmap, truncate the cache, unmap
+// again): no cached page may keep the data of the offset it had before the
+// move. An insert grows the size first (ext4 does, so that an error in the
+// middle loses nothing); then the blocks move under i_data_sem; a collapse
+// shrinks the size last.
+Status PageCache::Shift(uint32_t file, uint32_t sector, uint32_t count, bool insert, bool* refused) {
+  Inode& ino = *inodes_[file];
+  const uint32_t capacity = config_.file_pages * kSectorsPerPage;
+  ino.i_rwsem.Lock();
+  const uint32_t size = SizeOf(ino);
+  if (insert ? sector >= size || size + count > capacity : sector + count >= size) {
+    ino.i_rwsem.Unlock();
+    *refused = true;
+    return Status::Ok();
+  }
+  const bool lock = TakesInvalidateLock(Site::kShift);
+  if (lock) ino.invalidate_lock.Lock();
+  const uint32_t page = sector / kSectorsPerPage, pages = count / kSectorsPerPage;
+  Status st = WriteAndWait(ino, page, config_.file_pages - 1);
+  ZapRange(ino, page, config_.file_pages);
+  TruncateRange(ino, uint64_t{sector} * kSectorBytes, uint64_t{capacity} * kSectorBytes - 1, nullptr);
+  ZapRange(ino, page, config_.file_pages);
+  if (insert) SetSize(ino, size + count);
+  sched::At(sched::Point::kShiftBeforeMove);
+  ino.i_data_sem.Lock();
+  for (uint32_t p = page; p < config_.file_pages; ++p)
+    ino.backend_written.fetch_or(uint64_t{1} << p, std::memory_order_relaxed);
+  Observable();
+  if (Status moved = backend_.Shift(file, page, pages, config_.file_pages, insert); st.ok()) st = moved;
+  sched::Note(sched::EventKind::kIo, [&] {
+    return std::string("backend ") + (insert ? "insert" : "collapse") + " f" + std::to_string(file) + " s" +
+           std::to_string(sector) + "+" + std::to_string(count);
+  });
+  Observable();
+  backend_.CommitFreed(file);
+  if (!insert) SetSize(ino, size - count);
+  ino.i_data_sem.Unlock();
+  if (lock) ino.invalidate_lock.Unlock();
+  ino.i_rwsem.Unlock();
+  return st;
+}
+
 // truncate_inode_pages_range: PASS 1 (trylock), the partial edge folios,
 // PASS 2 (blocking, restarts until the range is empty). With `edges`, the
 // partial folios that stay in the cache are marked kPunching and left there

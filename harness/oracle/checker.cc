@@ -22,6 +22,9 @@ struct Writer {
   // data, but a read that overlaps it copies the page (as the kernel's
   // lockless copy does while a truncate runs) and may see it.
   bool transient = false;
+  // The sector it wrote at, which its data's tags name: where a collapse or
+  // insert moved the data since, not the sector a read finds it at.
+  uint32_t sector = 0;
 };
 
 struct ReadRef {
@@ -68,9 +71,14 @@ struct Seen {
 
 class SectorChecker {
  public:
-  SectorChecker(uint32_t file, uint32_t sector, const SectorHistory& h, const CheckOptions& options,
-                CheckReport& report)
-      : file_(file), sector_(sector), h_(h), options_(options), report_(report) {}
+  // `sector` names the sector's history (its lineage: the sector itself
+  // unless a collapse or insert moved data); each read and write carries
+  // the sector it reached.
+  // `by_gen` (with a shift in the history, else null): the write of each
+  // generation, to name data a shift should have moved.
+  SectorChecker(uint32_t file, const SectorHistory& h, const CheckOptions& options,
+                const std::vector<const OpRecord*>* by_gen, CheckReport& report)
+      : file_(file), h_(h), options_(options), by_gen_(by_gen), report_(report) {}
 
   void Run() {
     thread_local std::vector<Seen> spans;
@@ -95,10 +103,29 @@ class SectorChecker {
   }
 
  private:
-  const Writer* FindGen(uint64_t gen) const {
+  // The write of generation `gen` at `sector` (one op that a shift may
+  // have run before or after writes this history at two sectors).
+  const Writer* FindGen(uint64_t gen, uint32_t sector) const {
     for (const Writer& w : h_.writers)
-      if (!w.zero && w.gen == gen) return &w;
+      if (!w.zero && w.gen == gen && w.sector == sector) return &w;
     return nullptr;
+  }
+
+  static uint32_t SectorOf(const ReadRef& r) { return r.op->sector + r.at; }
+
+  // Whether the tag names a write of this file that is not of this history:
+  // a shift moved it to another sector's.
+  bool MovedAway(const SectorTag& tag) const {
+    if (by_gen_ == nullptr || tag.gen >= by_gen_->size()) return false;
+    const OpRecord* w = (*by_gen_)[tag.gen];
+    return w != nullptr && w->file == file_ && w->sector <= tag.sector && tag.sector < w->sector + w->count;
+  }
+
+  // Whether some write of this history wrote at `sector`.
+  bool WrittenAt(uint32_t sector) const {
+    for (const Writer& w : h_.writers)
+      if (!w.zero && w.sector == sector) return true;
+    return false;
   }
 
   // Rule 2 does not hold across a direct write of the sector: while it
@@ -126,14 +153,21 @@ class SectorChecker {
       return false;
     }
     if (tag.kind == SectorTag::kWhole) {
-      if (tag.file != file_ || tag.sector != sector_) {
+      const Writer* w = tag.file == file_ ? FindGen(tag.gen, tag.sector) : nullptr;
+      if (w == nullptr && tag.file == file_ && MovedAway(tag)) {
+        Report(ViolationKind::kStale, r,
+               "gen " + std::to_string(tag.gen) + " of s" + std::to_string(tag.sector) +
+                   ", data a collapse or insert moved away",
+               "what the moves put at s" + std::to_string(SectorOf(r)));
+        return false;
+      }
+      if (w == nullptr && (tag.file != file_ || (!WrittenAt(tag.sector) && tag.sector != SectorOf(r)))) {
         Report(ViolationKind::kForeign, r,
                "the sector of f" + std::to_string(tag.file) + " s" + std::to_string(tag.sector) +
                    " gen " + std::to_string(tag.gen),
-               "data of f" + std::to_string(file_) + " s" + std::to_string(sector_));
+               "data of f" + std::to_string(file_) + " s" + std::to_string(SectorOf(r)));
         return false;
       }
-      const Writer* w = FindGen(tag.gen);
       if (w == nullptr) {
         Report(ViolationKind::kGarbage, r, "gen " + std::to_string(tag.gen) + ", never written here",
                "a write of this sector");
@@ -147,12 +181,12 @@ class SectorChecker {
                                      [](const Writer& w) { return !w.zero; });
     for (uint32_t k = 0; k < kSectorWords; ++k) {
       const uint64_t word = words[k];
-      // Words 0 and 1 are the same in every write of this sector, so they name
+      // Words 0 and 1 are the same in every write of a sector, so they name
       // no single write: any write of the sector may have produced them. Word
       // 1 of sector 0 is even 0, as in a hole, so it may come from any writer
       // at all: it fits every read (the latest completed writer is always
       // valid) and must not count as zeros seen.
-      if (written && k < 2 && word == TagWord(file_, sector_, 1, k)) {
+      if (written && k < 2 && Header(word, k)) {
         if (word != 0) values.push_back({false, nullptr});
         continue;
       }
@@ -162,9 +196,9 @@ class SectorChecker {
       }
       const Writer* found = nullptr;
       for (const Writer& w : h_.writers)
-        if (!w.zero && TagWord(file_, sector_, w.gen, k) == word) found = &w;
-      if (found == nullptr && word == UninitWord(file_, sector_, k)) {
-        ReportUninit(r, file_, sector_);
+        if (!w.zero && TagWord(file_, w.sector, w.gen, k) == word) found = &w;
+      if (found == nullptr && word == UninitWord(file_, SectorOf(r), k)) {
+        ReportUninit(r, file_, SectorOf(r));
         return false;
       }
       if (found == nullptr && options_.byte_tearing) {
@@ -186,6 +220,13 @@ class SectorChecker {
                              [](const Value& a, const Value& b) { return !(a < b) && !(b < a); }),
                  values.end());
     return true;
+  }
+
+  // Whether word k (0 or 1) is the header of a write of this history.
+  bool Header(uint64_t word, uint32_t k) const {
+    for (const Writer& w : h_.writers)
+      if (!w.zero && word == TagWord(file_, w.sector, 1, k)) return true;
+    return false;
   }
 
   void ReportUninit(const ReadRef& r, uint32_t file, uint32_t sector) {
@@ -218,9 +259,12 @@ class SectorChecker {
         }
       };
       if (b == 0) consider({true, nullptr});
-      if (written && k < 2 && byte_of(TagWord(file_, sector_, 1, k), j) == b) consider({false, nullptr});
+      bool header = false;
       for (const Writer& w : h_.writers)
-        if (!w.zero && byte_of(TagWord(file_, sector_, w.gen, k), j) == b) consider({false, &w});
+        header |= !w.zero && byte_of(TagWord(file_, w.sector, 1, k), j) == b;
+      if (written && k < 2 && header) consider({false, nullptr});
+      for (const Writer& w : h_.writers)
+        if (!w.zero && byte_of(TagWord(file_, w.sector, w.gen, k), j) == b) consider({false, &w});
       if (valid) continue;
       char buf[64];
       std::snprintf(buf, sizeof buf, "byte %u of word %u = 0x%02x", j, k, b);
@@ -387,14 +431,15 @@ class SectorChecker {
 
   void Report(ViolationKind kind, const ReadRef& r, std::string observed, std::string expected) {
     ++report_.total;
-    Violation v{kind, file_, sector_, r.op->response, r.op->Describe(), std::move(observed),
+    Violation v{kind, file_, SectorOf(r), r.op->response, r.op->Describe(), std::move(observed),
                 std::move(expected)};
     report_.violations.push_back(std::move(v));
   }
 
-  uint32_t file_, sector_;
+  uint32_t file_;
   const SectorHistory& h_;
   const CheckOptions& options_;
+  const std::vector<const OpRecord*>* by_gen_;
   CheckReport& report_;
 };
 
@@ -422,13 +467,22 @@ class SizePlane {
  public:
   void Reset(const History& history) {
     std::fill(std::begin(floor_), std::end(floor_), UINT32_MAX);
+    std::fill(std::begin(shifted_), std::end(shifted_), false);
     for (uint32_t f = 0; f < kFilesMax; ++f) {
       writes_[f].clear();
       sizes_[f].clear();
     }
     focus_ = nullptr;
-    for (const OpRecord& op : history)
+    for (const OpRecord& op : history) {
       if (ProgramOp(op) && SetsSize(op.kind)) floor_[op.file] = std::min(floor_[op.file], op.sector);
+      // A collapse or insert moves the end by its count from a size that is
+      // not known here: from its offset on, the file's size is not judged
+      // (below it the file never ends: a collapse must end before the end).
+      if (ProgramOp(op) && Shifts(op.kind) && op.Reached() > 0) {
+        floor_[op.file] = std::min(floor_[op.file], op.sector);
+        shifted_[op.file] = true;
+      }
+    }
     if (!active()) return;
     // Only files with a size op ask about writers (Possible).
     for (const OpRecord& op : history) {
@@ -489,6 +543,7 @@ class SizePlane {
   // before the last one that completed before r began.
   uint8_t Possible(const OpRecord& r, uint32_t s) {
     if (s < floor_[r.file]) return kIn;  // every writer sets it inside
+    if (shifted_[r.file]) return kIn | kOut;
     Focus(r);
     // The writes that cover s are a prefix of each list (by end, descending).
     const auto covers = [s](const Reach& w) { return w.end > s; };
@@ -561,6 +616,7 @@ class SizePlane {
   };
 
   uint32_t floor_[kFilesMax];                      // per file, the smallest size a size op sets (UINT32_MAX: none)
+  bool shifted_[kFilesMax];                        // per file: a collapse or insert moved its end
   std::vector<const OpRecord*> writes_[kFilesMax];  // per file with a size op, by end, descending
   std::vector<const OpRecord*> sizes_[kFilesMax];   // per file, its size ops by response
   // For the focus op: the writes that completed before it began, and those
@@ -574,6 +630,109 @@ class SizePlane {
   std::vector<SizesFrom> sizes_from_;
 };
 
+// Collapse and insert move data (rule 7): after one, sector x holds what
+// sector x + N (collapse) or x - N (insert) held before it. A sector's
+// history follows its data: each (file, epoch, sector) maps to a lineage,
+// where epoch e is the time after the file's e-th shift, and the table is
+// keyed by lineage. A lineage a shift opens (an insert's range, the end a
+// collapse frees) starts as zeros. An op that overlaps no shift of its file
+// in time has one epoch; one that overlaps some may have run in any of
+// several: its writes may or may not have taken effect in each, and its
+// reads are not judged. Shifts of a file that overlap each other in time
+// leave their order unknown: no read of that file is judged. Without a
+// shift a lineage is the sector. The map reaches past the largest file by
+// what the file's inserts may push past it, which a collapse may bring back
+// (the host's file is not bounded by the program's pages).
+class Lineages {
+ public:
+  static constexpr uint32_t kFileSectors = kFilePagesMax * kSectorsPerPage;
+
+  void Reset(const History& history) {
+    active_ = false;
+    stride_ = kFileSectors;
+    for (uint32_t f = 0; f < kFilesMax; ++f) {
+      shifts_[f].clear();
+      maps_[f].clear();
+      tangled_[f] = false;
+    }
+    for (const OpRecord& op : history)
+      if (Shifts(op.kind) && op.thread != kFinalThread && op.thread != kSetupThread && op.Reached() > 0)
+        shifts_[op.file].push_back(&op);
+    for (uint32_t f = 0; f < kFilesMax; ++f) {
+      std::vector<const OpRecord*>& list = shifts_[f];
+      if (list.empty()) continue;
+      active_ = true;
+      std::sort(list.begin(), list.end(),
+                [](const OpRecord* a, const OpRecord* b) { return a->response < b->response; });
+      for (size_t i = 1; i < list.size(); ++i) tangled_[f] |= list[i]->invoke < list[i - 1]->response;
+      // Epoch 0 is the sectors themselves; each shift opens fresh lineages.
+      uint32_t length = kFileSectors;
+      for (const OpRecord* z : list) length += z->kind == OpKind::kInsert ? z->count : 0;
+      std::vector<std::vector<uint32_t>>& maps = maps_[f];
+      maps.resize(list.size() + 1);
+      maps[0].resize(length);
+      for (uint32_t x = 0; x < length; ++x) maps[0][x] = x;
+      uint32_t next = length;
+      for (size_t e = 0; e < list.size(); ++e) {
+        const OpRecord& z = *list[e];
+        const std::vector<uint32_t>& from = maps[e];
+        std::vector<uint32_t>& to = maps[e + 1];
+        to.resize(length);
+        for (uint32_t x = 0; x < length; ++x) {
+          if (x < z.sector) {
+            to[x] = from[x];
+          } else if (z.kind == OpKind::kCollapse) {
+            to[x] = x + z.count < length ? from[x + z.count] : next++;
+          } else {
+            to[x] = x < z.sector + z.count ? next++ : from[x - z.count];
+          }
+        }
+      }
+      stride_ = std::max(stride_, next);
+    }
+  }
+
+  bool active() const { return active_; }
+  // Keys are file * stride() + lineage.
+  uint32_t stride() const { return stride_; }
+
+  // The epochs op may have run in, [first, last]; for the end-of-run check
+  // and the set-up, the last and the first.
+  std::pair<uint32_t, uint32_t> Epochs(const OpRecord& op) const {
+    const std::vector<const OpRecord*>& list = shifts_[op.file];
+    if (list.empty() || op.thread == kSetupThread) return {0, 0};
+    const uint32_t n = static_cast<uint32_t>(list.size());
+    if (op.thread == kFinalThread) return {n, n};
+    uint32_t first = 0, last = 0;
+    for (const OpRecord* z : list) {
+      first += z->response < op.invoke;
+      last += z->invoke < op.response;
+    }
+    return {first, last};
+  }
+
+  // Whether the reads of op are judged: its epoch is known.
+  bool Certain(const OpRecord& op) const {
+    if (shifts_[op.file].empty()) return true;
+    if (tangled_[op.file]) return false;
+    const auto [first, last] = Epochs(op);
+    return first == last;
+  }
+
+  // The key of sector x of op's file in epoch e.
+  uint32_t Key(uint32_t file, uint32_t epoch, uint32_t x) const {
+    const std::vector<std::vector<uint32_t>>& maps = maps_[file];
+    return file * stride_ + (maps.empty() ? x : maps[epoch][x]);
+  }
+
+ private:
+  bool active_ = false;
+  uint32_t stride_ = kFileSectors;
+  std::vector<const OpRecord*> shifts_[kFilesMax];  // per file, its shifts that moved data, by response
+  std::vector<std::vector<uint32_t>> maps_[kFilesMax];  // per file and epoch: sector -> lineage
+  bool tangled_[kFilesMax] = {};
+};
+
 // Rule 6: a direct write and a store through the mapping to the same page
 // that overlap in time collide. Direct I/O takes no lock that stores take,
 // so the store may fault the page in from the storage before the write's
@@ -584,8 +743,8 @@ class SizePlane {
 // the direct write's invoke, a read of such a sector may see any value the
 // sector held. Where folios may be larger than a page (the kernel's), the
 // store's folio may cover any page of the write: every sector collides.
-void MarkCollisions(const History& history, const CheckOptions& options, std::vector<SectorHistory>& table) {
-  constexpr uint32_t kFileSectors = kFilePagesMax * kSectorsPerPage;
+void MarkCollisions(const History& history, const CheckOptions& options, const Lineages& lineages,
+                    std::vector<SectorHistory>& table) {
   for (const OpRecord& w : history) {
     if (w.kind != OpKind::kDioWrite || w.thread == kFinalThread || w.thread == kSetupThread) continue;
     for (const OpRecord& s : history) {
@@ -597,9 +756,12 @@ void MarkCollisions(const History& history, const CheckOptions& options, std::ve
               ? w.sector + w.count
               : std::min(w.sector + w.count,
                          (s.sector + s.count + kSectorsPerPage - 1) / kSectorsPerPage * kSectorsPerPage);
-      for (uint32_t sector = first; sector < end; ++sector) {
-        SectorHistory& h = table[w.file * kFileSectors + sector];
-        if (!h.writers.empty()) h.collided = std::min(h.collided, w.invoke);
+      const auto [e0, e1] = lineages.Epochs(w);
+      for (uint32_t e = e0; e <= e1; ++e) {
+        for (uint32_t sector = first; sector < end; ++sector) {
+          SectorHistory& h = table[lineages.Key(w.file, e, sector)];
+          if (!h.writers.empty()) h.collided = std::min(h.collided, w.invoke);
+        }
       }
     }
   }
@@ -624,8 +786,7 @@ std::string Violation::ToString() const {
 CheckReport CheckHistory(const History& history, const CheckOptions& options) {
   // Every sector's history in one flat table, kept (with the capacity of its
   // vectors) between calls: a run allocates nothing here once warm.
-  constexpr uint32_t kFileSectors = kFilePagesMax * kSectorsPerPage;
-  thread_local std::vector<SectorHistory> table(kFilesMax * kFileSectors);
+  thread_local std::vector<SectorHistory> table;
   thread_local std::vector<uint32_t> used;  // keys of the sectors some read observed
   for (uint32_t key : used) {
     table[key].writers.clear();
@@ -634,6 +795,9 @@ CheckReport CheckHistory(const History& history, const CheckOptions& options) {
     table[key].direct = false;
   }
   used.clear();
+  thread_local Lineages lineages;
+  lineages.Reset(history);
+  if (table.size() < size_t{kFilesMax} * lineages.stride()) table.resize(size_t{kFilesMax} * lineages.stride());
   thread_local SizePlane size;
   size.Reset(history);
   const bool sizes = size.active();
@@ -642,13 +806,14 @@ CheckReport CheckHistory(const History& history, const CheckOptions& options) {
   // mapped load of a sector that may have lain past the end of the file saw
   // the page, not the file: it is not judged.
   for (const OpRecord& op : history) {
-    if (!op.Reads()) continue;
+    if (!op.Reads() || !lineages.Certain(op)) continue;
+    const uint32_t epoch = lineages.Epochs(op).first;
     uint32_t raw_index = 0;
     for (uint32_t i = 0; i < op.observed.size(); ++i) {
       const uint32_t at = raw_index;
       raw_index += op.observed[i].kind == SectorTag::kMixed;
       if (sizes && Mapped(op) && size.During(op, op.sector + i) != SizePlane::Inside::kYes) continue;
-      const uint32_t key = op.file * kFileSectors + op.sector + i;
+      const uint32_t key = lineages.Key(op.file, epoch, op.sector + i);
       SectorHistory& h = table[key];
       if (h.writers.empty()) {
         h.writers.push_back({nullptr, 0, 0, 0, true});
@@ -660,26 +825,30 @@ CheckReport CheckHistory(const History& history, const CheckOptions& options) {
   for (const OpRecord& op : history) {
     if (!op.Writes()) continue;
     const uint32_t sectors = OpRecord::WritesData(op.kind) ? op.Reached() : op.count;
+    // A write whose epoch is not known may have taken effect in any of them,
+    // or (in the others) not at all.
+    const auto [first_epoch, last_epoch] = lineages.Epochs(op);
+    for (uint32_t epoch = first_epoch; epoch <= last_epoch; ++epoch)
     for (uint32_t i = 0; i < sectors; ++i) {
-      SectorHistory& h = table[op.file * kFileSectors + op.sector + i];
+      SectorHistory& h = table[lineages.Key(op.file, epoch, op.sector + i)];
       if (h.writers.empty()) continue;  // no read observed this sector
-      uint64_t response = op.response;
+      uint64_t response = first_epoch == last_epoch ? op.response : kStampNever;
       if (sizes && op.kind == OpKind::kStore) {
         // A store past the end of the file is no write of it (only reads
         // that overlap it may see it); one that may have been past it may
         // or may not have taken effect.
         const SizePlane::Inside inside = size.During(op, op.sector + i);
         if (inside == SizePlane::Inside::kNo) {
-          h.writers.push_back({&op, op.invoke, op.response, op.gen, false, true});
+          h.writers.push_back({&op, op.invoke, op.response, op.gen, false, true, op.sector + i});
           continue;
         }
         if (inside == SizePlane::Inside::kMaybe) response = kStampNever;
       }
-      h.writers.push_back({&op, op.invoke, response, op.gen, OpRecord::WritesZeros(op.kind)});
+      h.writers.push_back({&op, op.invoke, response, op.gen, OpRecord::WritesZeros(op.kind), false, op.sector + i});
       h.direct |= op.kind == OpKind::kDioWrite;
     }
   }
-  MarkCollisions(history, options, table);
+  MarkCollisions(history, options, lineages, table);
   CheckReport report;
   if (sizes) {
     for (const OpRecord& op : history) size.Judge(op, report);
@@ -690,7 +859,17 @@ CheckReport CheckHistory(const History& history, const CheckOptions& options) {
   }
   // Any order: the violations are sorted below by (stamp, file, sector), which
   // is unique (one finding per read and sector).
-  for (uint32_t key : used) SectorChecker(key / kFileSectors, key % kFileSectors, table[key], options, report).Run();
+  thread_local std::vector<const OpRecord*> by_gen;
+  by_gen.clear();
+  if (lineages.active()) {
+    for (const OpRecord& op : history) {
+      if (!OpRecord::WritesData(op.kind)) continue;
+      if (by_gen.size() <= op.gen) by_gen.resize(op.gen + 1);
+      by_gen[op.gen] = &op;
+    }
+  }
+  for (uint32_t key : used)
+    SectorChecker(key / lineages.stride(), table[key], options, lineages.active() ? &by_gen : nullptr, report).Run();
   std::sort(report.violations.begin(), report.violations.end(), [](const Violation& a, const Violation& b) {
     return std::tie(a.stamp, a.file, a.sector) < std::tie(b.stamp, b.file, b.sector);
   });

@@ -39,6 +39,16 @@
 //     and the page's old contents may later overwrite the direct write. From
 //     the direct write's invoke, a read of such a sector may see any value
 //     the sector held (rules 1 and 2 are waived for it; rules 3 and 4 hold).
+//  7. A collapse or insert moves data: after a collapse of [A, A+N), sector
+//     x >= A holds what x + N held; after an insert, [A, A+N) holds zeros and
+//     x >= A+N what x - N held. Rules 1-6 apply to a sector's data wherever
+//     the shifts took it (its lineage), not to the place. An op that overlaps
+//     a shift of its file in time may have run on either side of it: its
+//     writes may or may not have taken effect at each place, and its reads
+//     are not judged; nor are any reads of a file whose shifts overlap each
+//     other (their order is unknown). Data a shift moved away, seen where it
+//     was, is STALE. A shifted file's size is not judged from the lowest
+//     shift on (rule 5), since a shift moves the end by its count.
 #pragma once
 
 #include <cstdint>

@@ -589,6 +589,79 @@ TEST(CheckerPasses, ALargeFolioCollidesAcrossPages) {
   ExpectOne(h, ViolationKind::kStale, 0, 1, 14);
 }
 
+// Rule 7: a collapse or insert moves data; a sector's history follows it.
+OpRecord Shift(OpKind kind, uint8_t file, uint32_t sector, uint32_t count, uint64_t invoke, uint64_t response,
+               uint16_t thread = 2) {
+  return Mutation(kind, file, sector, count, 0, invoke, response, thread);
+}
+
+TEST(CheckerShifts, ACollapseMovesDataDown) {
+  History h = {
+      Write(0, 8, 16, 1, 1, 2),  // s8..s23
+      Shift(OpKind::kCollapse, 0, 8, 8, 3, 4),
+      // s8 now holds what s16 held: the tag names s16.
+      Read(0, 8, {Tagged(0, 16, 1)}, 5, 6),
+      // s16 now holds what s24 held: nothing was written there.
+      Read(0, 16, {Zeros()}, 7, 8),
+  };
+  ExpectOk(h);
+  // What s8 held before the collapse is gone from s8.
+  h[2] = Read(0, 8, {Tagged(0, 8, 1)}, 5, 6);
+  ExpectOne(h, ViolationKind::kStale, 0, 8, 6);
+}
+
+TEST(CheckerShifts, AnInsertMovesDataUpAndOpensAHole) {
+  History h = {
+      Write(0, 8, 8, 1, 1, 2),  // s8..s15
+      Shift(OpKind::kInsert, 0, 8, 8, 3, 4),
+      Read(0, 8, {Zeros()}, 5, 6),             // the inserted range
+      Read(0, 16, {Tagged(0, 8, 1)}, 7, 8),    // s16 holds what s8 held
+  };
+  ExpectOk(h);
+  // The page cache kept the inserted range's old data.
+  h[2] = Read(0, 8, {Tagged(0, 8, 1)}, 5, 6);
+  ExpectOne(h, ViolationKind::kStale, 0, 8, 6);
+}
+
+TEST(CheckerShifts, ALaterWriteJoinsTheMovedHistory) {
+  // A write at the moved data's new place after the collapse: s8 may show
+  // it, and a read after it must not show the older, moved data.
+  History h = {
+      Write(0, 16, 8, 1, 1, 2),
+      Shift(OpKind::kCollapse, 0, 8, 8, 3, 4),
+      Write(0, 8, 1, 2, 5, 6),
+      Read(0, 8, {Tagged(0, 8, 2)}, 7, 8),
+  };
+  ExpectOk(h);
+  h[3] = Read(0, 8, {Tagged(0, 16, 1)}, 7, 8);
+  ExpectOne(h, ViolationKind::kStale, 0, 8, 8);
+}
+
+TEST(CheckerShifts, OpsThatOverlapAShiftMayRunOnEitherSide) {
+  // A write that overlaps the collapse may land before it (then moved to
+  // s8) or after it (at s16); a read that overlaps it is not judged.
+  History h = {
+      Write(0, 16, 1, 1, 3, 6),
+      Shift(OpKind::kCollapse, 0, 8, 8, 2, 5),
+      Read(0, 8, {Tagged(0, 8, 7)}, 4, 7),  // never written: not judged here
+      Read(0, 8, {Tagged(0, 16, 1)}, 8, 9),
+      Read(0, 16, {Tagged(0, 16, 1)}, 10, 11),
+  };
+  ExpectOk(h);
+}
+
+TEST(CheckerShifts, ARefusedShiftMovesNothing) {
+  History h = {
+      Write(0, 8, 1, 1, 1, 2),
+      Shift(OpKind::kCollapse, 0, 0, 8, 3, 4),
+      Read(0, 8, {Tagged(0, 8, 1)}, 5, 6),
+  };
+  h[1].reached = 0;  // EINVAL: it reached the end of the file
+  ExpectOk(h);
+  h[1].reached = UINT32_MAX;
+  ExpectOne(h, ViolationKind::kStale, 0, 8, 6);
+}
+
 TEST(CheckerPasses, ZerosAfterPunchAfterWrite) {
   ExpectOk({
       Write(0, 3, 1, 1, 1, 2),

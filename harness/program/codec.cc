@@ -106,7 +106,7 @@ void DecodeRecord(uint32_t r, Program& p) {
   } else {
     op.sector = static_cast<uint16_t>(sector % sectors);
     uint32_t count = Field(r, kCountShift, kCountBits) + 1;
-    if (Direct(op.kind)) {  // whole pages: the first one holding the sector, on
+    if (WholePages(op.kind)) {  // whole pages: the first one holding the sector, on
       op.sector = static_cast<uint16_t>(op.sector / kSectorsPerPage * kSectorsPerPage);
       count = (count + kSectorsPerPage - 1) / kSectorsPerPage * kSectorsPerPage;
     }

@@ -94,10 +94,10 @@ TEST(CodecTest, HandWrittenBytesDecodeExactly) {
   std::vector<uint8_t> bytes = kHeader;
   // write t1 f1 s10 count 16, with the ignored bits 27-31 all set.
   bytes.insert(bytes.end(), {0x91, 0x14, 0x3c, 0xf8});
-  // kind 18 (high bit 25) -> punch (mod 16), thread 3 -> 1, file 2 -> 0,
+  // kind 20 (high bit 25) -> punch (mod 18), thread 3 -> 1, file 2 -> 0,
   // sector 200 -> 72, count 128 clamped to the 56 sectors left.
-  static_assert(kOpKinds == 16, "the kind below folds by the number of kinds");
-  bytes.insert(bytes.end(), {0x32, 0x91, 0xfd, 0x03});
+  static_assert(kOpKinds == 18, "the kind below folds by the number of kinds");
+  bytes.insert(bytes.end(), {0x34, 0x91, 0xfd, 0x03});
   // read t0 f0 s0 count 1, then a partial record that is ignored.
   bytes.insert(bytes.end(), {0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff});
   const Program p = Decode(bytes);
@@ -232,10 +232,10 @@ TEST(CodecTest, EveryKindRoundTrips) {
   p.threads.assign(2, {});
   for (const OpInfo& info : OpTable()) {
     const uint16_t k = static_cast<uint16_t>(info.kind);
-    // A size op: its size in the sector field, count 1; a direct op: whole
-    // pages.
+    // A size op: its size in the sector field, count 1; a direct op, a
+    // collapse and an insert: whole pages.
     uint16_t sector = k, count = SetsSize(info.kind) ? 1 : static_cast<uint16_t>(k + 1);
-    if (Direct(info.kind)) sector = 8, count = 16;
+    if (WholePages(info.kind)) sector = 8, count = 16;
     p.threads[k % 2].push_back(Op{info.kind, static_cast<uint8_t>(k % 2), sector, count});
   }
   ASSERT_TRUE(Validate(p).ok());

@@ -63,6 +63,8 @@ int Phase(OpKind kind) {
     case OpKind::kLoad:
     case OpKind::kTruncate:
     case OpKind::kDioRead:
+    case OpKind::kCollapse:
+    case OpKind::kInsert:
       return 3;
   }
   return 3;
@@ -205,8 +207,8 @@ Program Generate(Rng& rng, const GenerateOptions& options, const Swarm& swarm) {
       // A size op cuts the file inside the hot window (half the time in the
       // middle of a page), or now and then gives it back its whole size.
       if (SetsSize(op.kind)) op.sector = static_cast<uint16_t>(rng.Chance(1, 4) ? sectors : start), op.count = 1;
-      // A direct op covers the pages of its range.
-      if (Direct(op.kind)) {
+      // A direct op, a collapse or an insert covers the pages of its range.
+      if (WholePages(op.kind)) {
         op.sector = static_cast<uint16_t>(start / kSectorsPerPage * kSectorsPerPage);
         const uint32_t end = std::min((start + count + kSectorsPerPage - 1) / kSectorsPerPage * kSectorsPerPage,
                                       op.sector + kOpSectorsMax);

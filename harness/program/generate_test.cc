@@ -100,7 +100,7 @@ TEST(GenerateTest, FormatSwarmNamesTheKindsThatAreOffAndTheBackend) {
   Swarm swarm = DefaultSwarm();
   EXPECT_EQ(FormatSwarm(swarm),
             "read 6, write 4, punch 2, readahead 2, evict 1, load 4, store 3, fsync 1, madvise 1, readahead2 1, "
-            "write-mapped 1, zero 1, fdatasync 1, truncate 1, dio-read 1, dio-write 1");
+            "write-mapped 1, zero 1, fdatasync 1, truncate 1, dio-read 1, dio-write 1, collapse 1, insert 1");
   EXPECT_EQ(FormatBackend(swarm), "backend memory");
   WeightOf(swarm, OpKind::kPunch) = 0;
   WeightOf(swarm, OpKind::kFsync) = 0;
@@ -109,7 +109,7 @@ TEST(GenerateTest, FormatSwarmNamesTheKindsThatAreOffAndTheBackend) {
   swarm.io = IoMode::kUring;
   EXPECT_EQ(FormatSwarm(swarm),
             "read 7, write 4, readahead 2, evict 1, load 4, store 3, madvise 1, readahead2 1, write-mapped 1, zero 1, "
-            "fdatasync 1, truncate 1, dio-read 1, dio-write 1 (off: punch, fsync)");
+            "fdatasync 1, truncate 1, dio-read 1, dio-write 1, collapse 1, insert 1 (off: punch, fsync)");
   EXPECT_EQ(FormatBackend(swarm), "backend blockmap, io uring");
   swarm.backend = BackendKind::kFile;
   swarm.io = IoMode::kPread;

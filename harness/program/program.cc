@@ -22,6 +22,8 @@ constexpr std::array<OpInfo, kOpKinds> kOps = {{
     {OpKind::kTruncate, "truncate", "ftruncate(2) to the size in sectors ('s<size>'), shrinking or extending", 1},
     {OpKind::kDioRead, "dio-read", "pread(2) with O_DIRECT: writes the range back, then reads the storage (whole pages)", 1},
     {OpKind::kDioWrite, "dio-write", "pwrite(2) with O_DIRECT: writes back and invalidates the cached range around the I/O (whole pages)", 1},
+    {OpKind::kCollapse, "collapse", "fallocate(COLLAPSE_RANGE): removes the range, the data after it moves down (whole pages)", 1},
+    {OpKind::kInsert, "insert", "fallocate(INSERT_RANGE): inserts a hole at the range, the data from it moves up (whole pages)", 1},
 }};
 
 constexpr std::array<const char*, kStrategies> kStrategyNames = {"random", "pct", "directed"};
@@ -119,8 +121,8 @@ Status Validate(const Program& p) {
       if (op.sector >= p.file_sectors()) return bad_op("sector out of range");
       if (op.count < 1 || op.count > kOpSectorsMax || op.sector + op.count > p.file_sectors())
         return bad_op("sector count out of range");
-      if (Direct(op.kind) && (op.sector % kSectorsPerPage != 0 || op.count % kSectorsPerPage != 0))
-        return bad_op("a direct op covers whole pages");
+      if (WholePages(op.kind) && (op.sector % kSectorsPerPage != 0 || op.count % kSectorsPerPage != 0))
+        return bad_op(Direct(op.kind) ? "a direct op covers whole pages" : "a collapse or insert covers whole pages");
     }
   }
   return Status::Ok();

@@ -50,7 +50,9 @@ enum class OpKind : uint8_t {
   kTruncate,      // ftruncate(2) to `sector` sectors, shrinking or extending (see Op)
   kDioRead,       // pread(2) on an O_DIRECT descriptor: page-aligned (see Op)
   kDioWrite,      // pwrite(2) of generation-tagged sectors on an O_DIRECT descriptor: page-aligned
-  kMaxValue = kDioWrite,
+  kCollapse,      // fallocate(COLLAPSE_RANGE): remove the range, the rest of the file moves down (whole pages)
+  kInsert,        // fallocate(INSERT_RANGE): a hole at the range, the rest of the file moves up (whole pages)
+  kMaxValue = kInsert,
 };
 inline constexpr uint32_t kOpKinds = static_cast<uint32_t>(OpKind::kMaxValue) + 1;
 
@@ -141,8 +143,9 @@ struct ScheduleSpec {
 
 // An op on sectors [sector, sector + count) of a file. A size op
 // (SetsSize) has no range: `sector` is the size it sets, [0, file_sectors],
-// and count is 1. A direct op (Direct) covers whole pages: sector and count
-// are multiples of kSectorsPerPage, as O_DIRECT needs its offset and length
+// and count is 1. A direct op (Direct) and a collapse or insert (Shifts)
+// cover whole pages (WholePages): sector and count are multiples of
+// kSectorsPerPage, as O_DIRECT and the shifts need their offset and length
 // aligned to the file system's block.
 struct Op {
   OpKind kind = OpKind::kRead;
@@ -156,6 +159,11 @@ struct Op {
 inline bool SetsSize(OpKind kind) { return kind == OpKind::kTruncate; }
 // Whether ops of this kind bypass the page cache (O_DIRECT): whole pages only.
 inline bool Direct(OpKind kind) { return kind == OpKind::kDioRead || kind == OpKind::kDioWrite; }
+// Whether ops of this kind move the file's data from the range's start on
+// (collapse, insert): whole pages only.
+inline bool Shifts(OpKind kind) { return kind == OpKind::kCollapse || kind == OpKind::kInsert; }
+// Whether an op's range must be whole pages (Op).
+inline bool WholePages(OpKind kind) { return Direct(kind) || Shifts(kind); }
 
 // An op's operands as the text format and traces spell them: "f0 s8+16", or
 // "f0 s40" for a size op.

@@ -447,10 +447,11 @@ Status Parser::ParseSectors(const Token& tok, Op& op) const {
     return ErrorAt(count_tok, "sectors " + first_text + "+" + count_text + " run past the end of the file (" +
                                   std::to_string(sectors) + " sectors)");
   const std::string page = std::to_string(kSectorsPerPage);
-  if (Direct(op.kind) && first.value() % kSectorsPerPage != 0)
-    return ErrorAt(tok, "sector " + first_text + " of a direct op is not at a page (a multiple of " + page + ")");
-  if (Direct(op.kind) && count.value() % kSectorsPerPage != 0)
-    return ErrorAt(count_tok, "sector count " + count_text + " of a direct op is not whole pages (a multiple of " +
+  const std::string what = Direct(op.kind) ? "a direct op" : std::string("'") + InfoOf(op.kind).name + "'";
+  if (WholePages(op.kind) && first.value() % kSectorsPerPage != 0)
+    return ErrorAt(tok, "sector " + first_text + " of " + what + " is not at a page (a multiple of " + page + ")");
+  if (WholePages(op.kind) && count.value() % kSectorsPerPage != 0)
+    return ErrorAt(count_tok, "sector count " + count_text + " of " + what + " is not whole pages (a multiple of " +
                                   page + ")");
   op.sector = static_cast<uint16_t>(first.value());
   op.count = static_cast<uint16_t>(count.value());

@@ -101,7 +101,9 @@ TEST(TextTest, EveryOpKindAndTheFlusherParse) {
       "fdatasync f0 s0+1\n"
       "truncate f0 s5\n"
       "dio-read f0 s8+16\n"
-      "dio-write f0 s0+8\n";
+      "dio-write f0 s0+8\n"
+      "collapse f0 s8+8\n"
+      "insert f0 s16+16\n";
   const Result<Program> parsed = ParseText(text);
   ASSERT_TRUE(parsed.ok()) << parsed.status().message();
   Program expected;
@@ -113,7 +115,8 @@ TEST(TextTest, EveryOpKindAndTheFlusherParse) {
       {Op{OpKind::kSysReadahead, 0, 0, 32}, Op{OpKind::kWriteMapped, 0, 5, 11}, Op{OpKind::kRead, 0, 0, 1},
        Op{OpKind::kWrite, 0, 0, 1}, Op{OpKind::kPunch, 0, 0, 1}, Op{OpKind::kReadahead, 0, 0, 1},
        Op{OpKind::kEvict, 0, 0, 1}, Op{OpKind::kZeroRange, 0, 2, 3}, Op{OpKind::kFdatasync, 0, 0, 1},
-       Op{OpKind::kTruncate, 0, 5, 1}, Op{OpKind::kDioRead, 0, 8, 16}, Op{OpKind::kDioWrite, 0, 0, 8}},
+       Op{OpKind::kTruncate, 0, 5, 1}, Op{OpKind::kDioRead, 0, 8, 16}, Op{OpKind::kDioWrite, 0, 0, 8},
+       Op{OpKind::kCollapse, 0, 8, 8}, Op{OpKind::kInsert, 0, 16, 16}},
   };
   EXPECT_EQ(parsed.value(), expected);
   // Every kind is used, and the program survives printing.
@@ -246,14 +249,14 @@ const std::vector<ErrorCase>& ErrorCases() {
   static const std::vector<ErrorCase> kCases = {
       {"unknown kind", "pagerace 1\nthread 0\n  reed f0 s0+1\n",
        "3:3: unknown op kind 'reed' (expected one of: read write punch readahead evict load store fsync "
-       "madvise readahead2 write-mapped zero fdatasync truncate dio-read dio-write)"},
+       "madvise readahead2 write-mapped zero fdatasync truncate dio-read dio-write collapse insert)"},
       {"size with a count", "pagerace 1\nthread 0\ntruncate f0 s4+1\n",
        "3:13: expected a size 's<sectors>', got 's4+1'"},
       {"size past the file", "pagerace 1\nfile-pages 2\nthread 0\ntruncate f0 s17\n",
        "4:13: size 17 out of range [0, 16] (the file's 16 sectors)"},
       {"prefix of a kind", "pagerace 1\nthread 0\nwrite-map f0 s0+1\n",
        "3:1: unknown op kind 'write-map' (expected one of: read write punch readahead evict load store fsync "
-       "madvise readahead2 write-mapped zero fdatasync truncate dio-read dio-write)"},
+       "madvise readahead2 write-mapped zero fdatasync truncate dio-read dio-write collapse insert)"},
       {"bad file", "pagerace 1\nfiles 2\nthread 0\nread f2 s0+1\n", "4:6: file 2 out of range [0, 2) (files 2)"},
       {"file syntax", "pagerace 1\nthread 0\nread 0 s0+1\n", "3:6: expected a file 'f<N>', got '0'"},
       {"sector out of range", "pagerace 1\nthread 0\n  write f0 s600+4\n", "3:12: sector 600 out of range [0, 128)"},
@@ -264,6 +267,10 @@ const std::vector<ErrorCase>& ErrorCases() {
        "3:13: sector 4 of a direct op is not at a page (a multiple of 8)"},
       {"direct op of part of a page", "pagerace 1\nthread 0\ndio-write f0 s8+12\n",
        "3:17: sector count 12 of a direct op is not whole pages (a multiple of 8)"},
+      {"collapse off a page", "pagerace 1\nthread 0\ncollapse f0 s12+8\n",
+       "3:13: sector 12 of 'collapse' is not at a page (a multiple of 8)"},
+      {"insert of part of a page", "pagerace 1\nthread 0\ninsert f0 s8+4\n",
+       "3:14: sector count 4 of 'insert' is not whole pages (a multiple of 8)"},
       {"count too big", "pagerace 1\nfile-pages 64\nthread 0\nread f0 s0+129\n",
        "4:12: sector count 129 out of range [1, 128]"},
       {"sector syntax", "pagerace 1\nthread 0\nread f0 s4\n", "3:9: expected sectors 's<first>+<count>', got 's4'"},

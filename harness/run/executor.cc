@@ -46,7 +46,11 @@ const char* TargetName(TargetKind kind) { return kind == TargetKind::kModel ? "m
 bool RunsSizeOps(TargetKind target, bool opted_in) { return target != TargetKind::kKernel || opted_in; }
 
 
-bool HasSizeOps(const Program& program) { return AnyOp(program, SetsSize); }
+bool HasSizeOps(const Program& program) {
+  return AnyOp(program, [](OpKind kind) { return SetsSize(kind) || Shifts(kind); });
+}
+
+bool HasShifts(const Program& program) { return AnyOp(program, Shifts); }
 
 bool HasDirectWrites(const Program& program) {
   return AnyOp(program, [](OpKind kind) { return kind == OpKind::kDioWrite; });
@@ -307,6 +311,7 @@ Status Executor::RunOp(size_t t, size_t i, OpRecord& rec, std::vector<uint64_t>&
   st = target_->Apply(static_cast<uint32_t>(t), op, buf.data(), &out);
   const bool failed = out.failed;
   if (!SetsSize(op.kind)) rec.reached = std::min<uint32_t>(out.done, op.count);
+  if (Shifts(op.kind) && failed) rec.reached = 0;  // refused (EINVAL, EFBIG): it moved nothing
   rec.sigbus = out.sigbus;
   if (st.ok() && !failed && OpRecord::Syncs(op.kind) && sched::Controlled()) ObserveDurable(op, rec);
   rec.response = stamp_.fetch_add(1, std::memory_order_acq_rel);

@@ -122,16 +122,22 @@ class KernelTarget final : public Target {
 
   Status Reset(const Program& program, std::span<const Backend::Initial> initial) override {
     program_ = &program;
+    shifts_ = HasShifts(program);
     const bool cold = (program.seed >> 1 & 1) != 0;
     // The last run's Settle left no PTE on the program pages and nothing
     // dirty: the first access to a page faults.
     for (uint32_t i = 0; i < program.files; ++i) {
       File& f = files_[i];
-      // The whole size again (a truncate may have cut the file, and the
-      // scratch pages past the program's).
+      // The whole size again (a truncate or collapse may have cut the file,
+      // and the scratch pages past the program's; an insert may have grown
+      // it past them).
       if (ftruncate(f.fd, static_cast<off_t>(kFileBytes)) != 0) return Status::FromErrno("ftruncate " + f.path, errno);
+      // A collapse moves the pages past the program's down into them: with
+      // size ops, the scratch pages are punched too, so that none of an
+      // earlier run's data (a write-mapped's, or pages an insert moved up)
+      // comes back.
       PR_RETURN_IF_ERROR(Fallocate(f, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
-                                   size_t{kFilePagesMax} * kPageBytes, "reset"));
+                                   HasSizeOps(program) ? kFileBytes : size_t{kFilePagesMax} * kPageBytes, "reset"));
       const bool prefilled = i < initial.size() && initial[i].words != nullptr;
       if (prefilled) {
         const Backend::Initial& in = initial[i];
@@ -160,6 +166,8 @@ class KernelTarget final : public Target {
         return Status::Ok();
       }
       case OpKind::kTruncate: return Errno(ftruncate(f.fd, static_cast<off_t>(off)), "ftruncate");
+      case OpKind::kCollapse:
+      case OpKind::kInsert: return Shift(f, op.kind == OpKind::kInsert, off, len, out);
       case OpKind::kDioRead:
       case OpKind::kDioWrite: {
         // One pread or pwrite (whose errno says what failed) through the
@@ -217,6 +225,16 @@ class KernelTarget final : public Target {
         // write holds the inode's lock.
         // A truncate cuts the scratch pages off until the next run: the
         // op then fails before it writes anything.
+        // A collapse or insert moves the scratch pages into the file's
+        // range and out of it: in a program with one, write-mapped is
+        // skipped (failed), so that the pages past the program's stay a
+        // hole whose moves the oracle follows.
+        if (shifts_) {
+          Note("kernel: write-mapped is skipped in programs with collapse or insert (its buffer lies in the "
+               "file's range they move)");
+          out->failed = true;
+          return Status::Ok();
+        }
         const size_t scratch = (size_t{kFilePagesMax} + size_t{thread} * kScratchPagesPerThread) * kPageBytes;
         char* src = f.map + scratch + off % kPageBytes;
         uintptr_t fault = 0;
@@ -376,6 +394,33 @@ class KernelTarget final : public Target {
     return Status::FromErrno(std::string("fallocate (") + what + ") " + f.path, e);
   }
 
+  // fallocate(COLLAPSE_RANGE) removes [off, off + len) and moves the rest
+  // of the file down; fallocate(INSERT_RANGE) moves the data from off up by
+  // len and leaves a hole. The kernel refuses a collapse whose range reaches
+  // the end of the file and an insert at or past it (EINVAL; the size may
+  // have changed under the op), and an insert past the largest file (EFBIG):
+  // the op failed and moved nothing. tmpfs and btrfs have neither
+  // (EOPNOTSUPP): every shift is then skipped, as failed.
+  Status Shift(File& f, bool insert, size_t off, size_t len, OpOutcome* out) {
+    if (no_shifts_.load(std::memory_order_relaxed)) {
+      out->failed = true;
+      return Status::Ok();
+    }
+    const int mode = insert ? FALLOC_FL_INSERT_RANGE : FALLOC_FL_COLLAPSE_RANGE;
+    if (fallocate(f.fd, mode, static_cast<off_t>(off), static_cast<off_t>(len)) == 0) return Status::Ok();
+    const int e = errno;
+    if (e == EOPNOTSUPP) {
+      no_shifts_.store(true, std::memory_order_relaxed);
+      Note(std::string("kernel: ") + host_.type + " refuses " +
+           (insert ? "FALLOC_FL_INSERT_RANGE" : "FALLOC_FL_COLLAPSE_RANGE") + ": collapse and insert are skipped");
+    }
+    if (e == EOPNOTSUPP || e == EINVAL || e == EFBIG) {
+      out->failed = true;
+      return Status::Ok();
+    }
+    return Status::FromErrno(std::string(insert ? "fallocate(INSERT_RANGE) " : "fallocate(COLLAPSE_RANGE) ") + f.path, e);
+  }
+
   static Status Fadvise(File& f, size_t off, size_t len, int advice, const char* what) {
     const int e = posix_fadvise(f.fd, static_cast<off_t>(off), static_cast<off_t>(len), advice);
     return e == 0 ? Status::Ok() : Status::FromErrno(what, e);
@@ -417,10 +462,12 @@ class KernelTarget final : public Target {
   File files_[kFilesMax];
   int pagemap_fd_ = -1;
   std::atomic<bool> no_zero_range_{false};  // the file system refused FALLOC_FL_ZERO_RANGE
+  std::atomic<bool> no_shifts_{false};      // the file system refused FALLOC_FL_COLLAPSE_RANGE or INSERT_RANGE
   void* direct_buf_ = nullptr;  // page-aligned, for O_DIRECT reads
   static constexpr size_t kDioBufBytes = size_t{kOpSectorsMax} * kSectorBytes;
   void* dio_bufs_ = nullptr;    // page-aligned, kDioBufBytes a thread, for dio ops
   const Program* program_ = nullptr;
+  bool shifts_ = false;  // the program has a collapse or insert
   mutable std::mutex notes_mu_;
   std::vector<std::string> notes_;   // guarded by notes_mu_
 };

@@ -3,9 +3,11 @@
 // touched). Reads and writes go through pread/pwrite or io_uring, loads and
 // stores through a MAP_SHARED mapping of each file (real page faults and
 // page_mkwrite), punch and zero through fallocate(PUNCH_HOLE|KEEP_SIZE) and
-// fallocate(ZERO_RANGE|KEEP_SIZE), readahead through posix_fadvise(WILLNEED),
-// madvise(MADV_WILLNEED) and readahead(2), evict through
-// posix_fadvise(DONTNEED), and write-mapped is a pwrite whose source buffer
+// fallocate(ZERO_RANGE|KEEP_SIZE), collapse and insert through
+// fallocate(COLLAPSE_RANGE) and fallocate(INSERT_RANGE) (refused, with a
+// notice, where the file system has neither), readahead through
+// posix_fadvise(WILLNEED), madvise(MADV_WILLNEED) and readahead(2), evict
+// through posix_fadvise(DONTNEED), and write-mapped is a pwrite whose source buffer
 // is a mapping of the same file (a scratch range past the program's pages,
 // zapped first, so the copy faults under the write's i_rwsem).
 //
@@ -19,9 +21,10 @@
 // O_DIRECT (the file system's blocks; through the page cache after eviction
 // where O_DIRECT is refused).
 //
-// Each run starts with a hole punched over every file's program pages, the
-// prefill written, and (one run in two, from the program's seed) the page
-// cache written back and dropped, so that reads miss and read ahead.
+// Each run starts with a hole punched over every file's program pages (the
+// whole file, scratch pages too, in a program with size ops), the prefill
+// written, and (one run in two, from the program's seed) the page cache
+// written back and dropped, so that reads miss and read ahead.
 #pragma once
 
 #include <cstddef>

@@ -13,9 +13,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "harness/base/rng.h"
 #include "harness/program/generate.h"
@@ -130,15 +132,90 @@ TEST(KernelTargetTest, TruncateShortReadsAndSigbusAreOutcomes) {
   EXPECT_EQ(ops[4]->observed[4].kind, SectorTag::kZero);
 }
 
+// Collapse and insert on the host: the data from the range on moves down or
+// up by whole pages, as the kernel does; a collapse that reaches the end of
+// the file is refused (EINVAL) and moves nothing. On a file system without
+// them (tmpfs, btrfs) every shift is refused, with one notice. The next run
+// starts clean: a collapse brings down no data an insert moved past the
+// program's pages in the run before.
+TEST(KernelTargetTest, CollapseAndInsertMoveWholePages) {
+  constexpr uint32_t kPages = kFilePagesMax;
+  constexpr size_t kPageWords = kPageBytes / 8;
+  Result<Program> p = ParseText("pagerace 1\nfile-pages " + std::to_string(kPages) +
+                                "\nthread 0\ncollapse f0 s8+8\ninsert f0 s0+8\n");
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  // Page i holds 0x1000 + i in every word.
+  std::vector<uint64_t> words(size_t{kPages} * kPageWords);
+  for (uint32_t i = 0; i < kPages; ++i) std::fill_n(words.begin() + size_t{i} * kPageWords, kPageWords, 0x1000 + i);
+  const Backend::Initial prefilled{0, kPages, words.data()};
+  TempDir dir;
+  {
+    Result<std::unique_ptr<Target>> target = CreateKernelTarget({.dir = dir.path()});
+    ASSERT_TRUE(target.ok()) << target.status().ToString();
+    Target& t = **target;
+    // Page i's first word, read through the file (0: a hole or past the end).
+    auto first_words = [&](uint32_t pages) {
+      std::vector<uint64_t> buf(size_t{pages} * kPageWords + 1);
+      OpOutcome out;
+      Op read{.kind = OpKind::kRead, .sector = 0, .count = static_cast<uint16_t>(pages * kSectorsPerPage)};
+      EXPECT_TRUE(t.Apply(0, read, buf.data(), &out).ok());
+      std::vector<uint64_t> firsts;
+      for (uint32_t i = 0; i < pages; ++i) firsts.push_back(buf[size_t{i} * kPageWords]);
+      return firsts;
+    };
+    auto apply = [&](OpKind kind, uint32_t sector, uint32_t count) {
+      OpOutcome out;
+      Op op{.kind = kind, .sector = static_cast<uint16_t>(sector), .count = static_cast<uint16_t>(count)};
+      Status st = t.Apply(0, op, nullptr, &out);
+      EXPECT_TRUE(st.ok()) << st.ToString();
+      return out;
+    };
+
+    ASSERT_TRUE(t.Reset(*p, {&prefilled, 1}).ok());
+    const OpOutcome collapse = apply(OpKind::kCollapse, 8, 8);  // page 1 goes, 2 and on move down
+    const OpOutcome insert = apply(OpKind::kInsert, 0, 8);      // a hole at page 0, the rest moves up
+    if (collapse.failed) {
+      EXPECT_TRUE(insert.failed);
+      EXPECT_NE(t.Degraded().find("refuses FALLOC_FL_COLLAPSE_RANGE: collapse and insert are skipped"),
+                std::string::npos)
+          << t.Degraded();
+      EXPECT_EQ(first_words(4), (std::vector<uint64_t>{0x1000, 0x1001, 0x1002, 0x1003}));
+      return;
+    }
+    ASSERT_FALSE(insert.failed);
+    EXPECT_EQ(t.Degraded().find("FALLOC_FL_"), std::string::npos) << t.Degraded();
+    EXPECT_EQ(first_words(4), (std::vector<uint64_t>{0, 0x1000, 0x1002, 0x1003}));
+    EXPECT_EQ(first_words(kPages).back(), 0x1000 + kPages - 1);  // collapsed, inserted: back where it was
+
+    // The kernel's refusal: a collapse whose range reaches the end.
+    apply(OpKind::kTruncate, 2 * kSectorsPerPage, 1);
+    EXPECT_TRUE(apply(OpKind::kCollapse, 8, 8).failed);
+    EXPECT_EQ(first_words(2), (std::vector<uint64_t>{0, 0x1000}));
+
+    // An insert moves the last program page past the program's pages; the
+    // next run (all zeros) collapses it back down, and it must not be there.
+    ASSERT_TRUE(t.Reset(*p, {&prefilled, 1}).ok());
+    EXPECT_FALSE(apply(OpKind::kInsert, 0, 8).failed);
+    ASSERT_TRUE(t.Reset(*p, {}).ok());
+    EXPECT_FALSE(apply(OpKind::kCollapse, 0, 8).failed);
+    const std::vector<uint64_t> after = first_words(kPages);
+    EXPECT_EQ(static_cast<size_t>(std::count(after.begin(), after.end(), 0u)), size_t{kPages})
+        << "page " << kPages - 1 << ": " << after.back();
+  }
+  EXPECT_EQ(dir.Entries(), 0u);
+}
+
 TEST(KernelTargetTest, GeneratedProgramsCheckClean) {
   TempDir dir;
   auto exec = KernelExecutor(dir.path());
   ASSERT_NE(exec, nullptr);
   Rng rng(20261125);
   for (int i = 0; i < 200; ++i) {
-    // Without size ops, as the kernel soak runs by default (target.h).
+    // Without size ops (truncate, collapse, insert), as the kernel soak runs
+    // by default (target.h).
     Swarm swarm = DrawSwarm(rng);
-    swarm.weight[static_cast<size_t>(OpKind::kTruncate)] = 0;
+    for (OpKind kind : {OpKind::kTruncate, OpKind::kCollapse, OpKind::kInsert})
+      swarm.weight[static_cast<size_t>(kind)] = 0;
     const Program p = Generate(rng, {4, 16}, swarm);
     Result<RunOutcome> out = exec->Run(p);
     ASSERT_TRUE(out.ok()) << out.status().ToString();

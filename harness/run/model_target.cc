@@ -39,6 +39,9 @@ class ModelTarget final : public Target {
       case OpKind::kTruncate: return cache_.Truncate(op.file, op.sector);
       case OpKind::kDioRead: return cache_.DioRead(op.file, op.sector, op.count, buf, &out->done);
       case OpKind::kDioWrite: return cache_.DioWrite(op.file, op.sector, op.count, buf);
+      case OpKind::kCollapse:
+      case OpKind::kInsert:
+        return cache_.Shift(op.file, op.sector, op.count, op.kind == OpKind::kInsert, &out->failed);
     }
     return Status::InvalidArgument("unknown op kind");
   }

@@ -153,7 +153,7 @@ Result<Finding> SaveFinding(const SoakOptions& options, const SoakResult& so_far
 void Place(const SoakOptions& options, Swarm& swarm) {
   if (!RunsSizeOps(options.target, options.mix.has_value()))
     for (const OpInfo& info : OpTable())
-      if (SetsSize(info.kind)) swarm.weight[static_cast<size_t>(info.kind)] = 0;
+      if (SetsSize(info.kind) || Shifts(info.kind)) swarm.weight[static_cast<size_t>(info.kind)] = 0;
   if (options.target == TargetKind::kKernel) {
     swarm.backend = BackendKind::kMemory;
     swarm.io = IoMode::kPread;

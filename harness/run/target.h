@@ -30,7 +30,8 @@ enum class TargetKind : uint8_t {
 const char* TargetName(TargetKind kind);
 std::optional<TargetKind> TargetFromName(std::string_view name);
 
-// Whether programs run on `target` may hold size ops (truncate), given the
+// Whether programs run on `target` may hold size ops (truncate, and collapse
+// and insert, which move the end of the file too: HasSizeOps), given the
 // caller's opt-in to them: the soak's --mix (it draws them only where the
 // mix names them), the kernel fuzz target's PAGERACE_KERNEL_TRUNCATE=1 (it
 // passes over inputs with one otherwise). On the host kernel they are
@@ -38,6 +39,7 @@ std::optional<TargetKind> TargetFromName(std::string_view name);
 // ext4 under load) is not yet classified as the host's or the oracle's.
 bool RunsSizeOps(TargetKind target, bool opted_in);
 bool HasSizeOps(const Program& program);
+bool HasShifts(const Program& program);  // collapse or insert
 // Whether the program writes with O_DIRECT (dio-write), which can collide
 // with stores through the mapping (checker.cc, rule 6).
 bool HasDirectWrites(const Program& program);

@@ -25,7 +25,8 @@ ThreadState& State() {
 const char* PointName(Point point) {
   static const char* const kNames[] = {
       "create-after-add",    "read-folio-before-io", "readahead-after-add", "update-before-read",
-      "punch-after-truncate", "writeback-before-io", "mkwrite-before-dirty", "direct-before-io", "backend-io",
+      "punch-after-truncate", "writeback-before-io", "mkwrite-before-dirty", "direct-before-io",
+      "shift-before-move",    "backend-io",
       "op-start",             "lock-acquire",         "state",
   };
   static_assert(std::size(kNames) == static_cast<size_t>(Point::kMaxValue) + 1);

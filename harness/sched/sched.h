@@ -33,6 +33,7 @@ enum class Point : uint8_t {
   kWritebackBeforeIo,   // writeback: folio cleaned and unlocked, before the I/O
   kMkwriteBeforeDirty,  // page_mkwrite: blocks mapped, before the fault dirties and maps
   kDirectBeforeIo,      // direct I/O: the range written back (and invalidated), before the I/O
+  kShiftBeforeMove,     // collapse/insert: page cache truncated from the offset, blocks not yet moved
   kBackendIo,           // before any other backend call (fadvise)
   kOpStart,             // between two ops of a thread (a system call boundary)
   kLockAcquire,         // before any lock or wait of the model
