@@ -719,6 +719,12 @@ class Lineages {
     return first == last;
   }
 
+  // How far a file's map reaches: a size op cuts everything from its size
+  // to there (the data inserts pushed past the largest file too).
+  uint32_t Length(uint32_t file) const {
+    return maps_[file].empty() ? kFileSectors : static_cast<uint32_t>(maps_[file][0].size());
+  }
+
   // The key of sector x of op's file in epoch e.
   uint32_t Key(uint32_t file, uint32_t epoch, uint32_t x) const {
     const std::vector<std::vector<uint32_t>>& maps = maps_[file];
@@ -824,7 +830,8 @@ CheckReport CheckHistory(const History& history, const CheckOptions& options) {
   }
   for (const OpRecord& op : history) {
     if (!op.Writes()) continue;
-    const uint32_t sectors = OpRecord::WritesData(op.kind) ? op.Reached() : op.count;
+    uint32_t sectors = OpRecord::WritesData(op.kind) ? op.Reached() : op.count;
+    if (SetsSize(op.kind)) sectors = std::max(sectors, lineages.Length(op.file) - op.sector);
     // A write whose epoch is not known may have taken effect in any of them,
     // or (in the others) not at all.
     const auto [first_epoch, last_epoch] = lineages.Epochs(op);

@@ -650,6 +650,23 @@ TEST(CheckerShifts, OpsThatOverlapAShiftMayRunOnEitherSide) {
   ExpectOk(h);
 }
 
+TEST(CheckerShifts, ATruncateCutsWhatAnInsertPushedPastTheLargestFile) {
+  // The insert pushes s72 to s136, past a file of 128 sectors; the truncate
+  // cuts it there too, so the collapse brings back zeros.
+  History h = {
+      Write(0, 72, 1, 1, 1, 2),
+      Shift(OpKind::kInsert, 0, 64, 64, 3, 4),
+      Truncate(0, 0, 5, 6),
+      Write(0, 0, 1, 2, 7, 8),  // the file grows again
+      Shift(OpKind::kCollapse, 0, 0, 64, 9, 10),
+      Read(0, 72, {Zeros()}, 11, 12),
+  };
+  h[5].count = 1;
+  ExpectOk(h);
+  h.erase(h.begin() + 2);
+  ExpectOne(h, ViolationKind::kStale, 0, 72, 12);
+}
+
 TEST(CheckerShifts, ARefusedShiftMovesNothing) {
   History h = {
       Write(0, 8, 1, 1, 1, 2),
