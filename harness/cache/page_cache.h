@@ -88,8 +88,9 @@ class PageCache {
                      uint32_t* done = nullptr);
   Status Truncate(uint32_t file, uint32_t size);  // ftruncate(2) to `size` sectors
   // fallocate(COLLAPSE_RANGE) or, with `insert`, INSERT_RANGE of whole pages;
-  // `refused` when the file's size at the time forbids it (EINVAL, EFBIG).
-  Status Shift(uint32_t file, uint32_t sector, uint32_t count, bool insert, bool* refused);
+  // `refused` when the file's size at the time forbids it (EINVAL, EFBIG);
+  // else `new_size` is the size it set.
+  Status Shift(uint32_t file, uint32_t sector, uint32_t count, bool insert, bool* refused, uint32_t* new_size);
   // O_DIRECT, whole pages (direct_io.cc). A read stops at the end of the file.
   Status DioRead(uint32_t file, uint32_t sector, uint32_t count, uint64_t* words, uint32_t* done = nullptr);
   Status DioWrite(uint32_t file, uint32_t sector, uint32_t count, const uint64_t* words);

@@ -148,7 +148,8 @@ Status PageCache::Truncate(uint32_t file, uint32_t size) {
 // move. An insert grows the size first (ext4 does, so that an error in the
 // middle loses nothing); then the blocks move under i_data_sem; a collapse
 // shrinks the size last.
-Status PageCache::Shift(uint32_t file, uint32_t sector, uint32_t count, bool insert, bool* refused) {
+Status PageCache::Shift(uint32_t file, uint32_t sector, uint32_t count, bool insert, bool* refused,
+                        uint32_t* new_size) {
   Inode& ino = *inodes_[file];
   const uint32_t capacity = config_.file_pages * kSectorsPerPage;
   ino.i_rwsem.Lock();
@@ -165,7 +166,8 @@ Status PageCache::Shift(uint32_t file, uint32_t sector, uint32_t count, bool ins
   ZapRange(ino, page, config_.file_pages);
   TruncateRange(ino, uint64_t{sector} * kSectorBytes, uint64_t{capacity} * kSectorBytes - 1, nullptr);
   ZapRange(ino, page, config_.file_pages);
-  if (insert) SetSize(ino, size + count);
+  *new_size = insert ? size + count : size - count;
+  if (insert) SetSize(ino, *new_size);
   sched::At(sched::Point::kShiftBeforeMove);
   ino.i_data_sem.Lock();
   for (uint32_t p = page; p < config_.file_pages; ++p)
@@ -178,7 +180,7 @@ Status PageCache::Shift(uint32_t file, uint32_t sector, uint32_t count, bool ins
   });
   Observable();
   backend_.CommitFreed(file);
-  if (!insert) SetSize(ino, size - count);
+  if (!insert) SetSize(ino, *new_size);
   ino.i_data_sem.Unlock();
   if (lock) ino.invalidate_lock.Unlock();
   ino.i_rwsem.Unlock();

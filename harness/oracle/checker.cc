@@ -474,11 +474,12 @@ class SizePlane {
     }
     focus_ = nullptr;
     for (const OpRecord& op : history) {
-      if (ProgramOp(op) && SetsSize(op.kind)) floor_[op.file] = std::min(floor_[op.file], op.sector);
-      // A collapse or insert moves the end by its count from a size that is
-      // not known here: from its offset on, the file's size is not judged
-      // (below it the file never ends: a collapse must end before the end).
-      if (ProgramOp(op) && Shifts(op.kind) && op.Reached() > 0) {
+      if (ProgramOp(op) && SizeOp(op)) floor_[op.file] = std::min(floor_[op.file], SizeSet(op));
+      // A collapse or insert whose size is not known (the host kernel's)
+      // moves the end by its count from a size not known here either: from
+      // its offset on, the file's size is not judged (below it the file
+      // never ends: a collapse must end before the end).
+      if (ProgramOp(op) && Shifts(op.kind) && op.Reached() > 0 && op.size == OpRecord::kSizeUnknown) {
         floor_[op.file] = std::min(floor_[op.file], op.sector);
         shifted_[op.file] = true;
       }
@@ -487,7 +488,7 @@ class SizePlane {
     // Only files with a size op ask about writers (Possible).
     for (const OpRecord& op : history) {
       if (!ProgramOp(op) || floor_[op.file] == UINT32_MAX) continue;
-      if (SetsSize(op.kind)) {
+      if (SizeOp(op)) {
         sizes_[op.file].push_back(&op);
       } else if ((op.kind == OpKind::kWrite || op.kind == OpKind::kWriteMapped || op.kind == OpKind::kDioWrite) &&
                  op.Reached() > 0) {
@@ -516,7 +517,7 @@ class SizePlane {
     return bits == kIn ? Inside::kYes : bits == kOut ? Inside::kNo : Inside::kMaybe;
   }
 
-  void Judge(const OpRecord& r, CheckReport& report) {
+  void Judge(const OpRecord& r, const CheckOptions& options, CheckReport& report) {
     // A read that failed observed nothing, not even a length.
     if (r.Reads() && r.observed.size() != r.Reached()) return;
     const uint32_t end = r.sector + r.Reached();
@@ -527,6 +528,25 @@ class SizePlane {
       for (uint32_t p = r.sector / kSectorsPerPage; r.Reached() > 0 && p <= (end - 1) / kSectorsPerPage; ++p)
         See(r, p * kSectorsPerPage, true, report);
       if (r.sigbus) See(r, end / kSectorsPerPage * kSectorsPerPage, false, report);
+    } else if (ProgramOp(r) && SizeOp(r) && Shifts(r.kind)) {
+      // The size a shift found is the one it set, less or more its count: a
+      // size rule 5 allows then, and one the kernel lets it move (a
+      // collapse ends before the end of the file, an insert starts before
+      // it).
+      const bool collapse = r.kind == OpKind::kCollapse;
+      const uint32_t before = collapse ? r.size + r.count : r.size - r.count;
+      const bool too_large = options.file_sectors != 0 && before > options.file_sectors;
+      if (too_large || (collapse ? before <= r.sector + r.count : before <= r.sector || r.size < r.count)) {
+        ++report.total;
+        report.violations.push_back({ViolationKind::kSize, r.file, r.sector, r.response, r.Describe(),
+                                     "a move from a size of s" + std::to_string(before),
+                                     too_large  ? "a size no larger than the file's s" + std::to_string(options.file_sectors)
+                                     : collapse ? std::string("a size past the range (else EINVAL)")
+                                                : std::string("a size past the range's start (else EINVAL)")});
+        return;
+      }
+      See(r, before - 1, true, report);
+      if (before < options.file_sectors) See(r, before, false, report);
     }
   }
 
@@ -534,6 +554,12 @@ class SizePlane {
   static constexpr uint8_t kIn = 1, kOut = 2;
 
   static bool ProgramOp(const OpRecord& op) { return op.thread != kFinalThread && op.thread != kSetupThread; }
+  // The ops that set the size register: truncate, and a collapse or insert
+  // that moved data and says what size it set (the model's).
+  static bool SizeOp(const OpRecord& op) {
+    return SetsSize(op.kind) || (Shifts(op.kind) && op.Reached() > 0 && op.size != OpRecord::kSizeUnknown);
+  }
+  static uint32_t SizeSet(const OpRecord& op) { return SetsSize(op.kind) ? op.sector : op.size; }
   // A write sets [0, its end) inside (it extends the file); a size op sets
   // every sector, inside below its size and outside from it.
   static uint32_t End(const OpRecord& w) { return w.sector + w.Reached(); }
@@ -579,11 +605,12 @@ class SizePlane {
     size_invoke_ = 0;
     sizes_from_.clear();
     for (const OpRecord* z : sizes_[r.file]) {
+      if (z == &r) continue;  // a shift is judged by the size before it
       if (z->response < r.invoke) {
         size_done_ = true;
         size_invoke_ = std::max(size_invoke_, z->invoke);
       }
-      if (z->invoke < r.response) sizes_from_.push_back({z->response, z->sector, z->sector});
+      if (z->invoke < r.response) sizes_from_.push_back({z->response, SizeSet(*z), SizeSet(*z)});
     }
     for (size_t i = sizes_from_.size(); i-- > 1;) {
       sizes_from_[i - 1].highest = std::max(sizes_from_[i - 1].highest, sizes_from_[i].highest);
@@ -858,11 +885,11 @@ CheckReport CheckHistory(const History& history, const CheckOptions& options) {
   MarkCollisions(history, options, lineages, table);
   CheckReport report;
   if (sizes) {
-    for (const OpRecord& op : history) size.Judge(op, report);
+    for (const OpRecord& op : history) size.Judge(op, options, report);
   } else {
     // Without a size op the file keeps its whole size: nothing may stop short.
     for (const OpRecord& op : history)
-      if ((ReadsLength(op) || Mapped(op)) && (op.Reached() < op.count || op.sigbus)) size.Judge(op, report);
+      if ((ReadsLength(op) || Mapped(op)) && (op.Reached() < op.count || op.sigbus)) size.Judge(op, options, report);
   }
   // Any order: the violations are sorted below by (stamp, file, sector), which
   // is unique (one finding per read and sector).

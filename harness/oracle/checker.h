@@ -100,6 +100,9 @@ struct CheckOptions {
   // Folios of any size: rule 6's collision spans every page of the file, as
   // a store may dirty a folio that covers the direct write's pages too.
   bool large_folios = false;
+  // The size every file starts with, in sectors (0: not known). A collapse
+  // or insert that says what size it set found one no larger than this.
+  uint32_t file_sectors = 0;
 };
 
 CheckReport CheckHistory(const History& history, const CheckOptions& options = {});

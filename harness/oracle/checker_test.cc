@@ -667,6 +667,52 @@ TEST(CheckerShifts, ATruncateCutsWhatAnInsertPushedPastTheLargestFile) {
   ExpectOne(h, ViolationKind::kStale, 0, 72, 12);
 }
 
+// Rule 5 with the size a shift says it set (the model's): the size it found
+// is that, less or more its count, and must be one the size register allows
+// then, and one the kernel lets it move.
+TEST(CheckerShifts, AShiftsSizeFollowsTheSizeBeforeIt) {
+  History h = {
+      Truncate(0, 64, 1, 2),
+      Shift(OpKind::kCollapse, 0, 8, 8, 3, 4),
+      Shift(OpKind::kInsert, 0, 16, 16, 5, 6),
+      ShortRead(0, 64, 16, {Zeros(), Zeros(), Zeros(), Zeros(), Zeros(), Zeros(), Zeros(), Zeros()}, 7, 8),
+  };
+  h[1].size = 56;
+  h[2].size = 72;
+  ExpectOk(h);
+  ExpectOk(h, {.file_sectors = 128});
+  // A collapse that found 68 sectors, where the truncate left 64.
+  h[1].size = 60;
+  h[2].size = 76;
+  h[3] = ShortRead(0, 64, 16, std::vector<Words>(12, Zeros()), 7, 8);
+  ExpectOne(h, ViolationKind::kSize, 0, 67, 4);
+  // One that found a size short of the truncate's: the end the truncate set
+  // is inside the file the collapse saw, which it may only be below the
+  // size every file starts with.
+  h[1].size = 40;
+  h[2].size = 56;
+  h[3] = ShortRead(0, 48, 16, std::vector<Words>(8, Zeros()), 7, 8);
+  ExpectOk(h);  // without the files' size, nothing says s48 was inside
+  ExpectOne(h, ViolationKind::kSize, 0, 48, 4, {.file_sectors = 128});
+  // A file never starts larger than every file does.
+  History whole = {Shift(OpKind::kCollapse, 0, 8, 8, 1, 2)};
+  whole[0].size = 128;
+  ExpectOk(whole);
+  ExpectOne(whole, ViolationKind::kSize, 0, 8, 2, {.file_sectors = 128});
+}
+
+TEST(CheckerShifts, ACollapseMayNotReachTheEndOfTheFile) {
+  History h = {
+      Truncate(0, 64, 1, 2),
+      Shift(OpKind::kCollapse, 0, 48, 8, 3, 4),
+  };
+  h[1].size = 56;
+  ExpectOk(h);
+  h[1] = Shift(OpKind::kCollapse, 0, 56, 8, 3, 4);
+  h[1].size = 56;  // from 64: the range ended at the end (EINVAL)
+  ExpectOne(h, ViolationKind::kSize, 0, 56, 4);
+}
+
 TEST(CheckerShifts, ARefusedShiftMovesNothing) {
   History h = {
       Write(0, 8, 1, 1, 1, 2),

@@ -49,6 +49,10 @@ struct OpRecord {
   uint32_t reached = UINT32_MAX;
   // A mapped access stopped on SIGBUS at the page holding sector + reached.
   bool sigbus = false;
+  // A collapse or insert that moved data: the size it set, where the target
+  // says (the model); kSizeUnknown on the host kernel.
+  static constexpr uint32_t kSizeUnknown = UINT32_MAX;
+  uint32_t size = kSizeUnknown;
   uint64_t invoke = 0;
   uint64_t response = 0;
   uint64_t gen = 0;                  // write and punch: their generation

@@ -312,6 +312,7 @@ Status Executor::RunOp(size_t t, size_t i, OpRecord& rec, std::vector<uint64_t>&
   const bool failed = out.failed;
   if (!SetsSize(op.kind)) rec.reached = std::min<uint32_t>(out.done, op.count);
   if (Shifts(op.kind) && failed) rec.reached = 0;  // refused (EINVAL, EFBIG): it moved nothing
+  rec.size = out.size;
   rec.sigbus = out.sigbus;
   if (st.ok() && !failed && OpRecord::Syncs(op.kind) && sched::Controlled()) ObserveDurable(op, rec);
   rec.response = stamp_.fetch_add(1, std::memory_order_acq_rel);
@@ -400,7 +401,9 @@ Result<RunOutcome> Executor::Run(const Program& program) {
   }
   sched::SetThreadJitter(0, {});
   PR_RETURN_IF_ERROR(FinalCheck(outcome.history, program));
-  outcome.report = CheckHistory(outcome.history, target_->Checking());
+  CheckOptions options = target_->Checking();
+  options.file_sectors = program.file_sectors();
+  outcome.report = CheckHistory(outcome.history, options);
   AddAnomaly(outcome.report);
   return outcome;
 }

@@ -41,7 +41,7 @@ class ModelTarget final : public Target {
       case OpKind::kDioWrite: return cache_.DioWrite(op.file, op.sector, op.count, buf);
       case OpKind::kCollapse:
       case OpKind::kInsert:
-        return cache_.Shift(op.file, op.sector, op.count, op.kind == OpKind::kInsert, &out->failed);
+        return cache_.Shift(op.file, op.sector, op.count, op.kind == OpKind::kInsert, &out->failed, &out->size);
     }
     return Status::InvalidArgument("unknown op kind");
   }

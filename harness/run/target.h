@@ -68,6 +68,9 @@ struct OpOutcome {
   // A mapped access stopped on SIGBUS, at the page holding sector
   // first + done: an outcome, checked against the file's size.
   bool sigbus = false;
+  // A collapse or insert: the size it set, where the target knows it
+  // (OpRecord::size).
+  uint32_t size = OpRecord::kSizeUnknown;
 };
 
 class Target {
