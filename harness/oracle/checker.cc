@@ -93,6 +93,11 @@ class SectorChecker {
       if (!Attribute(r, must, values)) continue;
       if (!CheckValues(r, values, must)) continue;
       if (collided || DuringDirectWrite(*r.op)) continue;
+      // A store past the end of the file is never its data: a read that
+      // copied it from the page says nothing of the file's order (rule 5).
+      if (std::any_of(values.begin(), values.end(),
+                      [](const Value& v) { return v.writer != nullptr && v.writer->transient; }))
+        continue;
       // The durable file lags the cache by design: fsync's observation is
       // judged by rule 1 alone.
       if (OpRecord::Syncs(r.op->kind)) continue;

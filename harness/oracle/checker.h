@@ -11,7 +11,9 @@
 //  2. Reads that do not overlap must not go backwards in time, but for reads
 //     that overlap a direct write of s: while it runs, the storage (what a
 //     direct read sees) and the cache (which may hold a page filled before
-//     the write's I/O, until its invalidation) differ.
+//     the write's I/O, until its invalidation) differ; and for a read that
+//     saw a store past the end of the file, which was never the file's data
+//     (rule 5).
 //  3. A sector may mix words of several writes (tearing) only if each of them
 //     is valid for that read; otherwise it is TORN. With byte tearing (the
 //     kernel target: the kernel copies page data with no lock against

@@ -725,6 +725,19 @@ TEST(CheckerShifts, ARefusedShiftMovesNothing) {
   ExpectOne(h, ViolationKind::kStale, 0, 8, 6);
 }
 
+// A read that overlapped a truncate copied a store past the new end from
+// the page: that data was never the file's, so a later read that sees the
+// truncate's zeros has not gone back in time (rule 2 does not use it).
+TEST(CheckerPasses, AStorePastTheEndSeenByAnOverlappingReadOrdersNothing) {
+  History h = {
+      Truncate(0, 1, 2, 4),
+      Read(0, 1, {Tagged(0, 1, 1)}, 1, 7),
+      Mutation(OpKind::kStore, 0, 1, 1, 1, 5, 6),
+      FinalRead(FinalPass::kBackend, 0, 1, {Zeros()}, 8, 9),
+  };
+  ExpectOk(h);
+}
+
 TEST(CheckerPasses, ZerosAfterPunchAfterWrite) {
   ExpectOk({
       Write(0, 3, 1, 1, 1, 2),
