@@ -71,11 +71,11 @@ struct Seen {
 
 class SectorChecker {
  public:
-  // `sector` names the sector's history (its lineage: the sector itself
-  // unless a collapse or insert moved data); each read and write carries
-  // the sector it reached.
-  // `by_gen` (with a shift in the history, else null): the write of each
-  // generation, to name data a shift should have moved.
+  // `h` is one sector's history: its lineage, the sector itself unless a
+  // collapse or insert moved data (rule 7); each read and write in it
+  // carries the sector it reached. `by_gen` (with a shift in the history,
+  // else null): the write of each generation, to name data a shift should
+  // have moved.
   SectorChecker(uint32_t file, const SectorHistory& h, const CheckOptions& options,
                 const std::vector<const OpRecord*>* by_gen, CheckReport& report)
       : file_(file), h_(h), options_(options), by_gen_(by_gen), report_(report) {}
