@@ -787,13 +787,11 @@ void MarkCollisions(const History& history, const CheckOptions& options, const L
     if (w.kind != OpKind::kDioWrite || w.thread == kFinalThread || w.thread == kSetupThread) continue;
     for (const OpRecord& s : history) {
       if (s.kind != OpKind::kStore || s.file != w.file || s.invoke > w.response || w.invoke > s.response) continue;
-      const uint32_t first =
-          options.large_folios ? w.sector : std::max(w.sector, s.sector / kSectorsPerPage * kSectorsPerPage);
-      const uint32_t end =
-          options.large_folios
-              ? w.sector + w.count
-              : std::min(w.sector + w.count,
-                         (s.sector + s.count + kSectorsPerPage - 1) / kSectorsPerPage * kSectorsPerPage);
+      uint32_t first = w.sector, end = w.sector + w.count;
+      if (!options.large_folios) {  // the store's pages only
+        first = std::max(first, s.sector / kSectorsPerPage * kSectorsPerPage);
+        end = std::min(end, (s.sector + s.count + kSectorsPerPage - 1) / kSectorsPerPage * kSectorsPerPage);
+      }
       const auto [e0, e1] = lineages.Epochs(w);
       for (uint32_t e = e0; e <= e1; ++e) {
         for (uint32_t sector = first; sector < end; ++sector) {
