@@ -22,9 +22,19 @@ struct Writer {
   // data, but a read that overlaps it copies the page (as the kernel's
   // lockless copy does while a truncate runs) and may see it.
   bool transient = false;
+  // A store that may have been past the end (the size changes that overlap
+  // it allow either): its data may be file data or not, so a read that saw
+  // it says nothing of the file's order either.
+  bool maybe_transient = false;
   // The sector it wrote at, which its data's tags name: where a collapse or
   // insert moved the data since, not the sector a read finds it at.
   uint32_t sector = 0;
+  // Whether it surely replaced, in the page, a transient store before it:
+  // every write of data does; a punch or zero only of a sector surely
+  // inside the file (ext4 punches nothing at or past the end), a truncate
+  // only if it surely shrank the file (tmpfs zeroes nothing when the file
+  // grows). See CheckOptions::eof_tail_kept.
+  bool replaces_tail = true;
 };
 
 struct ReadRef {
@@ -94,9 +104,11 @@ class SectorChecker {
       if (!CheckValues(r, values, must)) continue;
       if (collided || DuringDirectWrite(*r.op)) continue;
       // A store past the end of the file is never its data: a read that
-      // copied it from the page says nothing of the file's order (rule 5).
-      if (std::any_of(values.begin(), values.end(),
-                      [](const Value& v) { return v.writer != nullptr && v.writer->transient; }))
+      // copied it from the page says nothing of the file's order (rule 5),
+      // nor does one that saw a store that may have lain past it.
+      if (std::any_of(values.begin(), values.end(), [](const Value& v) {
+            return v.writer != nullptr && (v.writer->transient || v.writer->maybe_transient);
+          }))
         continue;
       // The durable file lags the cache by design: fsync's observation is
       // judged by rule 1 alone.
@@ -318,9 +330,21 @@ class SectorChecker {
     return must;
   }
 
-  static bool Valid(const Writer& w, const OpRecord& r, const Writer& must) {
-    if (w.transient && w.response < r.invoke) return false;
+  bool Valid(const Writer& w, const OpRecord& r, const Writer& must) const {
+    if (w.transient && w.response < r.invoke) return options_.eof_tail_kept && TailKept(w, r);
     return w.invoke < r.response && w.response >= must.invoke;
+  }
+
+  // Whether the page may still hold transient store `w` when read `r`
+  // begins, the file having grown over it since: no write that surely
+  // replaced it lies entirely between them. It is not the file's data
+  // (never a must-see), so zeros stay valid too: the kernel may have zeroed
+  // it (writeback past the end, xfs and btrfs when the file grows).
+  bool TailKept(const Writer& w, const OpRecord& r) const {
+    for (const Writer& x : h_.writers)
+      if (&x != &w && x.op != nullptr && x.replaces_tail && w.response < x.invoke && x.response < r.invoke)
+        return false;
+    return true;
   }
 
   bool ValueValid(const Value& v, const OpRecord& r, const Writer& must) const {
@@ -862,27 +886,45 @@ CheckReport CheckHistory(const History& history, const CheckOptions& options) {
     if (!op.Writes()) continue;
     uint32_t sectors = OpRecord::WritesData(op.kind) ? op.Reached() : op.count;
     if (SetsSize(op.kind)) sectors = std::max(sectors, lineages.Length(op.file) - op.sector);
+    // A store that stopped on SIGBUS may have written part of the page it
+    // stopped at: the page stayed mapped until a truncate unmapped it in the
+    // middle of the copy. There it writes as past the end of the file (the
+    // truncate drops or zeroes the page): only reads that overlap the store
+    // may see it.
+    uint32_t stopped = sectors;
+    if (op.kind == OpKind::kStore && op.sigbus)
+      stopped = std::min(op.count, ((op.sector + sectors) / kSectorsPerPage + 1) * kSectorsPerPage - op.sector);
     // A write whose epoch is not known may have taken effect in any of them,
     // or (in the others) not at all.
     const auto [first_epoch, last_epoch] = lineages.Epochs(op);
     for (uint32_t epoch = first_epoch; epoch <= last_epoch; ++epoch)
-    for (uint32_t i = 0; i < sectors; ++i) {
+    for (uint32_t i = 0; i < stopped; ++i) {
       SectorHistory& h = table[lineages.Key(op.file, epoch, op.sector + i)];
       if (h.writers.empty()) continue;  // no read observed this sector
+      if (i >= sectors) {
+        h.writers.push_back({&op, op.invoke, op.response, op.gen, false, true, false, op.sector + i});
+        continue;
+      }
       uint64_t response = first_epoch == last_epoch ? op.response : kStampNever;
+      bool maybe_transient = false;
       if (sizes && op.kind == OpKind::kStore) {
         // A store past the end of the file is no write of it (only reads
         // that overlap it may see it); one that may have been past it may
         // or may not have taken effect.
         const SizePlane::Inside inside = size.During(op, op.sector + i);
         if (inside == SizePlane::Inside::kNo) {
-          h.writers.push_back({&op, op.invoke, op.response, op.gen, false, true, op.sector + i});
+          h.writers.push_back({&op, op.invoke, op.response, op.gen, false, true, false, op.sector + i});
           continue;
         }
-        if (inside == SizePlane::Inside::kMaybe) response = kStampNever;
+        if (inside == SizePlane::Inside::kMaybe) response = kStampNever, maybe_transient = true;
       }
-      h.writers.push_back({&op, op.invoke, response, op.gen, OpRecord::WritesZeros(op.kind), false, op.sector + i});
+      Writer& w = h.writers.emplace_back(Writer{&op, op.invoke, response, op.gen, OpRecord::WritesZeros(op.kind),
+                                                false, maybe_transient, op.sector + i});
       h.direct |= op.kind == OpKind::kDioWrite;
+      // Zeros replace a store past the end only where the file surely
+      // reached (a truncate: past its size, so it shrank the file).
+      if (sizes && w.zero)
+        w.replaces_tail = size.During(op, SetsSize(op.kind) ? op.sector : op.sector + i) == SizePlane::Inside::kYes;
     }
   }
   MarkCollisions(history, options, lineages, table);

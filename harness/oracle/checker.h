@@ -35,7 +35,13 @@
 //     bytes are never the file's; only a read that overlaps the store may
 //     copy them from the page), one that may have been is a write that may
 //     or may not have taken effect, and a load of a sector that may have
-//     been outside is not judged (it sees the page, not the file).
+//     been outside is not judged (it sees the page, not the file). Where
+//     the page may keep such a store when the file grows (eof_tail_kept,
+//     the kernel's), any later read may see it, or zeros, until a write of
+//     the sector, a punch or zero of it inside the file, or a truncate
+//     that shrank the file to it replaces it. A store that got SIGBUS may
+//     have written part of the page it stopped at (a truncate unmapped it
+//     in the middle of the copy): there it writes as past the end.
 //  6. A direct write and a store through the mapping to the same page that
 //     overlap in time collide: the kernel orders neither against the other,
 //     and the page's old contents may later overwrite the direct write. From
@@ -105,6 +111,11 @@ struct CheckOptions {
   // The size every file starts with, in sectors (0: not known). A collapse
   // or insert that says what size it set found one no larger than this.
   uint32_t file_sectors = 0;
+  // A store past the end of the file, in its last page, may stay in the
+  // page and become the file's data when the file grows over it (rule 5):
+  // tmpfs never zeroes that part of the page when the file grows, ext4 not
+  // when a direct write grows it.
+  bool eof_tail_kept = false;
 };
 
 CheckReport CheckHistory(const History& history, const CheckOptions& options = {});

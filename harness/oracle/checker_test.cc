@@ -738,6 +738,27 @@ TEST(CheckerPasses, AStorePastTheEndSeenByAnOverlappingReadOrdersNothing) {
   ExpectOk(h);
 }
 
+// The same for a store that may have lain past the end: the truncate to s4
+// overlaps a write that grows the file to s24, so either came last, and the
+// store after both wrote the file's s4 or a page past its end. A read that
+// overlapped the store saw it; the file ends with zeros there (the truncate
+// came last). Neither orders the other. With the order known (the truncate
+// first), the store is the file's data, and zeros at the end are LOST.
+TEST(CheckerPasses, AStoreThatMayHaveBeenPastTheEndOrdersNothing) {
+  History h = {
+      Truncate(0, 4, 1, 10),
+      Write(0, 20, 4, 1, 2, 3),
+      Read(0, 4, {Tagged(0, 4, 2)}, 4, 13),
+      Mutation(OpKind::kStore, 0, 4, 1, 2, 11, 12),
+      FinalRead(FinalPass::kBackend, 0, 4, {Zeros()}, 14, 15),
+  };
+  ExpectOk(h);
+  h[0] = Truncate(0, 4, 1, 2);
+  h[1] = Write(0, 20, 4, 1, 3, 4);
+  h[2] = Read(0, 4, {Tagged(0, 4, 2)}, 5, 13);
+  ExpectOne(h, ViolationKind::kLost, 0, 4, 15);
+}
+
 TEST(CheckerPasses, ZerosAfterPunchAfterWrite) {
   ExpectOk({
       Write(0, 3, 1, 1, 1, 2),
@@ -1390,6 +1411,50 @@ TEST(CheckerSizeTest, StorePastTheEndIsNoWriteOfTheFile) {
   for (const Words& seen : {Tagged(0, 5, 3), Zeros()})
     ExpectOk({Truncate(0, 4, 1, 10), Mutation(OpKind::kStore, 0, 5, 1, 3, 2, 3), Truncate(0, 8, 11, 12),
               Read(0, 5, {seen}, 13, 14)});
+}
+
+// Where the page keeps a store past the end when the file grows (the
+// kernel's option: tmpfs, and ext4 when a direct write grows the file), a
+// later read may see it, or zeros: it is never what the read must see.
+TEST(CheckerSizeTest, AKeptTailMayBecomeTheFilesData) {
+  constexpr CheckOptions kKept{.eof_tail_kept = true};
+  for (const Words& seen : {Tagged(0, 5, 3), Zeros()})
+    ExpectOk({Truncate(0, 4, 1, 2), Mutation(OpKind::kStore, 0, 5, 1, 3, 3, 4), Truncate(0, 8, 5, 6),
+              Read(0, 5, {seen}, 7, 8)},
+             kKept);
+  // A write of the sector replaces it for good.
+  ExpectOne({Truncate(0, 4, 1, 2), Mutation(OpKind::kStore, 0, 5, 1, 3, 3, 4), Truncate(0, 8, 5, 6),
+             Write(0, 5, 1, 4, 7, 8), Read(0, 5, {Tagged(0, 5, 3)}, 9, 10)},
+            ViolationKind::kStale, 0, 5, 10, kKept);
+  // So do a punch of it inside the file and a truncate that shrank the file
+  // to it again (the one that grew it did not).
+  ExpectOne({Truncate(0, 4, 1, 2), Mutation(OpKind::kStore, 0, 5, 1, 3, 3, 4), Truncate(0, 8, 5, 6),
+             Punch(0, 5, 1, 0, 7, 8), Read(0, 5, {Tagged(0, 5, 3)}, 9, 10)},
+            ViolationKind::kStale, 0, 5, 10, kKept);
+  ExpectOne({Truncate(0, 4, 1, 2), Mutation(OpKind::kStore, 0, 5, 1, 3, 3, 4), Truncate(0, 8, 5, 6),
+             Truncate(0, 4, 7, 8), Truncate(0, 8, 9, 10), Read(0, 5, {Tagged(0, 5, 3)}, 11, 12)},
+            ViolationKind::kStale, 0, 5, 12, kKept);
+  // A punch past the end may do nothing (ext4's), a truncate that did not
+  // surely shrink the file may have grown it (tmpfs's keeps the page).
+  ExpectOk({Truncate(0, 4, 1, 2), Mutation(OpKind::kStore, 0, 5, 1, 3, 3, 4), Punch(0, 5, 1, 0, 5, 6),
+            Truncate(0, 5, 7, 8), Truncate(0, 8, 9, 10), Read(0, 5, {Tagged(0, 5, 3)}, 11, 12)},
+           kKept);
+  // The data the store overwrote in the page before the truncate is gone.
+  ExpectOne({Write(0, 5, 1, 1, 1, 2), Truncate(0, 4, 3, 4), Mutation(OpKind::kStore, 0, 6, 1, 3, 5, 6),
+             Truncate(0, 8, 7, 8), Read(0, 5, {Tagged(0, 5, 1)}, 9, 10)},
+            ViolationKind::kStale, 0, 5, 10, kKept);
+}
+
+// A store that got SIGBUS on its second page may have written part of that
+// page first: it was mapped until the truncate unmapped it mid-copy. A read
+// that overlaps the store may see that; once the page is cut off, none may.
+TEST(CheckerSizeTest, AStoreMayWriteThePageItGotSigbusOn) {
+  OpRecord store = Mutation(OpKind::kStore, 0, 0, 16, 3, 3, 10);
+  store.reached = 8;
+  store.sigbus = true;
+  ExpectOk({store, Truncate(0, 8, 5, 9), Load(0, 8, 1, {Tagged(0, 8, 3)}, 4, 6)});
+  ExpectOne({store, Truncate(0, 8, 5, 9), Truncate(0, 16, 11, 12), Read(0, 8, {Tagged(0, 8, 3)}, 13, 14)},
+            ViolationKind::kStale, 0, 8, 14);
 }
 
 // A load of a sector past the end sees the page, not the file: not judged.

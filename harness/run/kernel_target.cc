@@ -334,7 +334,12 @@ class KernelTarget final : public Target {
     return Status::Ok();
   }
 
-  CheckOptions Checking() const override { return {.byte_tearing = true, .large_folios = true}; }
+  // eof_tail_kept: tmpfs keeps a store past the end in the last page when
+  // the file grows (shmem_setattr zeroes nothing), ext4 when a direct write
+  // grows it; POSIX leaves it unspecified.
+  CheckOptions Checking() const override {
+    return {.byte_tearing = true, .large_folios = true, .eof_tail_kept = true};
+  }
   std::string Degraded() const override {
     std::string all = engine_.degraded();
     std::lock_guard lock(notes_mu_);

@@ -15,8 +15,10 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "harness/base/rng.h"
@@ -103,6 +105,22 @@ TEST(KernelTargetTest, EveryOpKindRunsAndChecksClean) {
   EXPECT_EQ(dir.Entries(), 0u) << "the target removed its private directory";
 }
 
+// Runs a program given as text once on the host kernel, in a directory of
+// its own; nullopt (with the failure recorded) if it could not run.
+std::optional<RunOutcome> RunOnHost(const char* text) {
+  Result<Program> p = ParseText(text);
+  EXPECT_TRUE(p.ok()) << p.status().ToString();
+  if (!p.ok()) return std::nullopt;
+  TempDir dir;
+  auto exec = KernelExecutor(dir.path());
+  EXPECT_NE(exec, nullptr);
+  if (exec == nullptr) return std::nullopt;
+  Result<RunOutcome> out = exec->Run(*p);
+  EXPECT_TRUE(out.ok()) << out.status().ToString();
+  if (!out.ok()) return std::nullopt;
+  return std::move(*out);
+}
+
 // ftruncate on the host: a read stops at the size, a load past the last
 // page gets SIGBUS (recorded, not an error), and growing the file shows
 // zeros; the oracle agrees with every length and SIGBUS.
@@ -110,15 +128,10 @@ TEST(KernelTargetTest, TruncateShortReadsAndSigbusAreOutcomes) {
 #ifdef PAGERACE_TSAN
   GTEST_SKIP() << "ThreadSanitizer takes a SIGBUS as fatal before a user handler runs";
 #endif
-  Result<Program> p = ParseText(
+  std::optional<RunOutcome> out = RunOnHost(
       "pagerace 1\nfile-pages 4\nprefill 1\n"
       "thread 0\ntruncate f0 s12\nread f0 s8+16\nload f0 s8+16\ntruncate f0 s32\nread f0 s8+16\n");
-  ASSERT_TRUE(p.ok()) << p.status().ToString();
-  TempDir dir;
-  auto exec = KernelExecutor(dir.path());
-  ASSERT_NE(exec, nullptr);
-  Result<RunOutcome> out = exec->Run(*p);
-  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_TRUE(out.has_value());
   EXPECT_TRUE(out->report.ok()) << out->report.violations.front().ToString();
   std::vector<const OpRecord*> ops;
   for (const OpRecord& r : out->history)
@@ -130,6 +143,27 @@ TEST(KernelTargetTest, TruncateShortReadsAndSigbusAreOutcomes) {
   ASSERT_EQ(ops[4]->observed.size(), 16u);
   EXPECT_EQ(ops[4]->observed[3].gen, kPrefillGen);
   EXPECT_EQ(ops[4]->observed[4].kind, SectorTag::kZero);
+}
+
+// A store past the end of the file, in its last page, then a direct write
+// that grows the file past that page: ext4 (and tmpfs, for any growth)
+// leaves the store in the page, and it becomes the file's data. POSIX
+// leaves that unspecified, and the oracle allows it on the host, as it
+// allows the zeros that xfs and btrfs put there.
+TEST(KernelTargetTest, AStorePastTheEndMayStayWhenTheFileGrows) {
+#ifdef PAGERACE_TSAN
+  GTEST_SKIP() << "ThreadSanitizer takes a SIGBUS as fatal before a user handler runs";
+#endif
+  std::optional<RunOutcome> out = RunOnHost(
+      "pagerace 1\nfile-pages 7\nprefill 1\n"
+      "thread 0\ntruncate f0 s26\nwrite f0 s21+16\nstore f0 s32+10\ndio-write f0 s40+16\nread f0 s32+8\n");
+  ASSERT_TRUE(out.has_value());
+  EXPECT_TRUE(out->report.ok()) << out->report.violations.front().ToString();
+  for (const OpRecord& r : out->history) {
+    if (r.thread != 0 || r.kind != OpKind::kStore) continue;
+    EXPECT_EQ(r.Reached(), 8u);  // page 4, then SIGBUS on page 5
+    EXPECT_TRUE(r.sigbus);
+  }
 }
 
 // Collapse and insert on the host: the data from the range on moves down or
