@@ -22,6 +22,17 @@
 #       [--runs N] [--kernel-runs N] [--repeat K] [--backend memory|file]
 #       [--max-len BYTES] [--out DIR]
 #
+# --sizes N1,N2,...: exec/s by input size instead, for pagecache_fuzzer: for
+# each N, a fixed program of N ops (4 threads, one 16-page file, every op
+# kind in turn over a few hot pages, random schedule; written as text and
+# encoded by --pagerace BIN, default build/release/pagerace) is run alone,
+# -runs=R (R = max(20, 20000 / N)) less the same with -runs=1 (start-up:
+# loading the binary, libFuzzer's tables), so exec/s = (R - 1) / the
+# difference. Writes OUT/sizes.csv (build,ops,bytes,repeat,exec_per_sec)
+# and a table of the median per build and size (OUT/sizes.md).
+# ASAN_OPTIONS and UBSAN_OPTIONS are the caller's: pass sanitizers/*.options
+# (as ci/test.sh does) to measure what CI and OSS-Fuzz run.
+#
 # Defaults: builds fuzz-release,fuzz; target pagecache_fuzzer; 200000 runs
 # (kernel_file_fuzzer: 10000); 3 repeats; backend memory; OUT bench-out.
 # Each build must be built first (build/PRESET/targets/TARGET and its seed
@@ -32,11 +43,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 usage() {
   echo "usage: $0 [--builds PRESET,...] [--targets TARGET,...] [--runs N] [--kernel-runs N] [--repeat K]" \
-    "[--backend memory|file] [--max-len BYTES] [--out DIR]" >&2
+    "[--backend memory|file] [--max-len BYTES] [--sizes N1,N2,...] [--pagerace BIN] [--out DIR]" >&2
   exit 2
 }
 builds=fuzz-release,fuzz targets=pagecache_fuzzer runs=200000 kernel_runs=10000 repeat=3 backend=memory max_len=0
-out=bench-out
+out=bench-out sizes='' pagerace=build/release/pagerace
 while [[ $# -gt 0 ]]; do
   [[ $# -ge 2 ]] || usage
   case $1 in
@@ -47,6 +58,8 @@ while [[ $# -gt 0 ]]; do
     --repeat) repeat=$2 ;;
     --backend) backend=$2 ;;
     --max-len) max_len=$2 ;;
+    --sizes) sizes=$2 ;;
+    --pagerace) pagerace=$2 ;;
     --out) out=$2 ;;
     *) usage ;;
   esac
@@ -80,6 +93,74 @@ done
 
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
+
+# The --sizes program of $1 ops, as text.
+sized_program() {
+  awk -v n="$1" 'BEGIN {
+    split("read write punch readahead evict load store fsync madvise readahead2 write-mapped zero fdatasync " \
+          "truncate dio-read dio-write collapse insert", kinds, " ")
+    nk = 18
+    print "pagerace 1\nfiles 1\nfile-pages 16\nra-pages 4\nseed 0x1\nschedule random"
+    for (t = 0; t < 4 && t < n; t++) {
+      print "thread " t
+      for (i = t; i < n; i += 4) {
+        k = kinds[i % nk + 1]; page = (i * 3) % 6; s = page * 8 + (i % 5)
+        if (k == "truncate") print k " f0 s" (s + 64)
+        else if (k ~ /^(dio-|collapse|insert)/) print k " f0 s" (page * 8) "+8"
+        else print k " f0 s" s "+" (4 + i % 13)
+      }
+    }
+  }'
+}
+
+if [[ -n $sizes ]]; then
+  [[ -x $pagerace ]] || { echo "no pagerace at $pagerace to encode the programs (build release, or pass --pagerace)" >&2; exit 2; }
+  IFS=, read -ra size_list <<<"$sizes"
+  mkdir -p "$out"
+  start_work
+  csv=$out/sizes.csv
+  echo "build,ops,bytes,repeat,exec_per_sec" >"$csv"
+  echo "exec/s by input size: pagecache_fuzzer, no mutant, backend $backend, ${pin[*]:-not pinned}, $repeat repeats," \
+    "ASAN_OPTIONS=${ASAN_OPTIONS:-(unset)}"
+  for n in "${size_list[@]}"; do
+    [[ $n =~ ^[1-9][0-9]*$ && $n -le 256 ]] || { echo "--sizes: $n is not 1..256" >&2; exit 2; }
+    sized_program "$n" >"$work/p$n.txt"
+    "$pagerace" encode "$work/p$n.txt" -o "$work/p$n.bin" >/dev/null
+  done
+  timed() {  # timed BUILD FILE RUNS: wall seconds of the target on FILE, RUNS times
+    local t0 t1
+    t0=$(now)
+    (cd "$work" && exec env -u PAGERACE_MUTANT PAGERACE_BACKEND="$backend" TMPDIR="$work" "${pin[@]}" \
+      "$OLDPWD/build/$1/targets/pagecache_fuzzer" -runs="$3" "$2" >/dev/null 2>"$work/log") ||
+      { echo "build/$1 on $2 failed:" >&2; tail -20 "$work/log" >&2; exit 1; }
+    t1=$(now)
+    awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }'
+  }
+  for build in "${build_list[@]}"; do
+    for n in "${size_list[@]}"; do
+      r=$((20000 / n)); ((r >= 20)) || r=20
+      for k in $(seq 1 "$repeat"); do
+        one=$(timed "$build" "$work/p$n.bin" 1)
+        many=$(timed "$build" "$work/p$n.bin" "$r")
+        awk -v b="$build" -v n="$n" -v by="$(stat -c %s "$work/p$n.bin")" -v k="$k" -v r="$r" -v one="$one" -v many="$many" \
+          'BEGIN { d = many - one; printf "%s,%d,%d,%d,%.0f\n", b, n, by - 4, k, (d > 0 ? (r - 1) / d : 0) }' >>"$csv"
+        tail -1 "$csv"
+      done
+    done
+  done
+  {
+    echo
+    echo "| build | ops | input bytes | median exec/s |"
+    echo "|---|---|---|---|"
+    awk -F, 'NR > 1 { k = $1 " | " $2 " | " $3; if (!(k in c)) order[++m] = k; v[k, ++c[k]] = $5 }
+    END { for (i = 1; i <= m; i++) { k = order[i]; n = c[k]
+            for (a = 1; a <= n; a++) x[a] = v[k, a] + 0
+            for (a = 1; a <= n; a++) for (b = a + 1; b <= n; b++) if (x[b] < x[a]) { y = x[a]; x[a] = x[b]; x[b] = y }
+            printf "| %s | %.0f |\n", k, (n % 2 ? x[(n + 1) / 2] : (x[n / 2] + x[n / 2 + 1]) / 2) } }' "$csv"
+  } | tee "$out/sizes.md"
+  exit 0
+fi
+
 settings="-seed=1"
 if [[ ,$targets, != *,kernel_file_fuzzer,* ]]; then settings+=" -runs=$runs"
 elif [[ $targets == kernel_file_fuzzer ]]; then settings+=" -runs=$kernel_runs"

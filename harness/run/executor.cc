@@ -338,7 +338,10 @@ Status Executor::RunOp(size_t t, size_t i, OpRecord& rec, std::vector<uint64_t>&
 void Executor::ObserveDurable(const Op& op, OpRecord& rec) {
   const uint32_t first = op.sector / kSectorsPerPage;
   const uint32_t pages = (op.sector + op.count - 1) / kSectorsPerPage - first + 1;
-  std::vector<uint64_t> words(size_t{pages} * kSectorsPerPage * kSectorWords);
+  // Kept from op to op: a fresh buffer of up to 64 KiB each time was a fifth
+  // of a fuzz-build run (allocation, page faults, ASan's malloc fill).
+  std::vector<uint64_t>& words = durable_words_;
+  words.resize(std::max(words.size(), size_t{pages} * kSectorsPerPage * kSectorWords));
   if (!target_->DurableRead(op.file, first, pages, words.data())) return;
   ObserveSectors(words.data() + size_t{op.sector - first * kSectorsPerPage} * kSectorWords, op.count, rec);
 }

@@ -181,6 +181,7 @@ class Executor {
   Status flusher_status_;
   std::atomic<uint32_t> threads_done_{0};  // program threads finished (the flusher stops after all)
   std::vector<std::vector<uint64_t>> op_bufs_;  // one per program thread: an op's data
+  std::vector<uint64_t> durable_words_;         // ObserveDurable's read (controlled runs: one OS thread)
 
   // The pool.
   std::vector<std::thread> workers_;

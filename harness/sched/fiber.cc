@@ -1,7 +1,8 @@
 #include "harness/sched/fiber.h"
 
-#include <setjmp.h>
 #include <ucontext.h>
+
+#include <cstdint>
 
 #include "harness/base/check.h"
 
@@ -20,6 +21,10 @@
 #define PAGERACE_TSAN 1
 #endif
 
+#if defined(__x86_64__) && !defined(PAGERACE_TSAN)
+#define PAGERACE_ASM_SWITCH 1
+#endif
+
 #ifdef PAGERACE_ASAN
 extern "C" void __sanitizer_start_switch_fiber(void** fake_stack_save, const void* bottom, size_t size);
 extern "C" void __sanitizer_finish_switch_fiber(void* fake_stack_save, const void** bottom_old, size_t* size_old);
@@ -31,11 +36,53 @@ extern "C" void __tsan_destroy_fiber(void* fiber);
 extern "C" void __tsan_switch_to_fiber(void* fiber, unsigned flags);
 #endif
 
+#ifdef PAGERACE_ASM_SWITCH
+// pagerace_fiber_switch(&from_sp, to_sp): pushes the callee-saved registers
+// and the SSE and x87 control words on the current stack, stores the stack
+// pointer in *from_sp, loads to_sp and pops the same from there, returning
+// into whatever switched out at to_sp (or, the first time, into the entry
+// frame InitialFrame built). An ordinary call that returns: AddressSanitizer
+// sees no longjmp (its interceptor unpoisons the stack with a sigaltstack
+// system call at every switch) and no signal mask is saved (swapcontext's
+// system call).
+extern "C" void pagerace_fiber_switch(void** from_sp, void* to_sp);
+asm(R"(
+  .text
+  .p2align 4
+  .globl pagerace_fiber_switch
+  .hidden pagerace_fiber_switch
+  .type pagerace_fiber_switch, @function
+pagerace_fiber_switch:
+  pushq %rbp
+  pushq %rbx
+  pushq %r12
+  pushq %r13
+  pushq %r14
+  pushq %r15
+  subq $8, %rsp
+  stmxcsr (%rsp)
+  fnstcw 4(%rsp)
+  movq %rsp, (%rdi)
+  movq %rsi, %rsp
+  ldmxcsr (%rsp)
+  fldcw 4(%rsp)
+  addq $8, %rsp
+  popq %r15
+  popq %r14
+  popq %r13
+  popq %r12
+  popq %rbx
+  popq %rbp
+  ret
+  .size pagerace_fiber_switch, .-pagerace_fiber_switch
+)");
+#endif
+
 namespace pagerace::sched {
 namespace {
 
 thread_local Fiber* current = nullptr;
-thread_local Fiber* starting = nullptr;  // handed to Trampoline (makecontext takes ints)
+thread_local Fiber* starting = nullptr;  // handed to Trampoline (it takes no arguments)
 
 // Announces a switch to `bottom`/`size` (ASan) and `tsan_to` (TSan).
 void BeforeSwitch([[maybe_unused]] void** fake_stack, [[maybe_unused]] const void* bottom,
@@ -55,6 +102,22 @@ void AfterSwitch([[maybe_unused]] void* fake_stack, [[maybe_unused]] const void*
 #endif
 }
 
+#ifdef PAGERACE_ASM_SWITCH
+// The stack pointer of a fresh stack whose first switch "returns" into
+// `entry`, as pagerace_fiber_switch pops it: the control words (the
+// defaults), six zero registers, `entry`, and a null return address for it,
+// so that it starts as if called (the stack 16-byte aligned before the call).
+void* InitialFrame(char* stack, size_t bytes, void (*entry)()) {
+  auto top = reinterpret_cast<uintptr_t>(stack + bytes) & ~uintptr_t{15};
+  auto* w = reinterpret_cast<uint64_t*>(top);
+  *--w = 0;                                    // entry's return address: it never returns
+  *--w = reinterpret_cast<uintptr_t>(entry);   // popped by ret
+  for (int i = 0; i < 6; ++i) *--w = 0;        // rbp rbx r12 r13 r14 r15
+  *--w = uint64_t{0x037f} << 32 | 0x1f80;      // x87 control word, MXCSR: the defaults
+  return w;
+}
+#endif
+
 }  // namespace
 
 Fiber::Fiber(std::function<void()> body, size_t stack_bytes)
@@ -66,6 +129,14 @@ Fiber::Fiber(std::function<void()> body, size_t stack_bytes)
 
 Fiber::~Fiber() {
   PR_CHECK_MSG(current != this, "a fiber destroyed itself");
+  if (started_ && done_) {
+    // Parked in Trampoline's loop after its last body: let it leave for
+    // good, so that ASan frees its fake stack. (One abandoned in the middle
+    // of a body, as a deadlocked run's are, just loses its stack.)
+    exiting_ = true;
+    done_ = false;
+    Resume();
+  }
 #ifdef PAGERACE_TSAN
   __tsan_destroy_fiber(tsan_fiber_);
 #endif
@@ -76,7 +147,7 @@ Fiber* Fiber::Current() { return current; }
 void Fiber::Rearm(std::function<void()> body) {
   PR_CHECK_MSG(done_, "Rearm of a fiber that has not finished");
   body_ = std::move(body);
-  started_ = entered_ = done_ = false;
+  done_ = false;
 }
 
 void Fiber::Resume() {
@@ -89,38 +160,43 @@ void Fiber::Resume() {
   current = this;
   if (!started_) {
     started_ = true;
+    starting = this;
+#ifdef PAGERACE_ASM_SWITCH
+    self_sp_ = InitialFrame(stack_.get(), stack_bytes_, &Fiber::Trampoline);
+#else
     getcontext(&self_uc_);
     self_uc_.uc_stack.ss_sp = stack_.get();
     self_uc_.uc_stack.ss_size = stack_bytes_;
     self_uc_.uc_link = nullptr;
     makecontext(&self_uc_, &Fiber::Trampoline, 0);
-    starting = this;
+#endif
   }
   BeforeSwitch(&caller_fake_stack_, stack_.get(), stack_bytes_, tsan_fiber_);
-#ifdef PAGERACE_TSAN
-  // ThreadSanitizer tracks setjmp buffers per fiber and cannot follow a
-  // longjmp across fibers: switch with swapcontext, slower but understood.
-  swapcontext(&caller_uc_, &self_uc_);
+#ifdef PAGERACE_ASM_SWITCH
+  pagerace_fiber_switch(&caller_sp_, self_sp_);
 #else
-  // Locals set after _setjmp are indeterminate after the longjmp back:
-  // everything the switch needs lives in members.
-  if (_setjmp(caller_) == 0) {
-    if (entered_) _longjmp(self_, 1);
-    entered_ = true;
-    // First entry: the new stack is entered once with swapcontext; every
-    // later switch is a _setjmp/_longjmp pair (no signal-mask system call).
-    swapcontext(&caller_uc_, &self_uc_);
-  }
+  // ThreadSanitizer cannot follow a longjmp across fibers; elsewhere than
+  // x86-64 this is the portable switch.
+  swapcontext(&caller_uc_, &self_uc_);
 #endif
   // Back from the fiber (it yielded or finished).
   AfterSwitch(caller_fake_stack_, nullptr, nullptr);
   current = resumer_;
 }
 
+// The stack is entered once, here, and every body runs in this loop: a
+// finished body parks the fiber until Rearm gives it the next one, so the
+// stack is never set up again, and ASan's fake stack for it (made on first
+// use: a few MiB mapped, with detect_stack_use_after_return) lives as long
+// as the fiber rather than one body.
 void Fiber::Trampoline() {
   Fiber* self = starting;
   AfterSwitch(nullptr, &self->asan_caller_bottom_, &self->asan_caller_size_);
-  self->body_();
+  while (!self->exiting_) {
+    self->body_();
+    self->done_ = true;
+    self->SwitchOut(/*finishing=*/false);  // parked until the next body, or ~Fiber
+  }
   self->SwitchOut(/*finishing=*/true);
 }
 
@@ -132,21 +208,21 @@ void Fiber::Yield() {
 
 void Fiber::SwitchOut(bool finishing) {
   if (finishing) {
-    done_ = true;
-    // Nothing returns here: ASan may free this stack's fake frames.
+    // Nothing returns here: ASan frees this stack's fake frames.
     BeforeSwitch(nullptr, asan_caller_bottom_, asan_caller_size_, tsan_caller_);
-#ifdef PAGERACE_TSAN
-    setcontext(&caller_uc_);
+#ifdef PAGERACE_ASM_SWITCH
+    pagerace_fiber_switch(&self_sp_, caller_sp_);
 #else
-    _longjmp(caller_, 1);
+    setcontext(&caller_uc_);
 #endif
+    PR_CHECK_MSG(false, "a fiber that left for good was resumed");
   }
   self_fake_stack_ = nullptr;
   BeforeSwitch(&self_fake_stack_, asan_caller_bottom_, asan_caller_size_, tsan_caller_);
-#ifdef PAGERACE_TSAN
-  swapcontext(&self_uc_, &caller_uc_);
+#ifdef PAGERACE_ASM_SWITCH
+  pagerace_fiber_switch(&self_sp_, caller_sp_);
 #else
-  if (_setjmp(self_) == 0) _longjmp(caller_, 1);
+  swapcontext(&self_uc_, &caller_uc_);
 #endif
   // Resumed again.
   AfterSwitch(self_fake_stack_, &asan_caller_bottom_, &asan_caller_size_);

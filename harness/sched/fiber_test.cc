@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -97,6 +98,44 @@ TEST(FiberTest, ManyFibersInterleaveAsChosen) {
   }
   EXPECT_EQ(trace, chosen);
   EXPECT_EQ(trace.size(), size_t{kFibers} * kSteps);
+}
+
+TEST(FiberTest, RearmRunsTheNextBodyOnTheSameFiber) {
+  std::string log;
+  Fiber f([&] { log += 'a'; });
+  f.Resume();
+  ASSERT_TRUE(f.done());
+  for (char c : std::string("bcd")) {
+    f.Rearm([&log, c] {
+      log += c;
+      Fiber::Yield();
+      log += static_cast<char>(c - 'a' + 'A');
+    });
+    EXPECT_FALSE(f.done());
+    f.Resume();
+    EXPECT_FALSE(f.done());
+    f.Resume();
+    EXPECT_TRUE(f.done());
+  }
+  EXPECT_EQ(log, "abBcCdD");
+}
+
+TEST(FiberTest, DestroyedParkedOrInTheMiddleOfABody) {
+  std::string log;
+  {
+    auto parked = std::make_unique<Fiber>([&] { log += 'p'; });
+    parked->Resume();
+    auto middle = std::make_unique<Fiber>([&] {
+      log += 'm';
+      Fiber::Yield();
+      log += 'X';  // never: destroyed before it is resumed again
+    });
+    middle->Resume();
+    middle.reset();
+    parked.reset();
+  }
+  EXPECT_EQ(log, "pm");
+  EXPECT_EQ(Fiber::Current(), nullptr);
 }
 
 }  // namespace
