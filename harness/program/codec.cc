@@ -94,29 +94,34 @@ Program DecodeHeader(const std::array<uint8_t, kHeaderBytes>& h) {
 // Every field is folded into range rather than rejected, so that any mutation
 // the fuzzer makes still yields a runnable program.
 void DecodeRecord(uint32_t r, Program& p) {
-  const uint32_t sectors = p.file_sectors();
-  Op op;
   const uint32_t kind = Field(r, kKindShift, kKindBits) | Field(r, kKindHighShift, 1) << kKindBits;
-  op.kind = static_cast<OpKind>(kind % kOpKinds);
-  op.file = static_cast<uint8_t>(Field(r, kFileShift, kFileBits) % p.files);
   const uint32_t sector = Field(r, kSectorShift, kSectorBits) | Field(r, kSectorHighShift, 1) << kSectorBits;
-  if (SetsSize(op.kind)) {
-    op.sector = static_cast<uint16_t>(sector % (sectors + 1));
-    op.count = 1;
-  } else {
-    op.sector = static_cast<uint16_t>(sector % sectors);
-    uint32_t count = Field(r, kCountShift, kCountBits) + 1;
-    if (WholePages(op.kind)) {  // whole pages: the first one holding the sector, on
-      op.sector = static_cast<uint16_t>(op.sector / kSectorsPerPage * kSectorsPerPage);
-      count = (count + kSectorsPerPage - 1) / kSectorsPerPage * kSectorsPerPage;
-    }
-    op.count = static_cast<uint16_t>(std::min(count, sectors - op.sector));
-  }
+  const Op op = FoldOp(p, kind, Field(r, kFileShift, kFileBits), sector, Field(r, kCountShift, kCountBits) + 1);
   const uint32_t thread = Field(r, kThreadShift, kThreadBits) % p.threads.size();
   p.threads[thread].push_back(op);
 }
 
 }  // namespace
+
+Op FoldOp(const Program& p, uint32_t kind, uint32_t file, uint32_t sector, uint32_t count) {
+  const uint32_t sectors = p.file_sectors();
+  Op op;
+  op.kind = static_cast<OpKind>(kind % kOpKinds);
+  op.file = static_cast<uint8_t>(file % p.files);
+  if (SetsSize(op.kind)) {
+    op.sector = static_cast<uint16_t>(sector % (sectors + 1));
+    op.count = 1;
+    return op;
+  }
+  op.sector = static_cast<uint16_t>(sector % sectors);
+  count = std::clamp<uint32_t>(count, 1, kOpSectorsMax);
+  if (WholePages(op.kind)) {  // whole pages: the first one holding the sector, on
+    op.sector = static_cast<uint16_t>(op.sector / kSectorsPerPage * kSectorsPerPage);
+    count = (count + kSectorsPerPage - 1) / kSectorsPerPage * kSectorsPerPage;
+  }
+  op.count = static_cast<uint16_t>(std::min(count, sectors - op.sector));
+  return op;
+}
 
 Program Decode(std::span<const uint8_t> bytes) {
   std::array<uint8_t, kHeaderBytes> header{};

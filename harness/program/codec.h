@@ -64,6 +64,13 @@ inline constexpr size_t kBinaryFileMax =
 
 Program Decode(std::span<const uint8_t> bytes);
 
+// The op that Decode makes of a record's fields, for p's files and size: each
+// field folded into range (kind and file modulo their counts, the sector
+// modulo the file, the count clamped to [1, kOpSectorsMax] and cut at the
+// file's end, a whole-pages op widened to the pages it touches). Valid for p
+// whatever the fields are; the mutators (mutate.h) fold their ops with it.
+Op FoldOp(const Program& p, uint32_t kind, uint32_t file, uint32_t sector, uint32_t count);
+
 // REQUIRES: Validate(program).ok()
 std::vector<uint8_t> Encode(const Program& program);
 
