@@ -180,19 +180,22 @@ Program Splice(Rng& rng, const Program& a, const Program& b) {
   return out;
 }
 
+// Drops the last op of the longest thread; false if there is none.
+bool PopLongest(Program& p) {
+  auto longest = std::max_element(p.threads.begin(), p.threads.end(),
+                                  [](const auto& x, const auto& y) { return x.size() < y.size(); });
+  if (longest->empty()) return false;
+  longest->pop_back();
+  return true;
+}
+
 // Cuts ops from the end of the longest thread, then preemptions, until the
 // encoding fits (or nothing is left to cut).
 void FitBytes(Program& p, size_t max_bytes) {
   while (EncodedSize(p) > max_bytes) {
-    auto longest = std::max_element(p.threads.begin(), p.threads.end(),
-                                    [](const auto& x, const auto& y) { return x.size() < y.size(); });
-    if (!longest->empty()) {
-      longest->pop_back();
-    } else if (!p.schedule.preemptions.empty()) {
-      p.schedule.preemptions.pop_back();
-    } else {
-      return;
-    }
+    if (PopLongest(p)) continue;
+    if (p.schedule.preemptions.empty()) return;
+    p.schedule.preemptions.pop_back();
   }
 }
 
@@ -222,11 +225,7 @@ void Fold(Program& p) {
   p.file_pages = std::clamp<uint16_t>(p.file_pages, 1, kFilePagesMax);
   for (auto& ops : p.threads)
     for (Op& op : ops) op = Refold(p, op);
-  while (p.op_count() > kOpsMax) {
-    auto longest = std::max_element(p.threads.begin(), p.threads.end(),
-                                    [](const auto& x, const auto& y) { return x.size() < y.size(); });
-    longest->pop_back();
-  }
+  while (p.op_count() > kOpsMax) PopLongest(p);
   ScheduleSpec& s = p.schedule;
   s.pct_depth = std::clamp<uint8_t>(s.pct_depth, 1, kPctDepthMax);
   if (s.strategy != Strategy::kDirected) s.preemptions.clear();
