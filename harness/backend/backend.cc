@@ -1,8 +1,8 @@
 #include "harness/backend/backend.h"
 
 #include <algorithm>
+#include <array>
 #include <iterator>
-#include <vector>
 
 #include "harness/base/check.h"
 
@@ -21,10 +21,15 @@ Status Backend::ResetWith(uint32_t files, uint32_t file_pages, std::span<const I
 Status Backend::Shift(uint32_t file, uint32_t page, uint32_t pages, uint32_t file_pages, bool insert) {
   PR_CHECK(page + pages <= file_pages);
   const uint32_t moved = file_pages - page - pages;
-  if (moved > 0) {
-    std::vector<uint64_t> words(size_t{moved} * kPageBytes / 8);
-    PR_RETURN_IF_ERROR(ReadPages(file, insert ? page : page + pages, moved, words.data()));
-    PR_RETURN_IF_ERROR(WritePages(file, insert ? page + pages : page, moved, words.data()));
+  // A page at a time, in the order that never overwrites a page before it
+  // moved: from the end for an insert (the data moves up), from the start
+  // for a collapse. One page on the stack, not the tail's size on the heap.
+  std::array<uint64_t, kPageBytes / 8> words;
+  for (uint32_t i = 0; i < moved; ++i) {
+    const uint32_t at = insert ? page + moved - 1 - i : page + pages + i;
+    const uint32_t to = insert ? at + pages : at - pages;
+    PR_RETURN_IF_ERROR(ReadPages(file, at, 1, words.data()));
+    PR_RETURN_IF_ERROR(WritePages(file, to, 1, words.data()));
   }
   const uint32_t left = insert ? page : file_pages - pages;
   return Punch(file, uint64_t{left} * kPageBytes, uint64_t{pages} * kPageBytes);

@@ -146,4 +146,36 @@ inline void CheckResetWith(Backend& b) {
   }
 }
 
+// Shift moves whole pages and leaves zeros behind: an insert of 2 pages at
+// page 1 of an 8-page file moves pages 1-5 up to 3-7 (pages 6-7 fall off the
+// end) and opens a hole at 1-2; a collapse of 2 pages at page 1 moves pages
+// 3-7 down to 1-5 and zeroes 6-7. Page 0, and the other file, stay. The
+// moved range is longer than the shift, so a move in the wrong order
+// overwrites pages before they moved.
+inline void CheckShift(Backend& b) {
+  for (const bool insert : {true, false}) {
+    SCOPED_TRACE(insert ? "insert" : "collapse");
+    ASSERT_TRUE(b.Reset(2, 8).ok());
+    std::vector<uint64_t> image(8 * kWords), got(kWords);
+    for (size_t i = 0; i < image.size(); ++i) image[i] = i * 7 + 3;
+    ASSERT_TRUE(b.WritePages(0, 0, 8, image.data()).ok());
+    ASSERT_TRUE(b.WritePages(1, 0, 8, image.data()).ok());
+    ASSERT_TRUE(b.Shift(0, 1, 2, 8, insert).ok());
+    b.CommitFreed(0);
+    const auto page_of = [&](uint32_t p) {
+      return std::vector<uint64_t>(image.begin() + p * kWords, image.begin() + (p + 1) * kWords);
+    };
+    // Where each page's data came from, or -1 for zeros.
+    const int insert_from[8] = {0, -1, -1, 1, 2, 3, 4, 5};
+    const int collapse_from[8] = {0, 3, 4, 5, 6, 7, -1, -1};
+    for (uint32_t p = 0; p < 8; ++p) {
+      const int from = insert ? insert_from[p] : collapse_from[p];
+      ASSERT_TRUE(b.ReadPages(0, p, 1, got.data()).ok());
+      EXPECT_EQ(got, from < 0 ? std::vector<uint64_t>(kWords, 0) : page_of(from)) << "page " << p;
+      ASSERT_TRUE(b.ReadPages(1, p, 1, got.data()).ok());
+      EXPECT_EQ(got, page_of(p)) << "other file, page " << p;
+    }
+  }
+}
+
 }  // namespace pagerace

@@ -88,6 +88,7 @@ TEST_F(BlockmapTest, KeepsTheBackendContract) {
   EXPECT_EQ(b->Degraded(), "");
   CheckRoundTripAndPunch(*b);
   CheckResetWith(*b);
+  CheckShift(*b);
 }
 
 TEST_F(BlockmapTest, WrittenPagesRoundTripThroughTheirBlocks) {

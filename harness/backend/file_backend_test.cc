@@ -1,7 +1,8 @@
-// Tests the backends (real files, memory): pages round-trip, punch zeroes exactly the
-// range, Reset zeroes everything, mapped I/O goes to the page (batched through
-// io_uring), and the private directory is removed when the backend is
-// destroyed (the harness touches only what it created).
+// Tests the backends (real files, memory): pages round-trip, punch zeroes
+// exactly the range, Reset zeroes everything, Shift moves whole pages, mapped
+// I/O goes to the page (batched through io_uring), and the private directory
+// is removed when the backend is destroyed (the harness touches only what it
+// created).
 #include <gtest/gtest.h>
 
 #include <string>
@@ -100,6 +101,14 @@ TEST(IoModeNames, RoundTrip) {
 }
 
 TEST(MemoryBackendTest, ResetWithStartsFromTheInitialPages) { CheckResetWith(*CreateMemoryBackend()); }
+
+TEST_F(FileBackendTest, ShiftMovesWholePagesAndLeavesZeros) {
+  auto backend = CreateFileBackend(parent_);
+  ASSERT_TRUE(backend.ok());
+  CheckShift(**backend);
+}
+
+TEST(MemoryBackendTest, ShiftMovesWholePagesAndLeavesZeros) { CheckShift(*CreateMemoryBackend()); }
 
 TEST_F(FileBackendTest, PagesRoundTripAndPunchZeroesRange) {
   auto backend = CreateFileBackend(parent_);

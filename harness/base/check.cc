@@ -21,6 +21,8 @@ void CheckFailed(const char* file, int line, const char* expr, const std::string
   std::abort();
 }
 
+void CheckFailed(const char* file, int line, const char* expr) { CheckFailed(file, line, expr, std::string()); }
+
 }  // namespace pagerace
 
 #ifdef PAGERACE_TSAN_DEFAULTS

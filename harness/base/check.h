@@ -11,6 +11,10 @@ namespace pagerace {
 
 // Prints "pagerace: CHECK failed: ..." plus the crash context and aborts.
 [[noreturn]] void CheckFailed(const char* file, int line, const char* expr, const std::string& msg);
+// The same without a message. PR_CHECK calls this one, so that a function
+// with a check holds no std::string temporary: one would put its frame on
+// ASan's fake stack at every call.
+[[noreturn]] void CheckFailed(const char* file, int line, const char* expr);
 
 // Called after any failed check for text to print, e.g. the seed and the
 // program that was running (made only then, so setting it is cheap). Not
@@ -20,10 +24,10 @@ void SetCrashContext(std::function<std::string()> context);
 
 }  // namespace pagerace
 
-#define PR_CHECK(cond)                                                  \
-  do {                                                                  \
-    if (__builtin_expect(!(cond), 0))                                   \
-      ::pagerace::CheckFailed(__FILE__, __LINE__, #cond, std::string()); \
+#define PR_CHECK(cond)                                     \
+  do {                                                     \
+    if (__builtin_expect(!(cond), 0))                      \
+      ::pagerace::CheckFailed(__FILE__, __LINE__, #cond);  \
   } while (0)
 
 #define PR_CHECK_MSG(cond, msg)                                         \

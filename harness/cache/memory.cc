@@ -65,7 +65,7 @@ Status PageCache::Access(Inode& ino, uint32_t sector, uint32_t count, uint64_t* 
     }
     if (bus) {
       if (sigbus != nullptr) *sigbus = true;
-      sched::Note(sched::EventKind::kFolio, [&] { return "SIGBUS at " + PageName(ino.id, index); });
+      if (sched::Tracing()) sched::Record(sched::EventKind::kFolio, "SIGBUS at " + PageName(ino.id, index));
       break;
     }
     pos = std::min(sector + count, (index + 1) * kSectorsPerPage);

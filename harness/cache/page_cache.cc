@@ -53,7 +53,8 @@ void PageCache::ModelCheck(bool ok, const Inode& ino, uint32_t index, const char
 
 void PageCache::ModelCheck(bool ok, uint32_t file, uint32_t index, const char* what) {
   if (ok) return;
-  sched::Note(sched::EventKind::kNote, [&] { return std::string("ASSERT ") + what + " (" + PageName(file, index) + ")"; });
+  if (sched::Tracing())
+    sched::Record(sched::EventKind::kNote, std::string("ASSERT ") + what + " (" + PageName(file, index) + ")");
   std::lock_guard<std::mutex> lock(assert_mu_);
   if (!assertion_.what.empty()) return;
   assertion_ = {what, file, index, config_.clock != nullptr ? config_.clock->load(std::memory_order_acquire) : 0};
@@ -74,7 +75,8 @@ uint32_t PageCache::SizeOf(const Inode& ino) const {
 void PageCache::SetSize(Inode& ino, uint32_t size) {
   Observable();
   ino.i_size.store(size, std::memory_order_release);
-  sched::Note(sched::EventKind::kFolio, [&] { return "size f" + std::to_string(ino.id) + " s" + std::to_string(size); });
+  if (sched::Tracing())
+    sched::Record(sched::EventKind::kFolio, "size f" + std::to_string(ino.id) + " s" + std::to_string(size));
 }
 
 uint32_t PageCache::Size(uint32_t file) const { return inodes_[file]->i_size.load(std::memory_order_acquire); }

@@ -86,10 +86,10 @@ Status PageCache::FreeBlocks(Inode& ino, uint64_t lstart, uint64_t lend, std::ve
     ino.backend_written.fetch_or(uint64_t{1} << p, std::memory_order_relaxed);
   Observable();
   Status st = backend_.Punch(ino.id, lstart, lend - lstart + 1);
-  sched::Note(sched::EventKind::kIo, [&] {
-    return "backend punch f" + std::to_string(ino.id) + " s" + std::to_string(lstart / kSectorBytes) + "+" +
-           std::to_string((lend + 1 - lstart) / kSectorBytes);
-  });
+  if (sched::Tracing())
+    sched::Record(sched::EventKind::kIo, "backend punch f" + std::to_string(ino.id) + " s" +
+                                             std::to_string(lstart / kSectorBytes) + "+" +
+                                             std::to_string((lend + 1 - lstart) / kSectorBytes));
   Observable();
   backend_.CommitFreed(ino.id);
   ino.i_data_sem.Unlock();
@@ -174,10 +174,10 @@ Status PageCache::Shift(uint32_t file, uint32_t sector, uint32_t count, bool ins
     ino.backend_written.fetch_or(uint64_t{1} << p, std::memory_order_relaxed);
   Observable();
   if (Status moved = backend_.Shift(file, page, pages, config_.file_pages, insert); st.ok()) st = moved;
-  sched::Note(sched::EventKind::kIo, [&] {
-    return std::string("backend ") + (insert ? "insert" : "collapse") + " f" + std::to_string(file) + " s" +
-           std::to_string(sector) + "+" + std::to_string(count);
-  });
+  if (sched::Tracing())
+    sched::Record(sched::EventKind::kIo, std::string("backend ") + (insert ? "insert" : "collapse") + " f" +
+                                             std::to_string(file) + " s" + std::to_string(sector) + "+" +
+                                             std::to_string(count));
   Observable();
   backend_.CommitFreed(file);
   if (!insert) SetSize(ino, *new_size);

@@ -305,7 +305,7 @@ Status Executor::RunOp(size_t t, size_t i, OpRecord& rec, std::vector<uint64_t>&
     rec.gen = gen_.fetch_add(1, std::memory_order_relaxed);
   }
   rec.invoke = stamp_.fetch_add(1, std::memory_order_acq_rel);
-  sched::Note(sched::EventKind::kOp, [&] { return rec.Describe(); });
+  if (sched::Tracing()) sched::Record(sched::EventKind::kOp, rec.Describe());
   OpOutcome out;
   out.done = op.count;
   st = target_->Apply(static_cast<uint32_t>(t), op, buf.data(), &out);
@@ -325,7 +325,7 @@ Status Executor::RunOp(size_t t, size_t i, OpRecord& rec, std::vector<uint64_t>&
     return st;
   }
   if (rec.Reads() && !OpRecord::Syncs(op.kind)) ObserveSectors(buf.data(), rec.reached, rec);
-  sched::Note(sched::EventKind::kOp, [&] { return "done: " + DescribeResult(rec); });
+  if (sched::Tracing()) sched::Record(sched::EventKind::kOp, "done: " + DescribeResult(rec));
   return st;
 }
 

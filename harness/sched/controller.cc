@@ -163,25 +163,22 @@ Controller::Outcome Controller::Run(std::vector<std::function<void()>> bodies) {
 // At a fine point the running thread is runnable, so the run neither ends
 // nor deadlocks there, and most policies keep it: decide that without
 // asking every blocked thread whether it could run. Same decisions, and the
-// same draws, as the full path below. False: take the full path.
-bool Controller::KeepsRunning(int ran, int& next) {
+// same draws, as the full path below. None: take the full path.
+std::optional<int> Controller::KeepsRunning(int ran) {
   // PCT: a woken thread may outrank the running one. Directed: a preemption
   // listed for this step. A stop request: the full path ends the run.
-  if (StopRequested() || options_.policy == Policy::kPct) return false;
+  if (StopRequested() || options_.policy == Policy::kPct) return std::nullopt;
   if (options_.policy == Policy::kDirected) {
     const std::vector<Override>& ov = options_.overrides;
     while (next_override_ < ov.size() && ov[next_override_].step < steps_) ++next_override_;
-    if (next_override_ < ov.size() && ov[next_override_].step == steps_) return false;
+    if (next_override_ < ov.size() && ov[next_override_].step == steps_) return std::nullopt;
   }
   if (++steps_ > options_.steps_max) {
     outcome_ = Outcome::kLivelock;
-    next = -1;
-  } else if (options_.policy == Policy::kDirected || !rng_.Chance(1, kFineSwitchOdds)) {
-    next = ran;
-  } else {
-    next = Choose(Runnable(), ran, /*fine=*/false);  // the switch Choose would draw
+    return -1;
   }
-  return true;
+  if (options_.policy == Policy::kDirected || !rng_.Chance(1, kFineSwitchOdds)) return ran;
+  return Choose(Runnable(), ran, /*fine=*/false);  // the switch Choose would draw
 }
 
 uint32_t Controller::Runnable() const {
@@ -194,7 +191,8 @@ uint32_t Controller::Runnable() const {
 }
 
 int Controller::Decide(int ran, bool fine) {
-  if (int kept = -1; fine && ran >= 0 && options_.steps == nullptr && KeepsRunning(ran, kept)) return kept;
+  if (fine && ran >= 0 && options_.steps == nullptr)
+    if (std::optional<int> kept = KeepsRunning(ran)) return *kept;
   uint32_t runnable = 0;
   bool live = false;
   for (size_t t = 0; t < threads_.size(); ++t) {
@@ -246,7 +244,7 @@ void Controller::Switch(bool fine) {
 void Controller::Block(const std::function<bool()>& ready, const std::string& what) {
   PR_CHECK(current_ >= 0);
   if (ready()) return;
-  Note(EventKind::kWait, [&] { return "waits for " + what; });
+  if (Tracing()) Record(EventKind::kWait, "waits for " + what);
   Logical& l = threads_[current_];
   while (!ready()) {
     l.ready = &ready;

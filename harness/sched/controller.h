@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -115,7 +116,7 @@ class Controller {
   // One scheduling step: the thread to run next, given that `ran` ran the
   // step before; -1 when the run ends (outcome_ says why).
   int Decide(int ran, bool fine = false);
-  bool KeepsRunning(int ran, int& next);
+  std::optional<int> KeepsRunning(int ran);
   uint32_t Runnable() const;
   int Choose(uint32_t runnable, int last, bool fine);
   void StartPolicy(size_t n);

@@ -61,8 +61,8 @@ class Fiber {
   Fiber* resumer_ = nullptr;  // the fiber (or null: the thread) that resumed us
   void* self_sp_ = nullptr;    // x86-64: where this fiber continues
   void* caller_sp_ = nullptr;  // ... and where Resume() continues
-  ucontext_t self_uc_;         // elsewhere and under TSan: the same as contexts
-  ucontext_t caller_uc_;
+  [[maybe_unused]] ucontext_t self_uc_;  // elsewhere and under TSan: the same as contexts
+  [[maybe_unused]] ucontext_t caller_uc_;
   void* tsan_fiber_ = nullptr;
   void* tsan_caller_ = nullptr;
   void* caller_fake_stack_ = nullptr;  // ASan's fake stack of the resumer

@@ -20,6 +20,14 @@ ThreadState& State() {
   return state;
 }
 
+// A scheduling point's or a lock's trace event, out of line: the string it
+// formats would put every caller's frame on ASan's fake stack, traced or not.
+[[gnu::noinline]] void RecordPoint(Point point) { Record(EventKind::kPoint, PointName(point)); }
+
+[[gnu::noinline]] void RecordLock(const char* verb, const LockName& name, bool shared) {
+  Record(EventKind::kLock, verb + name.name() + (shared ? " (shared)" : ""));
+}
+
 }  // namespace
 
 const char* PointName(Point point) {
@@ -47,7 +55,7 @@ bool Controlled() { return Controller::Active() != nullptr; }
 
 void At(Point point) {
   if (Controller* c = Controller::Active()) {
-    if (point < Point::kOpStart) Note(EventKind::kPoint, [&] { return PointName(point); });
+    if (point < Point::kOpStart && Tracing()) RecordPoint(point);
     c->Switch(point == Point::kState);
     return;
   }
@@ -103,7 +111,7 @@ bool ControlledAcquire(Ready ready, const LockName& name, bool shared) {
   }
   c->Switch();
   c->Block(ready, name.name());
-  Note(EventKind::kLock, [&] { return "takes " + name.name() + (shared ? " (shared)" : ""); });
+  if (Tracing()) RecordLock("takes ", name, shared);
   return true;
 }
 
@@ -111,7 +119,7 @@ bool ControlledAcquire(Ready ready, const LockName& name, bool shared) {
 // its controlled state).
 bool ControlledRelease(const LockName& name, bool shared) {
   if (Controller::Active() == nullptr) return false;
-  Note(EventKind::kLock, [&] { return "drops " + name.name() + (shared ? " (shared)" : ""); });
+  if (Tracing()) RecordLock("drops ", name, shared);
   return true;
 }
 

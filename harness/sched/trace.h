@@ -40,13 +40,9 @@ struct Trace {
 // True while a trace is being recorded on this OS thread.
 bool Tracing();
 // Appends an event for the running logical thread. REQUIRES: Tracing().
+// Callers test Tracing() first, so that the text is only formatted for a
+// trace (and, in the sanitizer builds, no closure over the caller's locals
+// puts them on ASan's fake stack at every scheduling point).
 Event& Record(EventKind kind, std::string text);
-
-// Records the event made by `text()` only when tracing: no formatting cost
-// otherwise.
-template <typename MakeText>
-inline void Note(EventKind kind, MakeText&& text) {
-  if (Tracing()) Record(kind, text());
-}
 
 }  // namespace pagerace::sched
