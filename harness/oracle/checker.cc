@@ -84,8 +84,8 @@ class SectorChecker {
   // `h` is one sector's history: its lineage, the sector itself unless a
   // collapse or insert moved data (rule 7); each read and write in it
   // carries the sector it reached. `by_gen` (with a shift in the history,
-  // else null): the write of each generation, to name data a shift should
-  // have moved.
+  // else null): the write of each generation to this file, to name data a
+  // shift should have moved.
   SectorChecker(uint32_t file, const SectorHistory& h, const CheckOptions& options,
                 const std::vector<const OpRecord*>* by_gen, CheckReport& report)
       : file_(file), h_(h), options_(options), by_gen_(by_gen), report_(report) {}
@@ -937,18 +937,22 @@ CheckReport CheckHistory(const History& history, const CheckOptions& options) {
       if ((ReadsLength(op) || Mapped(op)) && (op.Reached() < op.count || op.sigbus)) size.Judge(op, options, report);
   }
   // Any order: the violations are sorted below by (stamp, file, sector), which
-  // is unique (one finding per read and sector).
-  thread_local std::vector<const OpRecord*> by_gen;
-  by_gen.clear();
+  // is unique (one finding per read and sector). The writes by generation
+  // are per file: every file's prefill has the same generation.
+  thread_local std::vector<const OpRecord*> by_gen[kFilesMax];
+  for (std::vector<const OpRecord*>& gens : by_gen) gens.clear();
   if (lineages.active()) {
     for (const OpRecord& op : history) {
       if (!OpRecord::WritesData(op.kind)) continue;
-      if (by_gen.size() <= op.gen) by_gen.resize(op.gen + 1);
-      by_gen[op.gen] = &op;
+      std::vector<const OpRecord*>& gens = by_gen[op.file];
+      if (gens.size() <= op.gen) gens.resize(op.gen + 1);
+      gens[op.gen] = &op;
     }
   }
-  for (uint32_t key : used)
-    SectorChecker(key / lineages.stride(), table[key], options, lineages.active() ? &by_gen : nullptr, report).Run();
+  for (uint32_t key : used) {
+    const uint32_t file = key / lineages.stride();
+    SectorChecker(file, table[key], options, lineages.active() ? &by_gen[file] : nullptr, report).Run();
+  }
   std::sort(report.violations.begin(), report.violations.end(), [](const Violation& a, const Violation& b) {
     return std::tie(a.stamp, a.file, a.sector) < std::tie(b.stamp, b.file, b.sector);
   });

@@ -610,6 +610,22 @@ TEST(CheckerShifts, ACollapseMovesDataDown) {
   ExpectOne(h, ViolationKind::kStale, 0, 8, 6);
 }
 
+// Every file's prefill has the same generation: data a collapse moved away
+// is named by the write of its own file, even when another file's write of
+// that generation came later.
+TEST(CheckerShifts, MovedDataIsFoundInItsOwnFilesWrites) {
+  History h = {
+      Write(0, 8, 16, 1, 1, 2),  // s8..s23 of f0
+      Write(1, 8, 16, 1, 3, 4),  // the same generation, f1
+      Shift(OpKind::kCollapse, 0, 8, 8, 5, 6),
+      Read(0, 8, {Tagged(0, 16, 1)}, 7, 8),
+  };
+  ExpectOk(h);
+  // What s8 held before the collapse: stale, not data never written.
+  h[3] = Read(0, 8, {Tagged(0, 8, 1)}, 7, 8);
+  ExpectOne(h, ViolationKind::kStale, 0, 8, 8);
+}
+
 TEST(CheckerShifts, AnInsertMovesDataUpAndOpensAHole) {
   History h = {
       Write(0, 8, 8, 1, 1, 2),  // s8..s15
