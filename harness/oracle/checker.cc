@@ -887,12 +887,12 @@ CheckReport CheckHistory(const History& history, const CheckOptions& options) {
     uint32_t sectors = OpRecord::WritesData(op.kind) ? op.Reached() : op.count;
     if (SetsSize(op.kind)) sectors = std::max(sectors, lineages.Length(op.file) - op.sector);
     // A store that stopped on SIGBUS may have written part of the page it
-    // stopped at: the page stayed mapped until a truncate unmapped it in the
-    // middle of the copy. There it writes as past the end of the file (the
-    // truncate drops or zeroes the page): only reads that overlap the store
-    // may see it.
+    // stopped at, where a truncate unmapped the page in the middle of the
+    // copy (CheckOptions::sigbus_mid_page). There it writes as past the end
+    // of the file (the truncate drops or zeroes the page): only reads that
+    // overlap the store may see it.
     uint32_t stopped = sectors;
-    if (op.kind == OpKind::kStore && op.sigbus)
+    if (options.sigbus_mid_page && op.kind == OpKind::kStore && op.sigbus)
       stopped = std::min(op.count, ((op.sector + sectors) / kSectorsPerPage + 1) * kSectorsPerPage - op.sector);
     // A write whose epoch is not known may have taken effect in any of them,
     // or (in the others) not at all.

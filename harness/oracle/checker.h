@@ -116,6 +116,11 @@ struct CheckOptions {
   // tmpfs never zeroes that part of the page when the file grows, ext4 not
   // when a direct write grows it.
   bool eof_tail_kept = false;
+  // A store that got SIGBUS may have written part of the page it got it on
+  // (rule 5): the kernel copies into the mapping with no lock that truncate
+  // takes, so a truncate may unmap the page in the middle of the copy. The
+  // model decides SIGBUS at the fault, before it copies anything.
+  bool sigbus_mid_page = false;
 };
 
 CheckReport CheckHistory(const History& history, const CheckOptions& options = {});

@@ -336,9 +336,10 @@ class KernelTarget final : public Target {
 
   // eof_tail_kept: tmpfs keeps a store past the end in the last page when
   // the file grows (shmem_setattr zeroes nothing), ext4 when a direct write
-  // grows it; POSIX leaves it unspecified.
+  // grows it; POSIX leaves it unspecified. sigbus_mid_page: a truncate may
+  // unmap a page in the middle of a store's copy into it.
   CheckOptions Checking() const override {
-    return {.byte_tearing = true, .large_folios = true, .eof_tail_kept = true};
+    return {.byte_tearing = true, .large_folios = true, .eof_tail_kept = true, .sigbus_mid_page = true};
   }
   std::string Degraded() const override {
     std::string all = engine_.degraded();
