@@ -59,9 +59,10 @@ class Fiber {
   bool done_ = false;          // the body returned: parked until Rearm
   bool exiting_ = false;       // ~Fiber: leave Trampoline's loop
   Fiber* resumer_ = nullptr;  // the fiber (or null: the thread) that resumed us
-  void* self_sp_ = nullptr;    // x86-64: where this fiber continues
-  void* caller_sp_ = nullptr;  // ... and where Resume() continues
-  [[maybe_unused]] ucontext_t self_uc_;  // elsewhere and under TSan: the same as contexts
+  // One pair or the other is used, by the build (fiber.cc).
+  [[maybe_unused]] void* self_sp_ = nullptr;    // x86-64: where this fiber continues
+  [[maybe_unused]] void* caller_sp_ = nullptr;  // ... and where Resume() continues
+  [[maybe_unused]] ucontext_t self_uc_;         // elsewhere and under TSan: the same as contexts
   [[maybe_unused]] ucontext_t caller_uc_;
   void* tsan_fiber_ = nullptr;
   void* tsan_caller_ = nullptr;
