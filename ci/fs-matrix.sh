@@ -9,9 +9,10 @@
 # usage: ci/fs-matrix.sh [--duration S] [--threads N] [--fs "ext4 xfs btrfs tmpfs"]
 #                        [--pagerace BIN] [--out DIR] [-- more soak flags]
 # Writes DIR/<fs>.json (the soak's --json) and DIR/<fs>.log, and prints a
-# table. Exit: 0 all clean (or skipped), 1 a finding (its artifact is in
-# DIR/artifacts; replay it on the same file system with the printed
-# command), 3 a soak failed to run.
+# table. Exit: 0 every file system that could be set up soaked clean (and
+# at least one could), 1 a finding (its artifact is in DIR/artifacts; replay
+# it on the same file system with the printed command), 3 a soak failed to
+# run, 4 every file system was skipped: nothing was tested.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,6 +42,7 @@ source ci/fs-lib.sh
 fs_start
 
 status=0
+tested=0
 rows=()
 for fs in $systems; do
   if ! fs_mount "$fs"; then
@@ -49,6 +51,7 @@ for fs in $systems; do
     continue
   fi
   mnt=$fs_dir
+  tested=$((tested + 1))
   echo "== $fs at $mnt ($duration s, $threads threads)"
   rc=0
   "$pagerace" soak --target kernel --dir "$mnt" --duration "$duration" --threads "$threads" \
@@ -72,4 +75,8 @@ echo "| fs | result | ops | ops/s | mount options |"
 echo "|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
 echo "kernel $(uname -r); logs and --json in $out"
+if [[ $tested -eq 0 ]]; then
+  echo "fs-matrix: every file system was skipped: nothing was tested (exit 4)" >&2
+  exit 4
+fi
 exit $status
