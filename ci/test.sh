@@ -57,7 +57,11 @@ for target in pagecache_fuzzer kernel_file_fuzzer program_codec_fuzzer; do
   (cd corpus && TMPDIR=$work PAGERACE_DIR=$work \
     "$OLDPWD/build/fuzz/targets/$target" "${flags[@]}" -max_total_time="$fuzz_seconds" \
     -artifact_prefix="$work/" "$work/$target" 2>"$work/$target.log") || {
-    tail -40 "$work/$target.log"; echo "fuzzing $target found a crash" >&2; exit 1; }
+    tail -40 "$work/$target.log"
+    # The finding's first lines and its input outlive the temp dir.
+    grep -m1 -A2 '^pagerace: ' "$work/$target.log" || true
+    mkdir -p build/fuzz/ci-crashes && cp "$work"/crash-* "$work"/leak-* "$work"/timeout-* build/fuzz/ci-crashes/ 2>/dev/null || true
+    echo "fuzzing $target found a crash (input kept in build/fuzz/ci-crashes/)" >&2; exit 1; }
   grep -E "^Done|^#[0-9]+.*DONE" "$work/$target.log" | tail -1
 done
 echo "crash replay: each mutant's fuzzer crash, replayed 10 times in the dev and fuzz builds"
