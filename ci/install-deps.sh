@@ -15,6 +15,7 @@ packages=(
   gnuplot-nox                    # bench/detect: the chart
   python3                        # bench/mutate and its operators' test
   liburing-dev                   # io_uring I/O (--io uring)
+  libfuse3-dev fuse3             # the FUSE target (--target fuse)
   xfsprogs btrfs-progs           # ci/fs-matrix.sh: the kernel target on xfs and btrfs
 )
 

@@ -93,7 +93,9 @@ FileKind InputKind(const CliOptions& o) { return o.raw ? FileKind::kFuzzerInput 
 
 int Fail(const Status& st) {
   std::fprintf(stderr, "pagerace: %s\n", st.ToString().c_str());
-  return st.code() == StatusCode::kIoError ? kExitEnvironment : kExitUsage;
+  // The environment failed, or lacks what was asked for (FUSE, a mode).
+  const bool environment = st.code() == StatusCode::kIoError || st.code() == StatusCode::kNotSupported;
+  return environment ? kExitEnvironment : kExitUsage;
 }
 
 // Validates the --mutant name; exit code on failure.
@@ -125,16 +127,18 @@ int Interrupted(int stop_signal, uint64_t done, const char* what, int code) {
   return stop_signal == SIGINT ? kExitSigint : kExitSigterm;
 }
 
-// The kernel target runs the host kernel under real threads: the model's
-// flags make no sense with it. False (after a message) if one was given.
+// The kernel and fuse targets run the host kernel under real threads: the
+// model's flags make no sense with them (the fuse target's store is a
+// backend: it takes --backend). False (after a message) if one was given.
 bool CheckKernelFlags(const CliOptions& o, TargetKind target, Schedule schedule) {
-  if (target != TargetKind::kKernel) return true;
+  if (!OnHostKernel(target)) return true;
+  const bool kernel = target == TargetKind::kKernel;
   const char* bad = !o.mutant.empty()                 ? "--mutant (mutants are of the model)"
-                    : o.backend                       ? "--backend (the kernel target uses real files in --dir)"
+                    : o.backend && kernel             ? "--backend (the kernel target uses real files in --dir)"
                     : schedule != Schedule::kFree     ? "--schedule controlled (the kernel cannot be scheduled)"
                                                       : nullptr;
   if (bad == nullptr) return true;
-  std::fprintf(stderr, "pagerace: --target kernel does not take %s\n", bad);
+  std::fprintf(stderr, "pagerace: --target %s does not take %s\n", TargetName(target), bad);
   return false;
 }
 
@@ -153,6 +157,7 @@ int RunSoak(CliOptions& o) {
     misplaced = "--pct-depth needs --strategy pct";
   }
   if (!o.soak.explore && o.explore_given) misplaced = "--preemptions and --max-schedules need --schedule explore";
+  if (o.soak.fuse_mount && o.soak.target != TargetKind::kFuse) misplaced = "--fuse-mount needs --target fuse";
   if (misplaced != nullptr) {
     std::fprintf(stderr, "pagerace: %s\n", misplaced);
     return kExitUsage;
@@ -165,7 +170,7 @@ int RunSoak(CliOptions& o) {
     if (!o.ops_per_thread_given) o.soak.ops_per_thread = kExploreOpsPerThread;
     if (!o.swarm_programs_given) o.soak.swarm_programs = 0;
   }
-  if (o.soak.target == TargetKind::kKernel && !o.ops_per_thread_given) o.soak.ops_per_thread = kKernelOpsPerThread;
+  if (OnHostKernel(o.soak.target) && !o.ops_per_thread_given) o.soak.ops_per_thread = kKernelOpsPerThread;
   // The model's soaks draw each program's size unless the flags fix it.
   o.soak.draw_shape = o.soak.target == TargetKind::kModel && !o.soak.explore && !o.threads_given && !o.ops_per_thread_given;
   if (!o.mix.empty()) {
@@ -193,7 +198,7 @@ int RunSoak(CliOptions& o) {
   if (!r->finding) return Interrupted(r->interrupted, r->rounds, "rounds", kExitOk);
   const Finding& f = *r->finding;
   std::printf("FINDING: %s\n", f.violation.ToString().c_str());
-  if (o.soak.target == TargetKind::kKernel) {
+  if (OnHostKernel(o.soak.target)) {
     std::printf("on the host kernel: replay reruns the program under real threads until it shows\n");
   } else if (o.soak.explore) {
     std::printf("explored: %" PRIu64 " schedules over %" PRIu64 " programs; the violating one has %u preemptions\n",
@@ -236,7 +241,7 @@ int RunReplay(const CliOptions& o) {
   ro.target = *TargetFromName(o.target);  // checked by CLI11
   ro.mutant = *mutant;
   ro.schedule = *ScheduleFromName(o.replay_schedule);  // checked by CLI11
-  if (ro.target == TargetKind::kKernel && !o.schedule_given) ro.schedule = Schedule::kFree;
+  if (OnHostKernel(ro.target) && !o.schedule_given) ro.schedule = Schedule::kFree;
   if (!CheckKernelFlags(o, ro.target, ro.schedule)) return kExitUsage;
   ro.backend = o.backend;
   ro.io = o.io;
@@ -510,10 +515,11 @@ int main(int argc, char** argv) {
   const std::string io_help = "file and blockmap I/O: pread (pread/pwrite) or uring (io_uring), instead of the "
                               "program's own";
   auto target_check = CLI::Validator(
-      [](std::string& s) { return TargetFromName(s) ? std::string() : "unknown target '" + s + "' (model or kernel)"; },
+      [](std::string& s) { return TargetFromName(s) ? std::string() : "unknown target '" + s + "' (model, kernel or fuse)"; },
       "TARGET");
   const std::string target_help =
-      "model (the page-cache model) or kernel (the host kernel's page cache on real files in --dir)";
+      "model (the page-cache model), kernel (the host kernel's page cache on real files in --dir) or fuse (the "
+      "host kernel's page cache on a FUSE file system that pagerace serves, mounted in --dir)";
   auto io_check = CLI::Validator(
       [](std::string& s) { return IoModeFromName(s) ? std::string() : "unknown io '" + s + "' (pread or uring)"; },
       "IO");
@@ -579,6 +585,17 @@ int main(int argc, char** argv) {
   soak->add_option_function<std::string>("--io", set_io, io_help + " (default: drawn with each swarm; --target "
                                                                    "kernel: pread)")
       ->check(io_check);
+  soak->add_option_function<std::string>(
+          "--fuse-mount", [&](const std::string& s) { o.soak.fuse_mount = *FuseMountFromName(s); },
+          "--target fuse: every program mounts with these options instead of a set drawn with each swarm: none, or "
+          "writeback_cache, auto_inval_data and max_read=4096, in that order, joined by commas")
+      ->check(CLI::Validator(
+          [](std::string& s) {
+            return FuseMountFromName(s) ? std::string()
+                                        : "unknown mount options '" + s + "' (e.g. none, writeback_cache, "
+                                          "writeback_cache,auto_inval_data,max_read=4096)";
+          },
+          "OPTIONS"));
   soak->add_option("--search-seconds", o.soak.search_s,
                    "Free-mode finding: seconds to search for a controlled schedule that shows it")
       ->transform(Seconds(true))->capture_default_str();

@@ -30,6 +30,9 @@ constexpr uint32_t kIoShift = 5;
 constexpr uint8_t kIoMask = 0x1;
 constexpr uint32_t kPointsShift = 6;
 constexpr uint8_t kPointsMask = 0x1;
+// The fuse mount: its bit 0 is bit 7 of the files byte, bits 1-2 the top
+// bits of the file_pages byte (which file_pages reads mod 64).
+constexpr uint32_t kFuseLowShift = 7, kFuseHighShift = 6;
 constexpr uint8_t kThreadsMask = 0x7;
 constexpr uint32_t kStrategyShift = 3;
 constexpr uint8_t kStrategyMask = 0x3;
@@ -55,6 +58,7 @@ static_assert(kPointsKinds == kPointsMask + 1, "points is one bit");
 static_assert(Points{} == Points::kEvery, "code 0 is what inputs without the bit ran with");
 static_assert(BackendKind{} == BackendKind::kMemory && IoMode{} == IoMode::kPread,
               "code 0 is what inputs without the bits were run on");
+static_assert(kFuseMounts == 8 && kFilePagesMax == 64, "the fuse mount's three bits are free header bits");
 static_assert(kPctDepthMax == kDepthMask + 1);
 static_assert(kPreemptionsMax < 256 && kPreemptStepMax == 0xffff);
 
@@ -84,6 +88,7 @@ Program DecodeHeader(const std::array<uint8_t, kHeaderBytes>& h) {
   p.io = static_cast<IoMode>((h[1] >> kIoShift) & kIoMask);
   p.points = static_cast<Points>((h[1] >> kPointsShift) & kPointsMask);
   p.file_pages = static_cast<uint16_t>(h[2] % kFilePagesMax + 1);
+  p.fuse = static_cast<uint8_t>((h[1] >> kFuseLowShift) | (h[2] >> kFuseHighShift) << 1);
   p.ra_pages = static_cast<uint8_t>((h[3] & kRaPagesMask) % (kRaPagesMax + 1));
   p.ra_fail = static_cast<uint8_t>((h[3] >> kRaFailShift) & kRaFailMask);
   p.prefill = static_cast<uint8_t>(h[3] >> kPrefillShift);
@@ -161,8 +166,9 @@ std::vector<uint8_t> Encode(const Program& p) {
   out.push_back(static_cast<uint8_t>((p.files - 1) | p.flusher << kFlusherShift |
                                      static_cast<uint32_t>(p.backend) << kBackendShift |
                                      static_cast<uint32_t>(p.io) << kIoShift |
-                                     static_cast<uint32_t>(p.points) << kPointsShift));
-  out.push_back(static_cast<uint8_t>(p.file_pages - 1));
+                                     static_cast<uint32_t>(p.points) << kPointsShift |
+                                     (p.fuse & 1u) << kFuseLowShift));
+  out.push_back(static_cast<uint8_t>((p.file_pages - 1) | (p.fuse >> 1) << kFuseHighShift));
   out.push_back(static_cast<uint8_t>(p.ra_pages | (p.ra_fail << kRaFailShift) | (p.prefill << kPrefillShift)));
   StoreLe(out, p.seed, 8);
 

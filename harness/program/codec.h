@@ -18,8 +18,10 @@
 //     strategy random/pct/directed, 3 folds to random; bits 5-7: pct depth-1),
 //     the files byte (bits 0-1: files-1; bit 2: flusher; bits 3-4: backend
 //     memory/file/blockmap, 3 folds to memory; bit 5: io pread/uring; bit 6:
-//     points every/windows; bit 7 is ignored), file_pages-1 (mod 64), ra byte (low 5 bits: ra_pages
-//     mod 17; bits 5-6: ra_fail; bit 7: prefill),
+//     points every/windows; bit 7: bit 0 of the fuse mount), the file_pages
+//     byte (low 6 bits: file_pages-1; bits 6-7: bits 1-2 of the fuse
+//     mount), ra byte (low 5 bits: ra_pages mod 17; bits 5-6: ra_fail; bit
+//     7: prefill),
 //     then seed as a 64-bit word. Missing header bytes read as zero.
 //   then records of 4 bytes, one per op, r = uint32:
 //     bits 0-3 and 25 (high) kind (mod kOpKinds), 4-6 thread (mod
@@ -39,7 +41,8 @@
 // Every byte string decodes to a valid program (nothing is rejected), and
 // Decode(Encode(p)) == p for every valid p. Inputs from before the backend,
 // io and points bits have zeros there: memory, pread and every point, what
-// they were run with.
+// they were run with. The fuse mount's bits were ignored before it existed;
+// only the FUSE target reads them.
 #pragma once
 
 #include <cstdint>

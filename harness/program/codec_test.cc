@@ -87,7 +87,29 @@ TEST(CodecTest, HeaderFieldsFoldModulo) {
   EXPECT_EQ(p.ra_pages, 31 % 17);  // low 5 bits, mod 17
   EXPECT_EQ(p.ra_fail, 3);         // bits 5-6
   EXPECT_EQ(p.prefill, 1);         // bit 7
+  EXPECT_EQ(p.fuse, 7);            // bit 7 of the files byte, bits 6-7 of the file_pages byte
   EXPECT_EQ(p.seed, 0x0807060504030201ULL);
+}
+
+// The fuse mount's three bits share header bytes with files and file_pages
+// and change neither.
+TEST(CodecTest, FuseMountBitsRoundTripBesideFilesAndFilePages) {
+  for (uint8_t mount = 0; mount < kFuseMounts; ++mount) {
+    Program p;
+    p.files = 3;
+    p.file_pages = 37;
+    p.fuse = mount;
+    const Program q = Decode(Encode(p));
+    EXPECT_EQ(q, p) << FuseMountName(mount);
+    EXPECT_EQ(q.files, 3);
+    EXPECT_EQ(q.file_pages, 37);
+  }
+  // Bytes from before the knob with those bits set decode as they did but
+  // for it.
+  const Program old = Decode(std::vector<uint8_t>{0x00, 0x80, 0x40 | 9});
+  EXPECT_EQ(old.files, 1);
+  EXPECT_EQ(old.file_pages, 10);
+  EXPECT_EQ(old.fuse, kFuseWritebackCache | kFuseAutoInvalData);
 }
 
 TEST(CodecTest, HandWrittenBytesDecodeExactly) {
@@ -101,7 +123,9 @@ TEST(CodecTest, HandWrittenBytesDecodeExactly) {
   // read t0 f0 s0 count 1, then a partial record that is ignored.
   bytes.insert(bytes.end(), {0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff});
   const Program p = Decode(bytes);
-  EXPECT_EQ(p, HandWrittenProgram());
+  Program expected = HandWrittenProgram();
+  expected.fuse = kFuseWritebackCache;  // bit 7 of the header's files byte (0x9d)
+  EXPECT_EQ(p, expected);
 }
 
 // A size op keeps its size in the sector bits with the high bit 26, folded
@@ -162,7 +186,8 @@ TEST(CodecTest, FlusherIsBitTwoOfTheFilesByte) {
 }
 
 // Bits 3-4 of the files byte are the backend (3 folds to memory), bit 5 the
-// io, bit 6 the points; bit 7 is ignored. Encode writes the canonical code.
+// io, bit 6 the points; bit 7 is the fuse mount's bit 0. Encode writes the
+// canonical code.
 TEST(CodecTest, BackendIoAndPointsAreBitsThreeToSixOfTheFilesByte) {
   for (uint32_t files_byte = 0; files_byte < 256; ++files_byte) {
     const std::vector<uint8_t> bytes = {0x00, static_cast<uint8_t>(files_byte)};
@@ -171,7 +196,8 @@ TEST(CodecTest, BackendIoAndPointsAreBitsThreeToSixOfTheFilesByte) {
     EXPECT_EQ(p.backend, code == 3 ? BackendKind::kMemory : static_cast<BackendKind>(code)) << files_byte;
     EXPECT_EQ(p.io, files_byte >> 5 & 1 ? IoMode::kUring : IoMode::kPread) << files_byte;
     EXPECT_EQ(p.points, files_byte >> 6 & 1 ? Points::kWindows : Points::kEvery) << files_byte;
-    const uint32_t canonical = files_byte & (code == 3 ? 0x67 : 0x7f);
+    EXPECT_EQ(p.fuse, files_byte >> 7) << files_byte;
+    const uint32_t canonical = files_byte & (code == 3 ? 0xe7 : 0xff);
     EXPECT_EQ(Encode(p)[1], canonical) << files_byte;
     EXPECT_EQ(Decode(Encode(p)), p) << files_byte;
   }

@@ -112,6 +112,7 @@ std::string FormatBackend(const Swarm& swarm) {
   std::string line = std::string("backend ") + BackendName(swarm.backend);
   if (swarm.backend != BackendKind::kMemory) line += std::string(", io ") + IoModeName(swarm.io);
   if (swarm.points != Points::kEvery) line += std::string(", points ") + PointsName(swarm.points);
+  if (swarm.fuse != 0) line += std::string(", fuse ") + FuseMountName(swarm.fuse);
   return line;
 }
 
@@ -168,6 +169,7 @@ Program Generate(Rng& rng, const GenerateOptions& options, const Swarm& swarm) {
   p.backend = swarm.backend;
   p.io = swarm.io;
   p.points = swarm.points;
+  p.fuse = swarm.fuse;
   p.seed = rng.Next();
 
   // A hot window of a few pages where most ops land.

@@ -34,6 +34,7 @@ struct Swarm {
   BackendKind backend = BackendKind::kMemory;
   IoMode io = IoMode::kPread;  // pread on memory, which has no I/O to move
   Points points = Points::kEvery;
+  uint8_t fuse = 0;  // the FUSE target's mount options (program.h); DrawSwarm leaves it 0
   bool operator==(const Swarm&) const = default;
 };
 

@@ -30,6 +30,16 @@ constexpr std::array<const char*, kStrategies> kStrategyNames = {"random", "pct"
 constexpr std::array<const char*, kBackendKinds> kBackendNames = {"memory", "file", "blockmap"};
 constexpr std::array<const char*, kIoModes> kIoModeNames = {"pread", "uring"};
 constexpr std::array<const char*, kPointsKinds> kPointsNames = {"every", "windows"};
+constexpr std::array<const char*, kFuseMounts> kFuseMountNames = {
+    "none",
+    "writeback_cache",
+    "auto_inval_data",
+    "writeback_cache,auto_inval_data",
+    "max_read=4096",
+    "writeback_cache,max_read=4096",
+    "auto_inval_data,max_read=4096",
+    "writeback_cache,auto_inval_data,max_read=4096",
+};
 
 // The enum whose names are `names`, by name.
 template <typename Enum, size_t N>
@@ -58,6 +68,10 @@ std::optional<IoMode> IoModeFromName(std::string_view name) { return FromName<Io
 const char* PointsName(Points points) { return kPointsNames[static_cast<size_t>(points)]; }
 
 std::optional<Points> PointsFromName(std::string_view name) { return FromName<Points>(kPointsNames, name); }
+
+const char* FuseMountName(uint8_t mount) { return kFuseMountNames[mount % kFuseMounts]; }
+
+std::optional<uint8_t> FuseMountFromName(std::string_view name) { return FromName<uint8_t>(kFuseMountNames, name); }
 
 std::span<const OpInfo> OpTable() { return kOps; }
 
@@ -91,6 +105,7 @@ Status Validate(const Program& p) {
   if (static_cast<uint32_t>(p.backend) >= kBackendKinds) return bad("unknown backend");
   if (static_cast<uint32_t>(p.io) >= kIoModes) return bad("unknown io mode");
   if (static_cast<uint32_t>(p.points) >= kPointsKinds) return bad("unknown points");
+  if (p.fuse >= kFuseMounts) return bad("unknown fuse mount options");
   if (p.threads.empty() || p.threads.size() > kThreadsMax) return bad("threads must be in [1, 8]");
   if (p.op_count() > kOpsMax) return bad("at most 256 ops in all");
   const ScheduleSpec& sc = p.schedule;

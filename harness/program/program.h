@@ -123,6 +123,19 @@ inline constexpr uint32_t kPointsKinds = static_cast<uint32_t>(Points::kMaxValue
 const char* PointsName(Points points);
 std::optional<Points> PointsFromName(std::string_view name);
 
+// The FUSE target's mount (run/fuse_target.h), a knob each program carries
+// so that the swarm draws it and the artifact records it; other targets
+// ignore it. A set of three options, one bit each; the name of a set is its
+// options in this order, joined by commas, or "none".
+//   writeback_cache  the kernel caches writes and writes them back (FUSE_CAP_WRITEBACK_CACHE)
+//   auto_inval_data  the kernel drops the file's cache when the server's
+//                    mtime or size changes (FUSE_CAP_AUTO_INVAL_DATA)
+//   max_read=4096    a READ request carries one page at most (-o max_read)
+inline constexpr uint8_t kFuseWritebackCache = 1, kFuseAutoInvalData = 2, kFuseMaxRead4k = 4;
+inline constexpr uint32_t kFuseMounts = 8;
+const char* FuseMountName(uint8_t mount);
+std::optional<uint8_t> FuseMountFromName(std::string_view name);
+
 inline constexpr uint32_t kPctDepthMax = 8;
 inline constexpr uint32_t kPreemptionsMax = 32;
 inline constexpr uint32_t kPreemptStepMax = 65535;
@@ -182,6 +195,7 @@ struct Program {
   BackendKind backend = BackendKind::kMemory;
   IoMode io = IoMode::kPread;
   Points points = Points::kEvery;  // every point unless the program says otherwise
+  uint8_t fuse = 0;         // [0, kFuseMounts): the FUSE target's mount options (kFuse* bits)
   uint64_t seed = 0;        // scheduling (jitter; random and PCT schedules) is drawn from it
   ScheduleSpec schedule;    // the controlled scheduler's strategy
   std::vector<std::vector<Op>> threads = {{}};  // [1, kThreadsMax] threads

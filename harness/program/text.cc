@@ -26,7 +26,7 @@ constexpr std::string_view kScheduleWord = "schedule";
 constexpr std::string_view kPreemptWord = "preempt";
 
 enum class Key : uint8_t {
-  kFiles, kFilePages, kRaPages, kRaFail, kPrefill, kFlusher, kBackend, kIo, kPoints, kSeed, kPctDepth
+  kFiles, kFilePages, kRaPages, kRaFail, kPrefill, kFlusher, kBackend, kIo, kPoints, kFuse, kSeed, kPctDepth
 };
 
 // The spelling of value v of a key whose values are names: v is the enum's
@@ -35,6 +35,7 @@ using NameOf = const char* (*)(uint64_t v);
 const char* BackendNameOf(uint64_t v) { return BackendName(static_cast<BackendKind>(v)); }
 const char* IoNameOf(uint64_t v) { return IoModeName(static_cast<IoMode>(v)); }
 const char* PointsNameOf(uint64_t v) { return PointsName(static_cast<Points>(v)); }
+const char* FuseNameOf(uint64_t v) { return FuseMountName(static_cast<uint8_t>(v)); }
 
 struct KeyInfo {
   Key key;
@@ -45,7 +46,9 @@ struct KeyInfo {
 };
 
 // In the order PrintText prints them.
-constexpr std::array<KeyInfo, 11> kKeys = {{
+// `fuse` is printed only when set: it means something to the FUSE target
+// only.
+constexpr std::array<KeyInfo, 12> kKeys = {{
     {Key::kFiles, "files", 1, kFilesMax},
     {Key::kFilePages, "file-pages", 1, kFilePagesMax},
     {Key::kRaPages, "ra-pages", 0, kRaPagesMax},
@@ -55,6 +58,7 @@ constexpr std::array<KeyInfo, 11> kKeys = {{
     {Key::kBackend, "backend", 0, kBackendKinds - 1, BackendNameOf},
     {Key::kIo, "io", 0, kIoModes - 1, IoNameOf},
     {Key::kPoints, "points", 0, kPointsKinds - 1, PointsNameOf},
+    {Key::kFuse, "fuse", 0, kFuseMounts - 1, FuseNameOf},
     {Key::kSeed, "seed", 0, std::numeric_limits<uint64_t>::max()},
     {Key::kPctDepth, "pct-depth", 1, kPctDepthMax},
 }};
@@ -76,6 +80,7 @@ uint64_t GetKey(const Program& p, Key key) {
     case Key::kBackend: return static_cast<uint64_t>(p.backend);
     case Key::kIo: return static_cast<uint64_t>(p.io);
     case Key::kPoints: return static_cast<uint64_t>(p.points);
+    case Key::kFuse: return p.fuse;
     case Key::kSeed: return p.seed;
     case Key::kPctDepth: return p.schedule.pct_depth;
   }
@@ -94,6 +99,7 @@ void SetKey(Program& p, Key key, uint64_t value) {
     case Key::kBackend: p.backend = static_cast<BackendKind>(value); break;
     case Key::kIo: p.io = static_cast<IoMode>(value); break;
     case Key::kPoints: p.points = static_cast<Points>(value); break;
+    case Key::kFuse: p.fuse = static_cast<uint8_t>(value); break;
     case Key::kSeed: p.seed = value; break;
     case Key::kPctDepth: p.schedule.pct_depth = static_cast<uint8_t>(value); break;
   }
@@ -481,6 +487,7 @@ std::string PrintText(const Program& program) {
   std::string out = std::string(kMagic) + " " + std::string(kVersion) + "\n";
   for (const KeyInfo& key : kKeys) {
     const uint64_t value = GetKey(program, key.key);
+    if (key.key == Key::kFuse && value == 0) continue;
     out += std::string(key.name) + " ";
     if (key.name_of != nullptr) {
       out += key.name_of(value);

@@ -161,6 +161,26 @@ TEST(TextTest, BackendAndIoTakeTheirNames) {
   }
 }
 
+// `fuse` takes the names of the mount option sets, and is printed only when
+// set (it means something to the fuse target only).
+TEST(TextTest, FuseTakesMountNamesAndIsPrintedWhenSet) {
+  const Result<Program> parsed = ParseText("pagerace 1\nfuse writeback_cache,max_read=4096\nthread 0\n");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_EQ(parsed.value().fuse, kFuseWritebackCache | kFuseMaxRead4k);
+  EXPECT_EQ(PrintText(Program{}).find("fuse"), std::string::npos);
+  for (uint8_t m = 0; m < kFuseMounts; ++m) {
+    Program p;
+    p.fuse = m;
+    const Result<Program> again = ParseText(PrintText(p));
+    ASSERT_TRUE(again.ok()) << again.status().message();
+    EXPECT_EQ(again.value(), p) << FuseMountName(m);
+    EXPECT_EQ(FuseMountFromName(FuseMountName(m)), m);
+  }
+  const Result<Program> bad = ParseText("pagerace 1\nfuse max_read=4096,writeback_cache\nthread 0\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("2:6"), std::string::npos) << bad.status().message();
+}
+
 // Texts from before the backend and io keys (artifacts, regressions) ran on
 // memory with pread unless a flag said otherwise: without the keys they
 // still do.
@@ -280,7 +300,7 @@ const std::vector<ErrorCase>& ErrorCases() {
       {"key after thread", "pagerace 1\nthread 0\nseed 1\n",
        "3:1: header key 'seed' after the first thread (header keys go before 'thread 0')"},
       {"unknown key", "pagerace 1\nfilez 2\n",
-       "2:1: unknown key 'filez' (expected one of: files file-pages ra-pages ra-fail prefill flusher backend io points seed pct-depth "
+       "2:1: unknown key 'filez' (expected one of: files file-pages ra-pages ra-fail prefill flusher backend io points fuse seed pct-depth "
        "schedule preempt thread)"},
       {"flusher out of range", "pagerace 1\nflusher 2\n", "2:9: flusher 2 out of range [0, 1]"},
       {"duplicate flusher", "pagerace 1\nflusher 1\nflusher 1\n", "3:1: duplicate key 'flusher'"},
@@ -345,7 +365,7 @@ const std::vector<ErrorCase>& ErrorCases() {
       {"preempt after thread", "pagerace 1\nthread 0\npreempt 1 t0\n",
        "3:1: header key 'preempt' after the first thread (header keys go before 'thread 0')"},
       {"binary junk", "pagerace 1\n\x01\xff\n", "2:1: unknown key '\\x01\\xff' (expected one of: "
-                                                "files file-pages ra-pages ra-fail prefill flusher backend io points seed pct-depth "
+                                                "files file-pages ra-pages ra-fail prefill flusher backend io points fuse seed pct-depth "
                                                 "schedule preempt thread)"},
   };
   return kCases;

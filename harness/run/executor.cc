@@ -9,6 +9,7 @@
 #include "harness/base/check.h"
 #include "harness/base/interrupt.h"
 #include "harness/base/rng.h"
+#include "harness/run/fuse_target.h"
 #include "harness/run/kernel_target.h"
 #include "harness/run/model_target.h"
 #include "harness/sched/controller.h"
@@ -41,9 +42,11 @@ std::optional<Schedule> ScheduleFromName(std::string_view name) {
   return std::nullopt;
 }
 
-const char* TargetName(TargetKind kind) { return kind == TargetKind::kModel ? "model" : "kernel"; }
+const char* TargetName(TargetKind kind) {
+  return kind == TargetKind::kModel ? "model" : kind == TargetKind::kKernel ? "kernel" : "fuse";
+}
 
-bool RunsSizeOps(TargetKind target, bool opted_in) { return target != TargetKind::kKernel || opted_in; }
+bool RunsSizeOps(TargetKind target, bool opted_in) { return !OnHostKernel(target) || opted_in; }
 
 
 bool HasSizeOps(const Program& program) {
@@ -61,7 +64,7 @@ bool HasStores(const Program& program) {
 }
 
 std::optional<TargetKind> TargetFromName(std::string_view name) {
-  for (TargetKind k : {TargetKind::kModel, TargetKind::kKernel})
+  for (TargetKind k : {TargetKind::kModel, TargetKind::kKernel, TargetKind::kFuse})
     if (name == TargetName(k)) return k;
   return std::nullopt;
 }
@@ -135,16 +138,27 @@ Program WithOverrides(Program program, std::optional<BackendKind> backend, std::
 
 Result<std::unique_ptr<Executor>> Executor::Create(const ExecutorOptions& options) {
   std::unique_ptr<Executor> exec(new Executor(options));
-  if (options.target == TargetKind::kKernel) {
+  if (OnHostKernel(options.target)) {
+    const std::string name = TargetName(options.target);
     if (options.schedule != Schedule::kFree)
-      return Status::InvalidArgument("the kernel target runs real threads only (schedule free)");
+      return Status::InvalidArgument("the " + name + " target runs real threads only (schedule free)");
     if (options.mutant != Mutant::kNone)
-      return Status::InvalidArgument("mutants are of the model; the kernel target runs the host kernel");
+      return Status::InvalidArgument("mutants are of the model; the " + name + " target runs the host kernel");
+  }
+  if (options.target == TargetKind::kKernel) {
     // At once: its files and facts are needed before the first program.
     Result<std::unique_ptr<Target>> kernel = exec->MakeTarget(BackendKind::kFile, options.io.value_or(IoMode::kPread));
     if (!kernel.ok()) return kernel.status();
     exec->kernel_ = std::move(*kernel);
     exec->target_ = exec->kernel_.get();
+  } else if (options.target == TargetKind::kFuse) {
+    // The first mount at once: whether FUSE works here, and the facts.
+    Program first;
+    first.backend = options.backend.value_or(BackendKind::kMemory);
+    first.io = options.io.value_or(IoMode::kPread);
+    Result<Target*> target = exec->TargetFor(first);
+    if (!target.ok()) return target.status();
+    exec->target_ = *target;
   }
   return exec;
 }
@@ -159,8 +173,16 @@ Result<std::unique_ptr<Executor>> Executor::Create(Mutant mutant, Schedule sched
 // `backend`: it is always on real files).
 Result<std::unique_ptr<Target>> Executor::MakeTarget(BackendKind backend, IoMode io) {
   Result<std::unique_ptr<Target>> made = options_.target == TargetKind::kKernel
-                                             ? CreateKernelTarget({options_.dir, io})
+                                             ? CreateKernelTarget({.dir = options_.dir, .io = io})
                                              : CreateModelTarget(options_.mutant, backend, io, options_.dir);
+  if (made.ok()) (*made)->SetClock(&stamp_);
+  return made;
+}
+
+// A FUSE mount with the program's options, over its store.
+Result<std::unique_ptr<Target>> Executor::MakeFuseTarget(uint8_t mount, BackendKind store, IoMode io) {
+  Result<std::unique_ptr<Target>> made =
+      CreateFuseTarget({.dir = options_.dir, .mount = mount, .store = store, .io = io});
   if (made.ok()) (*made)->SetClock(&stamp_);
   return made;
 }
@@ -172,6 +194,16 @@ Result<Target*> Executor::TargetFor(const Program& program) {
   const BackendKind backend = options_.backend.value_or(program.backend);
   // Memory has no I/O to move: one target serves either io.
   const IoMode io = backend == BackendKind::kMemory ? IoMode::kPread : options_.io.value_or(program.io);
+  if (options_.target == TargetKind::kFuse) {
+    std::unique_ptr<Target>& slot =
+        fuse_[program.fuse % kFuseMounts][static_cast<size_t>(backend)][static_cast<size_t>(io)];
+    if (slot == nullptr) {
+      Result<std::unique_ptr<Target>> made = MakeFuseTarget(program.fuse, backend, io);
+      if (!made.ok()) return made.status();
+      slot = std::move(*made);
+    }
+    return slot.get();
+  }
   std::unique_ptr<Target>& slot = models_[static_cast<size_t>(backend)][static_cast<size_t>(io)];
   if (slot == nullptr) {
     Result<std::unique_ptr<Target>> made = MakeTarget(backend, io);
@@ -190,12 +222,22 @@ std::string Executor::BackendDegraded() const {
   add(kernel_);
   for (const auto& by_io : models_)
     for (const std::unique_ptr<Target>& t : by_io) add(t);
+  for (const auto& by_backend : fuse_)
+    for (const auto& by_io : by_backend)
+      for (const std::unique_ptr<Target>& t : by_io) add(t);
   return all;
 }
 
 std::vector<std::pair<std::string, std::string>> Executor::Facts() const {
   if (kernel_ != nullptr) return kernel_->Facts();
   constexpr const char* kPerProgram = "per program";
+  if (options_.target == TargetKind::kFuse) {
+    // The first mount's, with what varies by program said so.
+    std::vector<std::pair<std::string, std::string>> facts = target_->Facts();
+    for (auto& [k, v] : facts)
+      if (k == "fuse" || (k == "store" && !options_.backend)) v = kPerProgram;
+    return facts;
+  }
   const std::optional<BackendKind> backend = options_.backend;
   std::vector<std::pair<std::string, std::string>> facts = {{"backend", backend ? BackendName(*backend) : kPerProgram}};
   if (backend != BackendKind::kMemory) facts.emplace_back("io", options_.io ? IoModeName(*options_.io) : kPerProgram);

@@ -144,6 +144,7 @@ class Executor {
  private:
   explicit Executor(const ExecutorOptions& options) : options_(options) {}
   Result<std::unique_ptr<Target>> MakeTarget(BackendKind backend, IoMode io);
+  Result<std::unique_ptr<Target>> MakeFuseTarget(uint8_t mount, BackendKind store, IoMode io);
   Result<Target*> TargetFor(const Program& program);
   void EnsureWorkers(size_t n);
   void StopWorkers();
@@ -163,6 +164,7 @@ class Executor {
   ExecutorOptions options_;
   std::unique_ptr<Target> kernel_;  // the kernel target, made by Create
   std::unique_ptr<Target> models_[kBackendKinds][kIoModes];  // model targets, made on first use
+  std::unique_ptr<Target> fuse_[kFuseMounts][kBackendKinds][kIoModes];  // FUSE mounts, made on first use
   Target* target_ = nullptr;        // the current (or last) run's
 
   std::vector<uint64_t> prefill_[kFilesMax];  // prefill content of each whole file, made on first use

@@ -542,7 +542,9 @@ Result<HostFs> DescribeHostFs(const std::string& path) {
 }
 
 Result<std::unique_ptr<Target>> CreateKernelTarget(const KernelTargetOptions& options) {
-  Result<std::string> dir = MakePrivateDir(options.dir);
+  // A files_dir is not registered as a private directory: RemovePrivateDir
+  // leaves it alone.
+  Result<std::string> dir = options.files_dir.empty() ? MakePrivateDir(options.dir) : Result<std::string>(options.files_dir);
   if (!dir.ok()) return dir.status();
   Result<HostFs> host = DescribeHostFs(*dir);
   if (!host.ok()) {

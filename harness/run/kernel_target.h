@@ -41,6 +41,9 @@ namespace pagerace {
 struct KernelTargetOptions {
   std::string dir;  // parent of the private directory; "" = $TMPDIR
   IoMode io = IoMode::kPread;
+  // Set: the files are made in this directory, which the target neither
+  // made nor removes (the FUSE target's mount), instead of a private one.
+  std::string files_dir = {};
 };
 
 Result<std::unique_ptr<Target>> CreateKernelTarget(const KernelTargetOptions& options);

@@ -87,7 +87,7 @@ Result<Finding> SaveFinding(const SoakOptions& options, const SoakResult& so_far
     } else {
       how = "explore: " + which + ", has too many decisions for a program file: replay searches schedules";
     }
-  } else if (options.target == TargetKind::kKernel) {
+  } else if (OnHostKernel(options.target)) {
     how = "the host kernel under real threads: replay reruns the program until it shows, maybe after many runs";
   } else if (options.schedule == Schedule::kFree) {
     SearchOptions so;  // the program has the soak's backend and io already
@@ -136,11 +136,10 @@ Result<Finding> SaveFinding(const SoakOptions& options, const SoakResult& so_far
     flags.target = options.target;
     flags.mutant = options.mutant;
     flags.schedule = replay_schedule;
-    // A model program carries its backend and io; the kernel target ignores them.
-    if (options.target == TargetKind::kKernel) {
-      flags.io = options.io;
-      flags.dir = options.dir;
-    }
+    // A model program carries its backend and io; the kernel target ignores
+    // them; a fuse program carries its mount options, store and io.
+    if (options.target == TargetKind::kKernel) flags.io = options.io;
+    if (OnHostKernel(options.target)) flags.dir = options.dir;
     f.replay = ReplayCommand(flags, f.artifact);
   }
   return f;
@@ -150,7 +149,7 @@ Result<Finding> SaveFinding(const SoakOptions& options, const SoakResult& so_far
 // override that. The kernel target ignores the fields, so they keep their
 // defaults there: its artifacts claim nothing it did not run on. No size
 // ops where the target may not run them (RunsSizeOps).
-void Place(const SoakOptions& options, Swarm& swarm) {
+void Place(const SoakOptions& options, Swarm& swarm, Rng& swarm_rng) {
   if (!RunsSizeOps(options.target, options.mix.has_value()))
     for (const OpInfo& info : OpTable())
       if (SetsSize(info.kind) || Shifts(info.kind)) swarm.weight[static_cast<size_t>(info.kind)] = 0;
@@ -161,6 +160,9 @@ void Place(const SoakOptions& options, Swarm& swarm) {
   }
   if (options.backend) swarm.backend = *options.backend;
   if (options.io) swarm.io = *options.io;
+  // Drawn only here: the model's swarms stay what they were.
+  if (options.target == TargetKind::kFuse)
+    swarm.fuse = options.fuse_mount.value_or(static_cast<uint8_t>(swarm_rng.Below(kFuseMounts)));
 }
 
 // One round: the program once, or under every schedule within the bound
@@ -220,8 +222,8 @@ std::string SoakScheduleName(const SoakOptions& options) {
 std::string ReplayCommand(const ReplayFlags& flags, const std::string& path) {
   std::string cmd = flags.program + " replay ";
   const std::string file = (flags.raw ? "--raw " : "") + path;
-  if (flags.target == TargetKind::kKernel) {
-    // Replay of the kernel target runs real threads unless told otherwise.
+  if (OnHostKernel(flags.target)) {
+    // Replay of the kernel and fuse targets runs real threads unless told otherwise.
     cmd += std::string("--target ") + TargetName(flags.target) + " ";
     if (flags.io) cmd += std::string("--io ") + IoModeName(*flags.io) + " ";
     if (!flags.dir.empty()) cmd += "--dir " + flags.dir + " ";
@@ -278,7 +280,7 @@ Result<SoakResult> Soak(const SoakOptions& options, std::FILE* out) {
       // A mix fixes the op weights only: the backend is still drawn.
       swarm = DrawSwarm(swarm_rng);
       if (options.mix) std::copy(std::begin(options.mix->weight), std::end(options.mix->weight), swarm.weight);
-      Place(options, swarm);
+      Place(options, swarm, swarm_rng);
       const bool kernel = options.target == TargetKind::kKernel;
       if (options.swarm_programs != 0 && !(options.mix && kernel)) {
         const uint64_t first = result.rounds;

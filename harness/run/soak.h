@@ -53,6 +53,9 @@ struct SoakOptions {
   // data by io (pread unless set).
   std::optional<BackendKind> backend = std::nullopt;
   std::optional<IoMode> io = std::nullopt;
+  // The fuse target: every program mounts with these options (program.h)
+  // instead of a set each swarm draws.
+  std::optional<uint8_t> fuse_mount = std::nullopt;
   uint32_t ops_per_thread = 12;
   bool draw_shape = false;       // threads and ops_per_thread are the most (GenerateOptions)
   double search_s = 20;          // free-mode finding: seconds to search for a controlled schedule
@@ -114,6 +117,9 @@ struct ReplayOptions {
   // schedule found says so). The kernel target: io only.
   std::optional<BackendKind> backend = std::nullopt;
   std::optional<IoMode> io = std::nullopt;
+  // The fuse target: every program mounts with these options (program.h)
+  // instead of a set each swarm draws.
+  std::optional<uint8_t> fuse_mount = std::nullopt;
   sched::Trace* trace = nullptr;        // controlled: records the run's events
 };
 
@@ -143,6 +149,9 @@ struct ReplayFlags {
   Schedule schedule = Schedule::kControlled;
   std::optional<BackendKind> backend = std::nullopt;
   std::optional<IoMode> io = std::nullopt;
+  // The fuse target: every program mounts with these options (program.h)
+  // instead of a set each swarm draws.
+  std::optional<uint8_t> fuse_mount = std::nullopt;
   std::string dir;  // kernel: where its files were made
 };
 

@@ -26,7 +26,11 @@ namespace pagerace {
 enum class TargetKind : uint8_t {
   kModel,   // the page-cache model (mutants, controlled schedules)
   kKernel,  // the host kernel on real files (free schedule only)
+  kFuse,    // the host kernel on a FUSE mount that pagerace serves (fuse_target.h; free schedule only)
 };
+// Whether the target runs the host kernel (kernel, fuse): real threads only,
+// no mutant of the model.
+inline bool OnHostKernel(TargetKind kind) { return kind != TargetKind::kModel; }
 const char* TargetName(TargetKind kind);
 std::optional<TargetKind> TargetFromName(std::string_view name);
 
