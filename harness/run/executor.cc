@@ -408,12 +408,20 @@ Result<RunOutcome> Executor::Run(const Program& program) {
   statuses_.assign(n, Status::Ok());
   if (op_bufs_.size() < n) op_bufs_.resize(n);
   RunOutcome outcome;
+  bool finished = true;
+  FreeEnd end = FreeEnd::kDone;
+  const auto ops_t0 = std::chrono::steady_clock::now();
   if (options_.schedule == Schedule::kControlled) {
-    if (!RunControlled(program, outcome)) {
-      program_ = nullptr;
-      return outcome;  // deadlock, livelock or stopped: the model's state is abandoned
-    }
-  } else if (const FreeEnd end = RunFree(program.logical_threads()); end == FreeEnd::kStopped) {
+    finished = RunControlled(program, outcome);
+  } else {
+    end = RunFree(program.logical_threads());
+  }
+  outcome.ops_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - ops_t0).count();
+  if (!finished) {
+    program_ = nullptr;
+    return outcome;  // deadlock, livelock or stopped: the model's state is abandoned
+  }
+  if (end == FreeEnd::kStopped) {
     outcome.stopped = true;  // wedged: the threads may still be running
     return outcome;
   } else if (end == FreeEnd::kHung) {

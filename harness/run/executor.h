@@ -105,6 +105,9 @@ struct RunOutcome {
   // executor is wedged).
   bool stopped = false;
   uint64_t ops = 0;      // program ops executed (not counting the end-of-run check)
+  // Seconds from the threads' start to the last one's end: the run less its
+  // reset (prefill, the target's Reset) and end-of-run check.
+  double ops_s = 0;
   History history;       // the whole history, end-of-run check included
 };
 

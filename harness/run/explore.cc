@@ -106,6 +106,7 @@ Result<ExploreResult> Explore(Executor& exec, const Program& program, const Expl
     if (!out.ok()) return out.status();
     if (out->stopped) return false;  // not a schedule run: nothing to count or expand
     result.ops += out->ops;
+    result.ops_s += out->ops_s;
     if (node.preemptions != bound) return true;
     ++result.schedules;
     if (out->report.ok()) return true;

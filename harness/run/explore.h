@@ -48,6 +48,7 @@ struct ExploreOptions {
 struct ExploreResult {
   uint64_t schedules = 0;        // schedules run
   uint64_t ops = 0;              // ops done over all of them
+  double ops_s = 0;              // seconds their ops ran (RunOutcome::ops_s)
   uint64_t violating = 0;        // of which showed a violation
   bool complete = false;         // every schedule within the bound was run
   std::optional<Program> first;  // the first violating schedule, as a directed program

@@ -184,6 +184,7 @@ Result<Round> RunRound(Executor& exec, const Program& program, const SoakOptions
     Result<ExploreResult> explored = Explore(exec, program, eo);
     if (!explored.ok()) return explored.status();
     so_far.ops += explored->ops;
+    so_far.ops_duration_s += explored->ops_s;
     so_far.schedules += explored->schedules;
     round.stopped = !explored->complete && explored->interrupted != 0 && !explored->first_report;
     if (explored->first_report) round.report = *explored->first_report;
@@ -195,6 +196,7 @@ Result<Round> RunRound(Executor& exec, const Program& program, const SoakOptions
   round.stopped = outcome->stopped;
   if (round.stopped) return round;
   so_far.ops += outcome->ops;
+  so_far.ops_duration_s += outcome->ops_s;
   ++so_far.schedules;
   round.report = std::move(outcome->report);
   return round;
@@ -385,11 +387,11 @@ Result<ReplayResult> Replay(const Program& given, const ReplayOptions& options) 
 std::string SoakJson(const SoakOptions& options, const SoakResult& r) {
   char buf[512];
   std::snprintf(buf, sizeof buf,
-                "{\"seed\": %" PRIu64 ", \"duration_s\": %.3f, \"ops\": %" PRIu64
+                "{\"seed\": %" PRIu64 ", \"duration_s\": %.3f, \"ops_duration_s\": %.3f, \"ops\": %" PRIu64
                 ", \"ops_per_sec\": %.1f, \"rounds\": %" PRIu64 ", \"violations\": %" PRIu64
                 ", \"schedules\": %" PRIu64 ", \"threads\": %u, \"mutant\": \"%s\", \"schedule\": \"%s\""
                 ", \"target\": \"%s\"",
-                r.seed, r.duration_s, r.ops, r.ops_per_sec(), r.rounds, r.violations,
+                r.seed, r.duration_s, r.ops_duration_s, r.ops, r.ops_per_sec(), r.rounds, r.violations,
                 r.schedules, options.threads, MutantName(options.mutant),
                 SoakScheduleName(options).c_str(), TargetName(options.target));
   std::string json = buf;

@@ -92,6 +92,9 @@ struct SoakResult {
   uint64_t seed = 0;
   double duration_s = 0;
   uint64_t ops = 0;
+  // Of duration_s, the seconds the programs' ops ran (RunOutcome::ops_s); the
+  // rest went to drawing programs, the per-round reset and the end-of-run check.
+  double ops_duration_s = 0;
   uint64_t rounds = 0;           // programs run
   uint64_t schedules = 0;        // runs: one a program, or (explore) every schedule explored
   uint64_t violations = 0;

@@ -1,6 +1,6 @@
 // Tests that a stop request ends a soak and a replay as a spent budget does,
 // and that the result and the soak's JSON name the signal (null when none
-// came).
+// came); and that the soak times its ops apart from the rest of its rounds.
 #include "harness/run/soak.h"
 
 #include <signal.h>
@@ -44,6 +44,28 @@ TEST(SoakTest, AStopRequestEndsItAndTheJsonNamesTheSignal) {
   EXPECT_EQ(r->interrupted, 0);
   const std::string json = SoakJson(so, *r);
   EXPECT_NE(json.find(", \"interrupted\": null}"), std::string::npos) << json;
+}
+
+TEST(SoakTest, TimesTheOpsApartFromTheResetAndCheck) {
+  for (Schedule schedule : {Schedule::kFree, Schedule::kControlled}) {
+    SCOPED_TRACE(ScheduleName(schedule));
+    SoakOptions so;
+    so.backend = BackendKind::kMemory;
+    so.schedule = schedule;
+    so.seed = 1;
+    so.ops_max = 2000;
+    so.duration_s = 600;
+    Result<SoakResult> r = QuietSoak(so);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_GE(r->ops, so.ops_max);
+    // Every round resets and checks besides its ops: a share of the time.
+    EXPECT_GT(r->ops_duration_s, 0);
+    EXPECT_LT(r->ops_duration_s, r->duration_s);
+    char field[64];
+    std::snprintf(field, sizeof field, "\"ops_duration_s\": %.3f, ", r->ops_duration_s);
+    const std::string json = SoakJson(so, *r);
+    EXPECT_NE(json.find(field), std::string::npos) << json;
+  }
 }
 
 TEST(SoakTest, AStopRequestEndsAReplayUnderEitherSchedule) {
