@@ -36,6 +36,7 @@ running() { kill -0 "$1" 2>/dev/null; }
 stopped() { ! running "$1"; }
 has_status_line() { grep -Eq '^\[ *[0-9]+s\] ops' "$1"; }
 has_private_dir() { [[ -n $(ls -A "$1") ]]; }
+empty() { [[ -z $(ls -A "$1") ]]; }
 
 # wait_exit PID: its exit code, once it has exited; after 30 s it is killed
 # and the code is 255.
@@ -107,8 +108,23 @@ kernel_dir=$work/kernel-probe
 mkdir -p "$kernel_dir"
 "$bin" soak --target kernel --ops 1 --duration 5 --dir "$kernel_dir" >"$work/kernel-probe.txt" 2>&1
 kernel_code=$?
+# The fuse target needs /dev/fuse and the right to mount (3 otherwise).
+fuse_dir=$work/fuse-probe
+mkdir -p "$fuse_dir"
+"$bin" soak --target fuse --ops 1 --duration 5 --dir "$fuse_dir" >"$work/fuse-probe.txt" 2>&1
+fuse_code=$?
+fuse_mix=(--fuse-mount writeback_cache --mix read=2,write=2,punch=1,evict=1)
+# A fuse mount of pagerace's under DIR, if any.
+fuse_mounts() { grep " - fuse.pagerace " /proc/self/mountinfo | awk '{print $5}' | grep "^$1/" || true; }
 
 for sig in INT TERM; do
+  if [[ $fuse_code -le 1 ]]; then
+    # Stopped, the soak unmounts and removes its directory (checked: --dir
+    # is empty).
+    interrupt "soak --target fuse" "$sig" status -- soak --target fuse "${fuse_mix[@]}" --duration 600 --seed 6
+  else
+    echo "skip soak --target fuse ($sig): the fuse target cannot run here: $(tail -1 "$work/fuse-probe.txt")"
+  fi
   interrupt "soak --backend file" "$sig" status -- soak --backend file --duration 600 --seed 1
   interrupt "soak --backend blockmap" "$sig" status -- soak --backend blockmap --duration 600 --seed 2
   interrupt "soak --schedule controlled" "$sig" status -- soak --schedule controlled --duration 600 --seed 3
@@ -179,6 +195,38 @@ if until_true 120 has_status_line "$work/ignored/out"; then
 else
   kill -9 "$pid" 2>/dev/null
   fail "an ignored SIGINT stays ignored" "never ready" "$work/ignored/err"
+fi
+
+# Every way out of a fuse soak leaves no mount and nothing in --dir: a
+# finding (auto_inval_data shows one within seconds here: docs/fuse.md), or
+# the end of its time; and a SIGKILL, after which the server detaches its
+# mount itself and a later start sweeps anything left.
+if [[ $fuse_code -le 1 ]]; then
+  for how in finding kill; do
+    dir=$work/fuse-$how/dir
+    mkdir -p "$dir"
+    args=(soak --target fuse --fuse-mount auto_inval_data --mix read=2,write=2,punch=1,evict=1 --duration 10
+          --seed 7 --dir "$dir" --artifacts "$work/fuse-$how/artifacts")
+    if [[ $how == kill ]]; then
+      args=(soak --target fuse "${fuse_mix[@]}" --duration 600 --seed 8 --dir "$dir")
+    fi
+    "$bin" "${args[@]}" >"$work/fuse-$how/out" 2>&1 &
+    pid=$!
+    if [[ $how == kill ]]; then
+      until_true 120 has_status_line "$work/fuse-$how/out" && kill -9 "$pid"
+    fi
+    wait_exit "$pid"
+    code=$?
+    # After a SIGKILL the server goes on its own; give it the time.
+    until_true 30 empty "$dir"
+    if [[ -n $(fuse_mounts "$dir") ]]; then
+      fail "fuse soak ($how, exit $code)" "a mount is left: $(fuse_mounts "$dir")" "$work/fuse-$how/out"
+    elif [[ -n $(ls -A "$dir") ]]; then
+      fail "fuse soak ($how, exit $code)" "left in --dir: $(ls -A "$dir")" "$work/fuse-$how/out"
+    else
+      ok "fuse soak ($how, exit $code) leaves no mount"
+    fi
+  done
 fi
 
 echo "$passed passed, $failed failed"

@@ -177,6 +177,7 @@ struct ServerFile {
 // before the fork).
 struct Shared {
   std::atomic<uint64_t> seed{0}, draws{0}, requests{0};
+  std::atomic<bool> stopping{false};  // the parent is unmounting
   char degraded[256] = {};
   char error[256] = {};  // why the server could not start
 };
@@ -640,6 +641,7 @@ class ServerProcess final : public FuseServer {
     if (pid_ > 0) {
       // The mount goes; once no file of it is open, the kernel ends the
       // connection and the server's loop returns.
+      shared_->stopping.store(true);
       Detach(point_);
       Forget(point_);
       int status = 0;
@@ -741,8 +743,10 @@ class ServerProcess final : public FuseServer {
       Server server(options, std::move(store), point_, shared_);
       code = server.Serve(ready_fd);
     }  // the store's files go
-    // The parent died: nobody else removes its directory (empty by now).
-    if (getppid() != parent) {
+    // The parent did not stop the server: it died (maybe not yet reaped),
+    // and nobody else removes its mount or directory (empty by now).
+    if (!shared_->stopping.load()) {
+      umount2(point_.c_str(), MNT_DETACH);
       rmdir(point_.c_str());
       rmdir(dir_.c_str());
     }
