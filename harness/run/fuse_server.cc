@@ -176,7 +176,7 @@ struct ServerFile {
 // What the parent and the server process share (a MAP_SHARED page made
 // before the fork).
 struct Shared {
-  std::atomic<uint64_t> seed{0}, draws{0}, requests{0};
+  std::atomic<uint64_t> seed{0}, draws{0};
   std::atomic<bool> stopping{false};  // the parent is unmounting
   char degraded[256] = {};
   char error[256] = {};  // why the server could not start
@@ -364,11 +364,7 @@ class Server {
     return Status::Ok();
   }
 
-  void Reply(fuse_req_t req, const Status& st) {
-    shared_->requests.fetch_add(1, std::memory_order_relaxed);
-    fuse_reply_err(req, st.ok() ? 0 : EIO);
-  }
-  void Counted() { shared_->requests.fetch_add(1, std::memory_order_relaxed); }
+  static void Reply(fuse_req_t req, const Status& st) { fuse_reply_err(req, st.ok() ? 0 : EIO); }
 
   static void Init(void* userdata, fuse_conn_info* conn) {
     Server& s = *static_cast<Server*>(userdata);
@@ -392,7 +388,6 @@ class Server {
     std::unique_lock lock(s.mu_);
     if (parent != kRootIno || i < 0 || !s.files_[i].exists) {
       lock.unlock();
-      s.Counted();
       fuse_reply_err(req, ENOENT);
       return;
     }
@@ -402,7 +397,6 @@ class Server {
     e.attr_timeout = s.AttrTimeout();
     e.entry_timeout = kNoTimeout;
     lock.unlock();
-    s.Counted();
     fuse_reply_entry(req, &e);
   }
 
@@ -412,7 +406,6 @@ class Server {
     const struct stat st = s.StatOf(ino);
     lock.unlock();
     s.Pause(ServerPoint::kGetattrBeforeReply);
-    s.Counted();
     fuse_reply_attr(req, &st, s.AttrTimeout());
   }
 
@@ -437,19 +430,16 @@ class Server {
     std::unique_lock lock(s.mu_);
     const struct stat st = s.StatOf(ino);
     lock.unlock();
-    s.Counted();
     fuse_reply_attr(req, &st, s.AttrTimeout());
   }
 
   static void Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
-    Server& s = Of(req);
-    s.Counted();
     if (FileOf(ino) < 0) {
       fuse_reply_err(req, EISDIR);
       return;
     }
     fi->keep_cache = 1;
-    fi->noflush = 1;  // a close sends no FLUSH (FuseServer: a killed server's close)
+    fi->noflush = 1;  // files close only at the end: a close need not FLUSH
     fuse_reply_open(req, fi);
   }
 
@@ -459,7 +449,6 @@ class Server {
     std::unique_lock lock(s.mu_);
     if (parent != kRootIno || i < 0) {
       lock.unlock();
-      s.Counted();
       fuse_reply_err(req, EACCES);  // the namespace is f0..f3
       return;
     }
@@ -477,7 +466,6 @@ class Server {
     lock.unlock();
     fi->keep_cache = 1;
     fi->noflush = 1;
-    s.Counted();
     fuse_reply_create(req, &e, fi);
   }
 
@@ -485,7 +473,6 @@ class Server {
     Server& s = Of(req);
     const int i = FileOf(ino);
     if (i < 0) {
-      s.Counted();
       fuse_reply_err(req, EISDIR);
       return;
     }
@@ -502,7 +489,6 @@ class Server {
       }
     }
     s.Pause(ServerPoint::kReadBeforeReply);
-    s.Counted();
     fuse_reply_buf(req, buf.data(), buf.size());
   }
 
@@ -511,7 +497,6 @@ class Server {
     const int i = FileOf(ino);
     const uint64_t at = static_cast<uint64_t>(off);
     if (i < 0 || at + size > kFileBytes) {
-      s.Counted();
       fuse_reply_err(req, i < 0 ? EISDIR : EFBIG);
       return;
     }
@@ -527,7 +512,6 @@ class Server {
       s.Touch(f);
     }
     s.Pause(ServerPoint::kWriteBeforeReply);
-    s.Counted();
     fuse_reply_write(req, size);
   }
 
@@ -538,12 +522,10 @@ class Server {
     const bool zero = (mode & ~FALLOC_FL_KEEP_SIZE) == FALLOC_FL_ZERO_RANGE;
     const uint64_t at = static_cast<uint64_t>(off), n = static_cast<uint64_t>(len);
     if (i < 0 || !(punch || zero || mode == 0 || mode == FALLOC_FL_KEEP_SIZE)) {
-      s.Counted();
       fuse_reply_err(req, i < 0 ? EISDIR : EOPNOTSUPP);  // collapse, insert: as tmpfs
       return;
     }
     if (at + n > kFileBytes) {
-      s.Counted();
       fuse_reply_err(req, EFBIG);
       return;
     }
@@ -571,7 +553,7 @@ class Server {
     s.Reply(req, Status::Ok());
   }
   static void Flush(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) { Fsync(req, ino, 0, fi); }
-  static void Release(fuse_req_t req, fuse_ino_t, fuse_file_info*) { Of(req).Reply(req, Status::Ok()); }
+  static void Release(fuse_req_t req, fuse_ino_t, fuse_file_info*) { Reply(req, Status::Ok()); }
 
   static void Unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
     Server& s = Of(req);
@@ -579,7 +561,6 @@ class Server {
     std::unique_lock lock(s.mu_);
     if (parent != kRootIno || i < 0 || !s.files_[i].exists) {
       lock.unlock();
-      s.Counted();
       fuse_reply_err(req, ENOENT);
       return;
     }
@@ -592,14 +573,13 @@ class Server {
   }
 
   static void Opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
-    Of(req).Counted();
     if (ino != kRootIno) {
       fuse_reply_err(req, ENOTDIR);
       return;
     }
     fuse_reply_open(req, fi);
   }
-  static void Releasedir(fuse_req_t req, fuse_ino_t, fuse_file_info*) { Of(req).Reply(req, Status::Ok()); }
+  static void Releasedir(fuse_req_t req, fuse_ino_t, fuse_file_info*) { Reply(req, Status::Ok()); }
 
   static void Readdir(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info*) {
     Server& s = Of(req);
@@ -620,7 +600,6 @@ class Server {
       if (n > size - used) break;
       used += n;
     }
-    s.Counted();
     fuse_reply_buf(req, buf.data(), used);
   }
 
@@ -693,7 +672,6 @@ class ServerProcess final : public FuseServer {
     shared_->seed.store(seed, std::memory_order_relaxed);
     shared_->draws.store(0, std::memory_order_relaxed);
   }
-  uint64_t requests() const override { return shared_->requests.load(std::memory_order_relaxed); }
   std::string Degraded() const override { return shared_->degraded; }
 
  private:

@@ -87,8 +87,6 @@ class FuseServer {
   virtual const std::string& mount_point() const = 0;
   // The next requests' pauses are drawn from `seed`.
   virtual void BeginRun(uint64_t seed) = 0;
-  // Requests the server has answered since it started, by kind, for tests.
-  virtual uint64_t requests() const = 0;
   // What the server had to do without ("" if nothing).
   virtual std::string Degraded() const = 0;
 };
