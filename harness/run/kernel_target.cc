@@ -79,7 +79,8 @@ std::pair<size_t, size_t> PageBounds(uint32_t sector, uint32_t count) {
 
 class KernelTarget final : public Target {
  public:
-  KernelTarget(IoMode io, std::string dir, HostFs host) : io_(io), engine_(io, kRingEntries), dir_(std::move(dir)), host_(std::move(host)) {}
+  KernelTarget(IoMode io, std::string dir, HostFs host, bool owns_dir)
+      : io_(io), engine_(io, kRingEntries), dir_(std::move(dir)), host_(std::move(host)), owns_dir_(owns_dir) {}
 
   ~KernelTarget() override {
     for (File& f : files_) {
@@ -104,6 +105,10 @@ class KernelTarget final : public Target {
       void* map = mmap(nullptr, kFileBytes, PROT_READ | PROT_WRITE, MAP_SHARED, f.fd, 0);
       if (map == MAP_FAILED) return Status::FromErrno("mmap " + f.path, errno);
       f.map = static_cast<char*>(map);
+      // On a FUSE mount (files_dir), the servers are forked children: one
+      // that inherited this mapping would keep the mount's files open, and
+      // so another server from ending when its mount goes.
+      if (!owns_dir_ && madvise(map, kFileBytes, MADV_DONTFORK) != 0) return Status::FromErrno("madvise(DONTFORK)", errno);
       f.direct_fd = open(f.path.c_str(), O_RDWR | O_DIRECT | O_CLOEXEC);
       if (f.direct_fd < 0) {
         Note("kernel: O_DIRECT refused (" + std::string(std::strerror(errno)) +
@@ -465,6 +470,7 @@ class KernelTarget final : public Target {
   IoEngine engine_;
   const std::string dir_;
   const HostFs host_;
+  const bool owns_dir_;  // a private directory of its own (not a FUSE mount's)
   File files_[kFilesMax];
   int pagemap_fd_ = -1;
   std::atomic<bool> no_zero_range_{false};  // the file system refused FALLOC_FL_ZERO_RANGE
@@ -551,7 +557,7 @@ Result<std::unique_ptr<Target>> CreateKernelTarget(const KernelTargetOptions& op
     RemovePrivateDir(*dir);
     return host.status();
   }
-  auto target = std::make_unique<KernelTarget>(options.io, *dir, std::move(*host));
+  auto target = std::make_unique<KernelTarget>(options.io, *dir, std::move(*host), options.files_dir.empty());
   PR_RETURN_IF_ERROR(target->Init());
   return std::unique_ptr<Target>(std::move(target));
 }
