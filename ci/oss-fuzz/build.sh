@@ -33,7 +33,7 @@ cli11=()
 # No CMAKE_BUILD_TYPE: the builder's CFLAGS/CXXFLAGS say how to optimize.
 cmake -S "$src" -B "$WORK/build" -G Ninja -DCMAKE_BUILD_TYPE= -DCMAKE_CXX_COMPILER="$CXX" \
   -DPAGERACE_FUZZ_ENGINE=external -DPAGERACE_LIB_FUZZING_ENGINE="$LIB_FUZZING_ENGINE" \
-  -DPAGERACE_TESTS=OFF \
+  -DPAGERACE_TESTS=OFF -DPAGERACE_FUSE=OFF \
   -DLIBURING_INCLUDE_DIR="$uring/src/include" -DLIBURING_LIBRARY="$uring/src/liburing.a" \
   "${cli11[@]}" >/dev/null
 cmake --build "$WORK/build" -j"$jobs" --target pagecache_fuzzer kernel_file_fuzzer program_codec_fuzzer seeds
