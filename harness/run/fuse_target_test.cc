@@ -187,8 +187,10 @@ TEST(FuseTargetTest, AKilledServersMountIsSweptByTheNextStart) {
     waitpid(static_cast<pid_t>(pid), nullptr, WNOHANG);  // our child: reap it
     usleep(10'000);
   }
-  ASSERT_EQ(MountsUnder(dir.path()).size(), 1u) << "a killed server leaves its mount";
-  EXPECT_EQ(SweepDeadMounts(), 1);
+  // The sweep is system-wide: a start in another process (a test running
+  // beside this one) may have swept the mount already. Either way, after
+  // ours nothing is left.
+  SweepDeadMounts();
   EXPECT_TRUE(MountsUnder(dir.path()).empty());
   t->reset();  // its files fail to close cleanly; nothing is left either way
 }
