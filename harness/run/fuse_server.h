@@ -1,7 +1,7 @@
-// pagerace as a file system: a FUSE server in the process (libfuse3's
-// low-level API), mounted in a private directory, whose files the kernel
-// target's code then works on, so that the host kernel's page cache sits on
-// a store that pagerace owns and can steer.
+// pagerace as a file system: a FUSE server (libfuse3's low-level API, in a
+// child process: see below), mounted in a private directory, whose files the
+// kernel target's code then works on, so that the host kernel's page cache
+// sits on a store that pagerace owns and can steer.
 //
 // The namespace is fixed: the root directory and files f0..f3, made by
 // create(2). The store holds each file's pages: the program's pages
@@ -24,8 +24,10 @@
 //
 // Leaves nothing behind: the destructor unmounts and removes the directory;
 // an exit that skips it (a leaked executor, a stop signal) detaches the
-// mount at exit; and the mount of a process that died (SIGKILL) is detached
-// and its directory removed by the next FuseServer::Start (SweepDeadMounts).
+// mount at exit; a server whose pagerace died (SIGKILL) detaches its mount
+// and removes the directory itself; and the mount of a server that died is
+// detached, and its directory removed, by the next FuseServer::Start
+// (SweepDeadMounts).
 // The server is a child process (fork, no exec), not threads of this one: a
 // page fault on the mount holds this process's mmap_lock while it waits for
 // the server's READ, and a server thread of the same process that maps

@@ -20,6 +20,7 @@
 
 #include "harness/backend/io.h"
 #include "harness/base/check.h"
+#include "harness/run/fuse_server.h"
 
 namespace pagerace {
 namespace {
@@ -30,6 +31,7 @@ namespace {
 constexpr uint32_t kScratchPagesPerThread = kOpSectorsMax / kSectorsPerPage + 1;
 constexpr uint32_t kFilePages = kFilePagesMax + kThreadsMax * kScratchPagesPerThread;
 constexpr size_t kFileBytes = size_t{kFilePages} * kPageBytes;
+static_assert(kFilePages == kFuseFilePages, "a FUSE mount's server stores the files this target makes");
 constexpr unsigned kRingEntries = 8;
 
 // SIGBUS during GuardedCopy: jump back out of the copy. Any other SIGBUS
