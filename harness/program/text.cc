@@ -43,11 +43,10 @@ struct KeyInfo {
   uint64_t min;
   uint64_t max;
   NameOf name_of = nullptr;  // set: the values [min, max] are written as their names, not as numbers
+  bool omit_zero = false;    // printed only when not 0 (a knob that one target reads)
 };
 
 // In the order PrintText prints them.
-// `fuse` is printed only when set: it means something to the FUSE target
-// only.
 constexpr std::array<KeyInfo, 12> kKeys = {{
     {Key::kFiles, "files", 1, kFilesMax},
     {Key::kFilePages, "file-pages", 1, kFilePagesMax},
@@ -58,7 +57,7 @@ constexpr std::array<KeyInfo, 12> kKeys = {{
     {Key::kBackend, "backend", 0, kBackendKinds - 1, BackendNameOf},
     {Key::kIo, "io", 0, kIoModes - 1, IoNameOf},
     {Key::kPoints, "points", 0, kPointsKinds - 1, PointsNameOf},
-    {Key::kFuse, "fuse", 0, kFuseMounts - 1, FuseNameOf},
+    {Key::kFuse, "fuse", 0, kFuseMounts - 1, FuseNameOf, /*omit_zero=*/true},  // the fuse target's
     {Key::kSeed, "seed", 0, std::numeric_limits<uint64_t>::max()},
     {Key::kPctDepth, "pct-depth", 1, kPctDepthMax},
 }};
@@ -487,7 +486,7 @@ std::string PrintText(const Program& program) {
   std::string out = std::string(kMagic) + " " + std::string(kVersion) + "\n";
   for (const KeyInfo& key : kKeys) {
     const uint64_t value = GetKey(program, key.key);
-    if (key.key == Key::kFuse && value == 0) continue;
+    if (key.omit_zero && value == 0) continue;
     out += std::string(key.name) + " ";
     if (key.name_of != nullptr) {
       out += key.name_of(value);

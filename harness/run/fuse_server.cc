@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -24,9 +23,19 @@
 namespace pagerace {
 namespace {
 
-constexpr std::array<const char*, static_cast<size_t>(ServerPoint::kMaxValue) + 1> kPointNames = {
-    "read-before-store", "read-before-reply", "write-before-store", "write-before-reply", "punch-before-store",
-    "punch-before-reply", "size-before-store", "size-before-reply", "getattr-before-reply", "fsync-before-reply",
+// Where a request may pause.
+enum class ServerPoint : uint8_t {
+  kReadBeforeStore,    // a READ arrived; the store not read yet
+  kReadBeforeReply,    // the data copied out; the reply not sent
+  kWriteBeforeStore,   // a WRITE arrived; the store not written yet
+  kWriteBeforeReply,   // stored; the reply not sent
+  kPunchBeforeStore,   // a FALLOCATE (punch, zero) arrived; nothing freed yet
+  kPunchBeforeReply,   // freed; the reply not sent
+  kSizeBeforeStore,    // a SETATTR(size) arrived; the size not set
+  kSizeBeforeReply,    // the size set and the cut-off data freed; the reply not sent
+  kGetattrBeforeReply, // the attributes read; the reply not sent
+  kFsyncBeforeReply,   // an FSYNC or FLUSH arrived; the reply not sent
+  kMaxValue = kFsyncBeforeReply,
 };
 
 constexpr const char* kFsType = "fuse.pagerace";
@@ -99,8 +108,6 @@ void AbortConnection(const std::string& dev) {
 }
 
 }  // namespace
-
-const char* ServerPointName(ServerPoint point) { return kPointNames[static_cast<size_t>(point)]; }
 
 int SweepDeadMounts() {
   // "36 35 0:52 / /tmp/pagerace.x/mnt rw,... - fuse.pagerace pagerace:1234 rw,...".
@@ -382,20 +389,29 @@ class Server {
     conn->max_write = 128 * 1024;
   }
 
+  // The file `name` is in directory `parent`, or -1: the namespace is f0..f3
+  // in the root.
+  static int Named(fuse_ino_t parent, const char* name) { return parent == kRootIno ? FileNamed(name) : -1; }
+  // REQUIRES: mu_.
+  fuse_entry_param EntryOf(int i) const {
+    fuse_entry_param e{};
+    e.ino = 2 + static_cast<fuse_ino_t>(i);
+    e.attr = StatOf(e.ino);
+    e.attr_timeout = AttrTimeout();
+    e.entry_timeout = kNoTimeout;
+    return e;
+  }
+
   static void Lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
     Server& s = Of(req);
-    const int i = FileNamed(name);
+    const int i = Named(parent, name);
     std::unique_lock lock(s.mu_);
-    if (parent != kRootIno || i < 0 || !s.files_[i].exists) {
+    if (i < 0 || !s.files_[i].exists) {
       lock.unlock();
       fuse_reply_err(req, ENOENT);
       return;
     }
-    fuse_entry_param e{};
-    e.ino = 2 + static_cast<fuse_ino_t>(i);
-    e.attr = s.StatOf(e.ino);
-    e.attr_timeout = s.AttrTimeout();
-    e.entry_timeout = kNoTimeout;
+    const fuse_entry_param e = s.EntryOf(i);
     lock.unlock();
     fuse_reply_entry(req, &e);
   }
@@ -445,11 +461,11 @@ class Server {
 
   static void Create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t, fuse_file_info* fi) {
     Server& s = Of(req);
-    const int i = FileNamed(name);
+    const int i = Named(parent, name);
     std::unique_lock lock(s.mu_);
-    if (parent != kRootIno || i < 0) {
+    if (i < 0) {
       lock.unlock();
-      fuse_reply_err(req, EACCES);  // the namespace is f0..f3
+      fuse_reply_err(req, EACCES);  // the namespace is fixed
       return;
     }
     ServerFile& f = s.files_[i];
@@ -458,11 +474,7 @@ class Server {
       f.size = 0;
       s.Touch(f);
     }
-    fuse_entry_param e{};
-    e.ino = 2 + static_cast<fuse_ino_t>(i);
-    e.attr = s.StatOf(e.ino);
-    e.attr_timeout = s.AttrTimeout();
-    e.entry_timeout = kNoTimeout;
+    const fuse_entry_param e = s.EntryOf(i);
     lock.unlock();
     fi->keep_cache = 1;
     fi->noflush = 1;
@@ -557,9 +569,9 @@ class Server {
 
   static void Unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
     Server& s = Of(req);
-    const int i = FileNamed(name);
+    const int i = Named(parent, name);
     std::unique_lock lock(s.mu_);
-    if (parent != kRootIno || i < 0 || !s.files_[i].exists) {
+    if (i < 0 || !s.files_[i].exists) {
       lock.unlock();
       fuse_reply_err(req, ENOENT);
       return;

@@ -10,10 +10,11 @@
 // FOREIGN), the scratch pages past them in memory. The server keeps each
 // file's size and a modification counter (its mtime).
 //
-// Requests pause at named points of the handlers (ServerPoint), drawn from
-// the run's seed (BeginRun) and a per-run counter, as the free soak's jitter
-// does: between a READ's copy out of the store and its reply, a WRITE's
-// arrival and its copy in, a FALLOCATE's arrival and its punch, and so on.
+// Requests pause at named points of the handlers (ServerPoint, in
+// fuse_server.cc), drawn from the run's seed (BeginRun) and a per-run
+// counter, as the free soak's jitter does: between a READ's copy out of the
+// store and its reply, a WRITE's arrival and its copy in, a FALLOCATE's
+// arrival and its punch, and so on.
 //
 // The mount's options are the program's fuse knob (program.h):
 // writeback_cache and auto_inval_data as capabilities asked for at INIT,
@@ -60,22 +61,6 @@ struct FuseServerOptions {
   BackendKind store = BackendKind::kMemory;
   IoMode io = IoMode::kPread;
 };
-
-// Where a request may pause.
-enum class ServerPoint : uint8_t {
-  kReadBeforeStore,    // a READ arrived; the store not read yet
-  kReadBeforeReply,    // the data copied out; the reply not sent
-  kWriteBeforeStore,   // a WRITE arrived; the store not written yet
-  kWriteBeforeReply,   // stored; the reply not sent
-  kPunchBeforeStore,   // a FALLOCATE (punch, zero) arrived; nothing freed yet
-  kPunchBeforeReply,   // freed; the reply not sent
-  kSizeBeforeStore,    // a SETATTR(size) arrived; the size not set
-  kSizeBeforeReply,    // the size set and the cut-off data freed; the reply not sent
-  kGetattrBeforeReply, // the attributes read; the reply not sent
-  kFsyncBeforeReply,   // an FSYNC or FLUSH arrived; the reply not sent
-  kMaxValue = kFsyncBeforeReply,
-};
-const char* ServerPointName(ServerPoint point);
 
 class FuseServer {
  public:

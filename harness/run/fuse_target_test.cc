@@ -6,7 +6,6 @@
 // available (no /dev/fuse, mounting refused).
 #include "harness/run/fuse_target.h"
 
-#include <dirent.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,25 +21,11 @@
 #include "harness/program/generate.h"
 #include "harness/program/text.h"
 #include "harness/run/executor.h"
+#include "harness/run/temp_dir_testing.h"
 #include "harness/run/fuse_server.h"
 
 namespace pagerace {
 namespace {
-
-class TempDir {
- public:
-  TempDir() {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string templ = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/fuse_target_test.XXXXXX";
-    EXPECT_NE(mkdtemp(templ.data()), nullptr);
-    path_ = templ;
-  }
-  ~TempDir() { EXPECT_EQ(rmdir(path_.c_str()), 0) << path_ << " is not empty"; }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // The pagerace FUSE mounts under `dir`, by mount point.
 std::vector<std::string> MountsUnder(const std::string& dir) {
@@ -56,15 +41,6 @@ std::vector<std::string> MountsUnder(const std::string& dir) {
   return points;
 }
 
-size_t Entries(const std::string& dir) {
-  size_t n = 0;
-  if (DIR* d = opendir(dir.c_str())) {
-    while (dirent* e = readdir(d)) n += std::string(e->d_name) != "." && std::string(e->d_name) != "..";
-    closedir(d);
-  }
-  return n;
-}
-
 bool FuseAvailable(const std::string& dir, std::string* why) {
   Result<std::unique_ptr<Target>> t = CreateFuseTarget({.dir = dir});
   if (t.ok()) return true;
@@ -74,7 +50,7 @@ bool FuseAvailable(const std::string& dir, std::string* why) {
 }
 
 TEST(FuseTargetTest, EveryOpKindOnEveryMountChecksCleanAndLeavesNothing) {
-  TempDir dir;
+  TempDir dir("fuse_target_test");
   std::string why;
   if (!FuseAvailable(dir.path(), &why)) GTEST_SKIP() << why;
   Result<Program> p = ParseText(
@@ -139,7 +115,7 @@ bool MountsGo(const std::string& dir) {
 }
 
 TEST(FuseTargetTest, AKilledClientsServerDetachesItsMount) {
-  TempDir dir;
+  TempDir dir("fuse_target_test");
   std::string why;
   if (!FuseAvailable(dir.path(), &why)) GTEST_SKIP() << why;
   int ready[2];
@@ -168,12 +144,12 @@ TEST(FuseTargetTest, AKilledClientsServerDetachesItsMount) {
   again->reset();
   EXPECT_TRUE(MountsUnder(dir.path()).empty());
   // The server removed the killed client's private directory as it went.
-  for (int i = 0; i < 1000 && Entries(dir.path()) != 0; ++i) usleep(10'000);
-  EXPECT_EQ(Entries(dir.path()), 0u);
+  for (int i = 0; i < 1000 && dir.Entries() != 0; ++i) usleep(10'000);
+  EXPECT_EQ(dir.Entries(), 0u);
 }
 
 TEST(FuseTargetTest, AKilledServersMountIsSweptByTheNextStart) {
-  TempDir dir;
+  TempDir dir("fuse_target_test");
   std::string why;
   if (!FuseAvailable(dir.path(), &why)) GTEST_SKIP() << why;
   Result<std::unique_ptr<Target>> t = CreateFuseTarget({.dir = dir.path()});

@@ -6,7 +6,6 @@
 // leaves nothing behind in the directory it was given.
 #include "harness/run/kernel_target.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -25,33 +24,10 @@
 #include "harness/program/generate.h"
 #include "harness/program/text.h"
 #include "harness/run/executor.h"
+#include "harness/run/temp_dir_testing.h"
 
 namespace pagerace {
 namespace {
-
-// A private parent directory for one test, removed (it must be empty) at the end.
-class TempDir {
- public:
-  TempDir() {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string templ = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/kernel_target_test.XXXXXX";
-    EXPECT_NE(mkdtemp(templ.data()), nullptr);
-    path_ = templ;
-  }
-  ~TempDir() { EXPECT_EQ(rmdir(path_.c_str()), 0) << path_ << " is not empty"; }
-  const std::string& path() const { return path_; }
-  size_t Entries() const {
-    size_t n = 0;
-    if (DIR* d = opendir(path_.c_str())) {
-      while (dirent* e = readdir(d)) n += std::string(e->d_name) != "." && std::string(e->d_name) != "..";
-      closedir(d);
-    }
-    return n;
-  }
-
- private:
-  std::string path_;
-};
 
 std::unique_ptr<Executor> KernelExecutor(const std::string& dir, IoMode io = IoMode::kPread) {
   auto exec = Executor::Create({.target = TargetKind::kKernel, .io = io, .dir = dir});
@@ -67,7 +43,7 @@ TEST(KernelTargetTest, EveryOpKindRunsAndChecksClean) {
       "thread 1\nwrite-mapped f1 s5+11\nreadahead f1 s0+32\nevict f1 s0+32\nmadvise f1 s0+32\n"
       "readahead2 f1 s16+16\nfdatasync f1 s0+1\nread f1 s0+32\nload f1 s0+32\n");
   ASSERT_TRUE(p.ok()) << p.status().ToString();
-  TempDir dir;
+  TempDir dir("kernel_target_test");
   for (IoMode io : {IoMode::kPread, IoMode::kUring}) {
     SCOPED_TRACE(IoModeName(io));
     auto exec = KernelExecutor(dir.path(), io);
@@ -111,7 +87,7 @@ std::optional<RunOutcome> RunOnHost(const char* text) {
   Result<Program> p = ParseText(text);
   EXPECT_TRUE(p.ok()) << p.status().ToString();
   if (!p.ok()) return std::nullopt;
-  TempDir dir;
+  TempDir dir("kernel_target_test");
   auto exec = KernelExecutor(dir.path());
   EXPECT_NE(exec, nullptr);
   if (exec == nullptr) return std::nullopt;
@@ -182,7 +158,7 @@ TEST(KernelTargetTest, CollapseAndInsertMoveWholePages) {
   std::vector<uint64_t> words(size_t{kPages} * kPageWords);
   for (uint32_t i = 0; i < kPages; ++i) std::fill_n(words.begin() + size_t{i} * kPageWords, kPageWords, 0x1000 + i);
   const Backend::Initial prefilled{0, kPages, words.data()};
-  TempDir dir;
+  TempDir dir("kernel_target_test");
   {
     Result<std::unique_ptr<Target>> target = CreateKernelTarget({.dir = dir.path()});
     ASSERT_TRUE(target.ok()) << target.status().ToString();
@@ -240,7 +216,7 @@ TEST(KernelTargetTest, CollapseAndInsertMoveWholePages) {
 }
 
 TEST(KernelTargetTest, GeneratedProgramsCheckClean) {
-  TempDir dir;
+  TempDir dir("kernel_target_test");
   auto exec = KernelExecutor(dir.path());
   ASSERT_NE(exec, nullptr);
   Rng rng(20261125);
@@ -258,7 +234,7 @@ TEST(KernelTargetTest, GeneratedProgramsCheckClean) {
 }
 
 TEST(KernelTargetTest, ThreadsJoinedPerRunWhenAsked) {
-  TempDir dir;
+  TempDir dir("kernel_target_test");
   auto exec = Executor::Create({.target = TargetKind::kKernel, .dir = dir.path(), .join_threads = true});
   ASSERT_TRUE(exec.ok()) << exec.status().ToString();
   Rng rng(7);
@@ -270,7 +246,7 @@ TEST(KernelTargetTest, ThreadsJoinedPerRunWhenAsked) {
 }
 
 TEST(KernelTargetTest, RefusesMutantsAndControlledSchedules) {
-  TempDir dir;
+  TempDir dir("kernel_target_test");
   auto mutant = Executor::Create(
       {.target = TargetKind::kKernel, .dir = dir.path(), .mutant = Mutant::kNoInvalidateLockRead});
   ASSERT_FALSE(mutant.ok());
@@ -293,7 +269,7 @@ TEST(KernelTargetTest, SigbusInAMappedAccessIsCaught) {
 #ifdef PAGERACE_TSAN
   GTEST_SKIP() << "ThreadSanitizer takes a SIGBUS as fatal before a user handler runs";
 #endif
-  TempDir dir;
+  TempDir dir("kernel_target_test");
   const std::string path = dir.path() + "/f";
   const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
   ASSERT_GE(fd, 0);
@@ -316,7 +292,7 @@ TEST(KernelTargetTest, SigbusInAMappedAccessIsCaught) {
 }
 
 TEST(KernelTargetTest, DescribesTheHostFileSystem) {
-  TempDir dir;
+  TempDir dir("kernel_target_test");
   Result<HostFs> fs = DescribeHostFs(dir.path());
   ASSERT_TRUE(fs.ok()) << fs.status().ToString();
   EXPECT_FALSE(fs->release.empty());
